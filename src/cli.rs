@@ -1,0 +1,117 @@
+//! Command-line interface: subcommands and their output. The only place that uses anyhow.
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use gridgov::config;
+use gridgov::indicators::registry::FIELDS;
+use gridgov::pipeline;
+
+#[derive(Parser)]
+#[command(name = "gridgov", version, about = "Grid-based urban governance analytics: grid cells x cases -> indicators, GeoJSON layers and tables")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Only warnings and errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run a pipeline and publish a new run folder under its output_dir.
+    Run {
+        /// The pipeline file (TOML).
+        pipeline: PathBuf,
+        /// Override the as-of date of the pipeline file (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+        /// Write the run under this folder instead of the pipeline's output_dir.
+        #[arg(long)]
+        output_dir: Option<PathBuf>,
+    },
+    /// Check the pipeline file and read every input; write nothing.
+    Validate {
+        pipeline: PathBuf,
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+    },
+    /// List every indicator and output column with its formula.
+    Indicators,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
+}
+
+/// Runs the command; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Run { pipeline, as_of, output_dir } => run_pipeline(&pipeline, as_of, output_dir, true, cli.quiet),
+        Command::Validate { pipeline, as_of } => run_pipeline(&pipeline, as_of, None, false, cli.quiet),
+        Command::Indicators => {
+            println!("{:<24} {:<16} {:<22} formula", "key", "label", "unit");
+            for f in FIELDS {
+                println!("{:<24} {:<16} {:<22} {}", f.key, f.zh, f.unit, f.formula);
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn run_pipeline(path: &PathBuf, as_of: Option<NaiveDate>, output_dir: Option<PathBuf>, write: bool, quiet: bool) -> anyhow::Result<i32> {
+    let mut p = match config::load(path) {
+        Ok(p) => p,
+        Err(e) => return Ok(report_error(gridgov::Error::from(e))),
+    };
+    if let Some(dir) = output_dir {
+        p.output_dir = std::path::absolute(&dir)?;
+    }
+    let p = match as_of.map(|d| p.clone().with_as_of(d)).transpose() {
+        Ok(Some(p)) => p,
+        Ok(None) => p,
+        Err(e) => return Ok(report_error(e.into())),
+    };
+    let report = match pipeline::run(&p, write) {
+        Ok(r) => r,
+        Err(e) => return Ok(report_error(e)),
+    };
+    let m = &report.manifest;
+    for a in &m.sources {
+        if !quiet || a.rows_rejected > 0 {
+            let reasons: Vec<String> = a.rejects_by_reason.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            eprintln!(
+                "{:<12} read {:>8}  assigned {:>8}  rejected {:>6}{}",
+                a.name,
+                a.rows_read,
+                a.rows_assigned,
+                a.rows_rejected,
+                if reasons.is_empty() { String::new() } else { format!("  ({})", reasons.join(", ")) }
+            );
+        }
+    }
+    for g in m.gates.iter().filter(|g| !g.passed) {
+        eprintln!("quality gate failed: {} rejected share {:.4} > {} (or rows do not add up)", g.source, g.value, g.limit);
+    }
+    let verb = if write { "run" } else { "validate" };
+    let dir = report.run_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "nothing written".into());
+    eprintln!(
+        "gridgov {verb}: {} {} as of {}: {} cases assigned, {} rejected, {} grids; {}; exit {}",
+        m.pipeline,
+        p.period.label(),
+        p.period.as_of,
+        m.totals.get("rows_assigned").copied().unwrap_or(0),
+        m.totals.get("rows_rejected").copied().unwrap_or(0),
+        m.grids.grids_used,
+        dir,
+        report.exit_code
+    );
+    Ok(report.exit_code)
+}
+
+fn report_error(e: gridgov::Error) -> i32 {
+    // Messages already carry their cause (see error.rs), so one line per error is enough.
+    eprintln!("error: {e}");
+    e.exit_code()
+}

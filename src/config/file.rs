@@ -1,0 +1,394 @@
+//! The pipeline file as the user wrote it: TOML mirrored by serde structs.
+//!
+//! Every struct denies unknown keys, because a typo must not silently change published numbers.
+//! Nothing here is checked beyond its TOML type; `resolve.rs` turns this into a `Pipeline`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use crate::crs::Crs;
+
+/// The whole pipeline file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineFile {
+    /// Short name of the pipeline; names the layers and the output sub-folder.
+    pub name: String,
+    /// Human title used in the manifest (and later in reports).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Folder that receives the run folders, relative to the pipeline file.
+    pub output_dir: String,
+    pub period: PeriodFile,
+    pub grids: GridsFile,
+    #[serde(default)]
+    pub cases: Vec<CaseSourceFile>,
+    #[serde(default)]
+    pub signups: Vec<SignupSourceFile>,
+    #[serde(default)]
+    pub join: JoinFile,
+    #[serde(default)]
+    pub indicators: IndicatorsFile,
+    #[serde(default)]
+    pub quality: QualityFile,
+    #[serde(default)]
+    pub outputs: OutputsFile,
+}
+
+/// Optional outputs.
+#[derive(Debug, Clone, Deserialize, Default, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputsFile {
+    /// Also write `case_assignments.csv` / `.parquet`: the unit every accepted case was assigned
+    /// to, by source and row. One row per case, so large for a city-year.
+    #[serde(default)]
+    pub case_assignments: bool,
+}
+
+/// The reporting period and the as-of date.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodFile {
+    /// A calendar month `YYYY-MM`; or give `start` and `end` instead.
+    #[serde(default)]
+    pub month: Option<String>,
+    /// First day of the period, `YYYY-MM-DD`, inclusive.
+    #[serde(default)]
+    pub start: Option<String>,
+    /// Last day of the period, `YYYY-MM-DD`, inclusive.
+    #[serde(default)]
+    pub end: Option<String>,
+    /// The day the data was extracted (`YYYY-MM-DD`); states are evaluated at its end.
+    /// `--as-of` on the command line overrides it.
+    pub as_of: String,
+    /// Number of calendar months in the trend tables, ending with the period's last month.
+    #[serde(default = "default_trend_months")]
+    pub trend_months: u32,
+    /// IANA time zone of the city; naive timestamps are read as local time in it, and
+    /// timestamps with an offset are converted to it.
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+}
+
+fn default_trend_months() -> u32 {
+    12
+}
+fn default_time_zone() -> String {
+    "Asia/Shanghai".into()
+}
+
+/// The grid layer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridsFile {
+    /// GeoJSON FeatureCollection of Polygon / MultiPolygon grid cells, WGS84 or CGCS2000.
+    pub path: String,
+    /// Coordinate system of the layer (`wgs84`, `cgcs2000`, `gcj02`, `bd09`).
+    #[serde(default)]
+    pub crs: Crs,
+    /// What to do with an invalid, empty or duplicate-code grid: `repair`, `skip` or `fail`.
+    #[serde(default)]
+    pub on_invalid: OnInvalid,
+    /// Names of the feature properties that hold each field.
+    pub properties: GridPropertiesFile,
+}
+
+/// What to do with a grid that is invalid, empty or has a duplicate code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInvalid {
+    /// Fix what can be fixed (re-orient, drop repeated points, union self-intersecting rings,
+    /// merge duplicate codes into one geometry); skip what cannot (empty geometry).
+    #[default]
+    Repair,
+    /// Leave the grid out; its cases are then assigned elsewhere or quarantined.
+    Skip,
+    /// Stop the run with an error naming every such grid.
+    Fail,
+}
+
+/// Property names in the grid layer. Only `code` is required; a missing parent level is not
+/// computed or written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridPropertiesFile {
+    pub code: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub community_code: Option<String>,
+    #[serde(default)]
+    pub community_name: Option<String>,
+    #[serde(default)]
+    pub street_code: Option<String>,
+    #[serde(default)]
+    pub street_name: Option<String>,
+    #[serde(default)]
+    pub district_code: Option<String>,
+    #[serde(default)]
+    pub district_name: Option<String>,
+    #[serde(default)]
+    pub population: Option<String>,
+    #[serde(default)]
+    pub households: Option<String>,
+}
+
+/// Format of a record file; by default taken from its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileFormat {
+    Csv,
+    Parquet,
+}
+
+/// One source of case records (a hotline export, an inspectors' system, an app).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSourceFile {
+    /// Short name of the source, unique within the pipeline.
+    pub name: String,
+    pub path: String,
+    #[serde(default)]
+    pub format: Option<FileFormat>,
+    /// CSV field delimiter (one ASCII character).
+    #[serde(default)]
+    pub delimiter: Option<String>,
+    /// Coordinate system of the points.
+    #[serde(default)]
+    pub crs: Crs,
+    /// chrono `strftime` formats tried in order for every timestamp column. Formats with `%z`
+    /// give an offset, which is converted to the pipeline's time zone.
+    #[serde(default)]
+    pub timestamp_formats: Vec<String>,
+    /// Time zone of naive timestamps in this file; defaults to the period's time zone.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// gridgov field -> column name in the file.
+    pub columns: CaseColumnsFile,
+    /// How the file spells statuses, yes/no and satisfaction answers.
+    #[serde(default)]
+    pub values: CaseValuesFile,
+}
+
+/// Column names of a case source. `case_id` and `received_at` are required; everything else is
+/// optional and simply leaves its indicators empty when missing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseColumnsFile {
+    pub case_id: String,
+    pub received_at: String,
+    #[serde(default)]
+    pub closed_at: Option<String>,
+    #[serde(default)]
+    pub due_at: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub subcategory: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub lon: Option<String>,
+    #[serde(default)]
+    pub lat: Option<String>,
+    #[serde(default)]
+    pub grid_code: Option<String>,
+    #[serde(default)]
+    pub community_code: Option<String>,
+    #[serde(default)]
+    pub street_code: Option<String>,
+    /// Whether the follow-up call counts (回访有效). Without it, a follow-up is valid when any
+    /// of contacted / resolved / satisfaction has a value.
+    #[serde(default)]
+    pub followup_valid: Option<String>,
+    #[serde(default)]
+    pub contacted: Option<String>,
+    #[serde(default)]
+    pub resolved: Option<String>,
+    #[serde(default)]
+    pub satisfaction: Option<String>,
+}
+
+/// Spellings of coded values. Comparison is exact after trimming spaces.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CaseValuesFile {
+    /// Status values of cancelled cases (counted in volume, left out of closure denominators).
+    #[serde(default)]
+    pub cancelled_status: Vec<String>,
+    /// Extra spellings of "yes" (besides 是, 1, true, yes, y, 已解决, 已联系).
+    #[serde(default)]
+    pub yes: Vec<String>,
+    /// Extra spellings of "no" (besides 否, 0, false, no, n, 未解决, 未联系).
+    #[serde(default)]
+    pub no: Vec<String>,
+    #[serde(default)]
+    pub satisfied: Vec<String>,
+    #[serde(default)]
+    pub basically_satisfied: Vec<String>,
+    #[serde(default)]
+    pub unsatisfied: Vec<String>,
+}
+
+/// One source of household sign-up records (签约).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupSourceFile {
+    pub name: String,
+    pub path: String,
+    #[serde(default)]
+    pub format: Option<FileFormat>,
+    #[serde(default)]
+    pub delimiter: Option<String>,
+    /// chrono formats for the signed date; default `%Y-%m-%d`.
+    #[serde(default)]
+    pub date_formats: Vec<String>,
+    pub columns: SignupColumnsFile,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupColumnsFile {
+    pub household_id: String,
+    pub project_id: String,
+    #[serde(default)]
+    pub project_name: Option<String>,
+    pub grid_code: String,
+    /// Yes/no; without it every household is in scope.
+    #[serde(default)]
+    pub in_scope: Option<String>,
+    pub signed_date: String,
+}
+
+/// How cases are assigned to grids.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct JoinFile {
+    /// Which grid gets a point on a shared edge or vertex: `smallest_code` (default),
+    /// `largest_code` or `reject`.
+    #[serde(default)]
+    pub boundary_rule: crate::join::BoundaryRule,
+}
+
+/// Conventions that differ between cities.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorsFile {
+    /// Weight of 基本满意 in the satisfaction rate (满意 counts 1).
+    #[serde(default = "default_basic_weight")]
+    pub satisfaction_basic_weight: f64,
+    #[serde(default)]
+    pub composite_weights: CompositeWeightsFile,
+    #[serde(default)]
+    pub should_be_closed: ShouldBeClosedFile,
+    /// Time limit assumed for a case without a due time, in hours.
+    #[serde(default = "default_time_limit_hours")]
+    pub default_time_limit_hours: f64,
+    /// Rates, scores and ranks are left empty where the denominator is below this.
+    #[serde(default = "default_min_n")]
+    pub min_n: u64,
+    /// Sign-up threshold (share of in-scope households) for projects not listed below.
+    #[serde(default = "default_signup_threshold")]
+    pub signup_threshold: f64,
+    /// Per-project thresholds, project id -> share.
+    #[serde(default)]
+    pub signup_thresholds: BTreeMap<String, f64>,
+    /// Lower bounds of grades A, B, C, D on the composite score; below D is E.
+    #[serde(default = "default_grade_bands")]
+    pub grade_bands: [f64; 4],
+}
+
+impl Default for IndicatorsFile {
+    fn default() -> Self {
+        IndicatorsFile {
+            satisfaction_basic_weight: default_basic_weight(),
+            composite_weights: CompositeWeightsFile::default(),
+            should_be_closed: ShouldBeClosedFile::default(),
+            default_time_limit_hours: default_time_limit_hours(),
+            min_n: default_min_n(),
+            signup_threshold: default_signup_threshold(),
+            signup_thresholds: BTreeMap::new(),
+            grade_bands: default_grade_bands(),
+        }
+    }
+}
+
+fn default_basic_weight() -> f64 {
+    0.9
+}
+fn default_time_limit_hours() -> f64 {
+    360.0
+}
+fn default_min_n() -> u64 {
+    10
+}
+fn default_signup_threshold() -> f64 {
+    0.9
+}
+fn default_grade_bands() -> [f64; 4] {
+    [90.0, 75.0, 60.0, 40.0]
+}
+
+/// Weights of the composite score (综合成绩); they must sum to 1.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompositeWeightsFile {
+    pub response: f64,
+    pub resolution: f64,
+    pub satisfaction: f64,
+}
+
+impl Default for CompositeWeightsFile {
+    fn default() -> Self {
+        CompositeWeightsFile { response: 0.10, resolution: 0.50, satisfaction: 0.40 }
+    }
+}
+
+/// Which cases count as should-be-closed (应结案数).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShouldBeClosedFile {
+    /// Closed cases, plus open cases whose due time has passed at the as-of moment; open cases
+    /// still inside their time limit are left out (the usual 数字城管 rule).
+    #[default]
+    ExcludeOpenWithinLimit,
+    /// Every case received in the period, whatever its due time.
+    AllReceived,
+}
+
+/// Data-quality gates; failing one gives exit code 1 after all outputs are written.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualityFile {
+    /// Largest share of a source's rows that may be rejected.
+    #[serde(default = "default_max_reject_share")]
+    pub max_reject_share: f64,
+    /// Points within `suspect_radius_m` of one of these lon/lat pairs (in the source's
+    /// coordinate system after conversion, i.e. WGS84) are rejected as `default_coordinate`:
+    /// exports fill missing locations with the city hall.
+    #[serde(default)]
+    pub suspect_points: Vec<[f64; 2]>,
+    #[serde(default = "default_suspect_radius")]
+    pub suspect_radius_m: f64,
+}
+
+impl Default for QualityFile {
+    fn default() -> Self {
+        QualityFile {
+            max_reject_share: default_max_reject_share(),
+            suspect_points: Vec::new(),
+            suspect_radius_m: default_suspect_radius(),
+        }
+    }
+}
+
+fn default_max_reject_share() -> f64 {
+    0.10
+}
+fn default_suspect_radius() -> f64 {
+    5.0
+}

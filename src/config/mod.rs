@@ -1,0 +1,7 @@
+//! Pipeline files: `file` is the TOML as written, `resolve` the checked pipeline.
+
+pub mod file;
+pub mod resolve;
+
+pub use file::{FileFormat, OnInvalid, ShouldBeClosedFile};
+pub use resolve::{load, CaseSource, Month, Period, Pipeline, SignupSource};

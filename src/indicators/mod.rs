@@ -1,0 +1,245 @@
+//! Indicators per unit of every level, for the reporting period and month by month.
+//!
+//! - [`cases`]: counts, rates, composite score, closure, handling time (one accumulator per unit)
+//! - [`signups`]: household sign-up rates and each project's threshold date
+//! - [`rank`]: ranking by composite score
+//! - [`registry`]: every output column with its Chinese label, unit and formula
+//!
+//! Roll-ups never average rates: a unit's numerators and denominators are the sums over the cases
+//! assigned to it at its level (its children's cases plus cases assigned to it directly by code),
+//! and its rates are computed from those sums.
+
+pub mod cases;
+pub mod rank;
+pub mod registry;
+pub mod signups;
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+
+use crate::config::resolve::{Month, Pipeline};
+use crate::hierarchy::{Hierarchy, Level, Units};
+use crate::outputs::frame::{Frame, Values};
+use cases::{Acc, CaseFacts};
+
+/// One case after the join: its units at every level and its facts.
+#[derive(Debug, Clone, Copy)]
+pub struct AssignedCase {
+    pub units: Units,
+    pub facts: CaseFacts,
+}
+
+/// Period and monthly tables of one level.
+#[derive(Debug, Clone)]
+pub struct LevelTables {
+    pub level: Level,
+    pub period: Frame,
+    pub monthly: Frame,
+}
+
+/// Everything the indicator stage computes.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub levels: Vec<LevelTables>,
+    pub signup_projects: Frame,
+    pub signup_curve: Frame,
+}
+
+/// Where a case falls in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    pub in_period: bool,
+    /// Index into the trend months, if the case is in the trend window.
+    pub month: Option<usize>,
+}
+
+/// Places a case by its received time: the period is `[start, end + 1 day)` in the city's
+/// time zone, the months likewise.
+pub fn place(received: i64, period: (i64, i64), month_bounds: &[i64]) -> Placement {
+    let in_period = received >= period.0 && received < period.1;
+    let month = match month_bounds.partition_point(|&b| b <= received) {
+        0 => None,
+        k if k >= month_bounds.len() => None,
+        k => Some(k - 1),
+    };
+    Placement { in_period, month }
+}
+
+/// Computes all levels (in parallel, one task per level) and the sign-up tables.
+pub fn compute(p: &Pipeline, h: &Hierarchy, cases: &[AssignedCase], households: &[crate::io::signups::Household]) -> Results {
+    let period = (p.period.start_ms(), p.period.end_ms());
+    let bounds = p.period.month_bounds_ms();
+    let placements: Vec<Placement> = cases.par_iter().map(|c| place(c.facts.received, period, &bounds)).collect();
+    let signup_units = signups::per_unit(h, households, p.period.as_of);
+    let levels: Vec<LevelTables> = Level::ALL
+        .par_iter()
+        .filter(|l| h.present[**l as usize])
+        .map(|&level| level_tables(p, h, level, cases, &placements, &signup_units[level as usize]))
+        .collect();
+    let (signup_projects, signup_curve) = signups::project_tables(p, households);
+    Results { levels, signup_projects, signup_curve }
+}
+
+fn level_tables(
+    p: &Pipeline,
+    h: &Hierarchy,
+    level: Level,
+    cases: &[AssignedCase],
+    placements: &[Placement],
+    signup: &[signups::SignupAcc],
+) -> LevelTables {
+    let units = h.units(level);
+    let nm = p.period.months.len();
+    let as_of = p.period.as_of_ms();
+    let rule = p.indicators.should_be_closed;
+    let mut period_acc = vec![Acc::default(); units.len()];
+    let mut month_acc = vec![Acc::default(); units.len() * nm];
+    for (c, pl) in cases.iter().zip(placements) {
+        let Some(u) = c.units[level as usize] else { continue };
+        let u = u as usize;
+        if pl.in_period {
+            period_acc[u].add(&c.facts, as_of, rule);
+        }
+        if let Some(m) = pl.month {
+            month_acc[u * nm + m].add(&c.facts, as_of, rule);
+        }
+    }
+    let period_label = p.period.label();
+    let all: Vec<usize> = (0..units.len()).collect();
+    let period = frame(p, h, level, &all, &period_acc, |_| (period_label.clone(), p.period.start), Some(signup), None);
+    // Monthly rows: unit-major, months in order; the previous month of the same unit feeds 环比.
+    let rows: Vec<usize> = (0..units.len() * nm).collect();
+    let months = &p.period.months;
+    let monthly = frame(
+        p,
+        h,
+        level,
+        &rows.iter().map(|r| r / nm).collect::<Vec<_>>(),
+        &month_acc,
+        |r| (months[r % nm].label(), months[r % nm].first_day()),
+        None,
+        Some(nm),
+    );
+    LevelTables { level, period, monthly }
+}
+
+/// Builds a level's table: one row per entry of `unit_of_row`, with `accs[row]`.
+#[allow(clippy::too_many_arguments)]
+fn frame(
+    p: &Pipeline,
+    h: &Hierarchy,
+    level: Level,
+    unit_of_row: &[usize],
+    accs: &[Acc],
+    period_of_row: impl Fn(usize) -> (String, NaiveDate),
+    signup: Option<&[signups::SignupAcc]>,
+    months_per_unit: Option<usize>,
+) -> Frame {
+    let s = &p.indicators;
+    let units = h.units(level);
+    let n = unit_of_row.len();
+    let derived: Vec<cases::Derived> = accs.par_iter().map(|a| a.derive(s)).collect();
+    let mut f = Frame::default();
+    let lv = level.as_str();
+    f.str(&format!("{lv}_code"), unit_of_row.iter().map(|&u| Some(units[u].code.clone())).collect());
+    f.str(&format!("{lv}_name"), unit_of_row.iter().map(|&u| Some(units[u].name.clone())).collect());
+    for (pi, plevel) in [Level::Community, Level::Street, Level::District].into_iter().enumerate() {
+        if plevel <= level || !h.present[plevel as usize] {
+            continue;
+        }
+        let pl = plevel.as_str();
+        f.str(&format!("{pl}_code"), unit_of_row.iter().map(|&u| units[u].parents[pi].as_ref().map(|r| r.code.clone())).collect());
+        f.str(&format!("{pl}_name"), unit_of_row.iter().map(|&u| units[u].parents[pi].as_ref().map(|r| r.name.clone())).collect());
+    }
+    let periods: Vec<(String, NaiveDate)> = (0..n).map(&period_of_row).collect();
+    f.str("period", periods.iter().map(|(l, _)| Some(l.clone())).collect());
+    f.push("period_start", Values::Timestamp(periods.iter().map(|(_, d)| d.and_hms_opt(0, 0, 0)).collect()));
+    f.push("as_of", Values::Date(vec![Some(p.period.as_of); n]));
+    let pop: Vec<Option<f64>> = unit_of_row.iter().map(|&u| units[u].population).collect();
+    f.int("population", pop.iter().map(|x| x.map(|v| v.round() as i64)).collect());
+    f.int("households", unit_of_row.iter().map(|&u| units[u].households.map(|v| v.round() as i64)).collect());
+    f.float("area_km2", unit_of_row.iter().map(|&u| Some(units[u].area_km2)).collect(), 4);
+    let int = |get: fn(&Acc) -> u64| -> Vec<Option<i64>> { accs.iter().map(|a| Some(get(a) as i64)).collect() };
+    f.int("cases", int(|a| a.cases));
+    f.float(
+        "cases_per_10k",
+        accs.iter().zip(&pop).map(|(a, p)| p.filter(|p| *p > 0.0).map(|p| a.cases as f64 / p * 10_000.0)).collect(),
+        2,
+    );
+    f.float(
+        "density_per_km2",
+        accs.iter().zip(unit_of_row).map(|(a, &u)| (units[u].area_km2 > 0.0).then(|| a.cases as f64 / units[u].area_km2)).collect(),
+        2,
+    );
+    f.int("followups", int(|a| a.followups));
+    f.int("contacted", int(|a| a.contacted));
+    f.int("resolved", int(|a| a.resolved));
+    f.int("satisfied", int(|a| a.satisfied));
+    f.int("basically_satisfied", int(|a| a.basic));
+    f.int("unsatisfied", int(|a| a.unsatisfied));
+    f.float("satisfaction_points", derived.iter().map(|d| Some(d.satisfaction_points)).collect(), 2);
+    f.float("response_rate", derived.iter().map(|d| d.response_rate).collect(), 4);
+    f.float("resolution_rate", derived.iter().map(|d| d.resolution_rate).collect(), 4);
+    f.float("satisfaction_rate", derived.iter().map(|d| d.satisfaction_rate).collect(), 4);
+    f.float("composite_score", derived.iter().map(|d| d.composite_score).collect(), 2);
+    let ranks = match months_per_unit {
+        None => rank::rank(&derived, accs, &unit_of_row.iter().map(|&u| units[u].code.as_str()).collect::<Vec<_>>()),
+        Some(nm) => rank::rank_by_group(&derived, accs, nm, |r| units[unit_of_row[r]].code.as_str()),
+    };
+    f.int("composite_rank", ranks.iter().map(|r| r.map(|r| r as i64)).collect());
+    f.str("grade", derived.iter().map(|d| d.grade.map(str::to_string)).collect());
+    f.int("should_close", int(|a| a.should_close));
+    f.int("closed", int(|a| a.closed));
+    f.int("closed_on_time", int(|a| a.closed_on_time));
+    f.float("closure_rate", derived.iter().map(|d| d.closure_rate).collect(), 4);
+    f.float("on_time_closure_rate", derived.iter().map(|d| d.on_time_closure_rate).collect(), 4);
+    f.int("cancelled", int(|a| a.cancelled));
+    f.int("open", int(|a| a.open));
+    f.int("overdue_open", int(|a| a.overdue_open));
+    f.float("overdue_open_rate", derived.iter().map(|d| d.overdue_open_rate).collect(), 4);
+    f.float("handling_hours_median", derived.iter().map(|d| d.hours_median).collect(), 2);
+    f.float("handling_hours_p90", derived.iter().map(|d| d.hours_p90).collect(), 2);
+    if let Some(nm) = months_per_unit {
+        // 环比: change against the previous month of the same unit (null in the first month).
+        let prev = |r: usize| (r % nm > 0).then(|| r - 1);
+        f.int("cases_prev_month", (0..n).map(|r| prev(r).map(|q| accs[q].cases as i64)).collect());
+        f.float(
+            "cases_mom_rate",
+            (0..n).map(|r| prev(r).and_then(|q| (accs[q].cases > 0).then(|| (accs[r].cases as f64 - accs[q].cases as f64) / accs[q].cases as f64))).collect(),
+            4,
+        );
+        f.float(
+            "composite_mom_change",
+            (0..n).map(|r| prev(r).and_then(|q| Some(derived[r].composite_score? - derived[q].composite_score?))).collect(),
+            2,
+        );
+    }
+    if let Some(sg) = signup {
+        f.int("signup_households", unit_of_row.iter().map(|&u| Some(sg[u].in_scope as i64)).collect());
+        f.int("signup_signed", unit_of_row.iter().map(|&u| Some(sg[u].signed as i64)).collect());
+        f.int("signup_out_of_scope", unit_of_row.iter().map(|&u| Some(sg[u].out_of_scope as i64)).collect());
+        f.float("signup_rate", unit_of_row.iter().map(|&u| cases::rate(sg[u].signed as f64, sg[u].in_scope)).collect(), 4);
+    }
+    f
+}
+
+/// Months of the trend window as labels (for tests and charts).
+pub fn month_labels(months: &[Month]) -> Vec<String> {
+    months.iter().map(|m| m.label()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placement_by_received_time() {
+        let bounds = [0, 10, 20, 30];
+        assert_eq!(place(-1, (10, 20), &bounds), Placement { in_period: false, month: None });
+        assert_eq!(place(0, (10, 20), &bounds), Placement { in_period: false, month: Some(0) });
+        assert_eq!(place(10, (10, 20), &bounds), Placement { in_period: true, month: Some(1) });
+        assert_eq!(place(19, (10, 20), &bounds), Placement { in_period: true, month: Some(1) });
+        assert_eq!(place(20, (10, 20), &bounds), Placement { in_period: false, month: Some(2) });
+        assert_eq!(place(30, (10, 20), &bounds), Placement { in_period: false, month: None });
+    }
+}

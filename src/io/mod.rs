@@ -1,0 +1,6 @@
+//! Readers, one per kind of input, each named for what it yields.
+
+pub mod cases;
+pub mod grids;
+pub mod signups;
+pub mod table;

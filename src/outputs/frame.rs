@@ -1,0 +1,98 @@
+//! A small, polars-free column table: what indicators produce and every writer consumes.
+//!
+//! The GeoJSON writer and the table writers read the same `Frame`, so a layer and its table
+//! always have the same keys, types and values. Floats are rounded when the frame is built
+//! (serde would otherwise print float noise such as 0.30000000000000004).
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+/// Values of one column; `None` is a null.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    Str(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+    Date(Vec<Option<NaiveDate>>),
+    /// Naive local timestamps (no offset: an offset shifts 1 May 00:00 into 30 April in some readers).
+    Timestamp(Vec<Option<NaiveDateTime>>),
+}
+
+impl Values {
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Str(v) => v.len(),
+            Values::Int(v) => v.len(),
+            Values::Float(v) => v.len(),
+            Values::Bool(v) => v.len(),
+            Values::Date(v) => v.len(),
+            Values::Timestamp(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value of row `i` as JSON (dates as `YYYY-MM-DD`, timestamps as `YYYY-MM-DDTHH:MM:SS`).
+    pub fn json(&self, i: usize) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Values::Str(v) => v[i].clone().map(J::String).unwrap_or(J::Null),
+            Values::Int(v) => v[i].map(|x| J::from(x)).unwrap_or(J::Null),
+            Values::Float(v) => v[i].and_then(serde_json::Number::from_f64).map(J::Number).unwrap_or(J::Null),
+            Values::Bool(v) => v[i].map(J::Bool).unwrap_or(J::Null),
+            Values::Date(v) => v[i].map(|d| J::String(d.format("%Y-%m-%d").to_string())).unwrap_or(J::Null),
+            Values::Timestamp(v) => v[i].map(|d| J::String(d.format("%Y-%m-%dT%H:%M:%S").to_string())).unwrap_or(J::Null),
+        }
+    }
+}
+
+/// A named column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub key: String,
+    pub values: Values,
+}
+
+/// A table: equally long columns, rows already in output order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Frame {
+    pub columns: Vec<Column>,
+}
+
+impl Frame {
+    pub fn height(&self) -> usize {
+        self.columns.first().map(|c| c.values.len()).unwrap_or(0)
+    }
+
+    pub fn push(&mut self, key: &str, values: Values) {
+        debug_assert!(self.columns.is_empty() || values.len() == self.height(), "column {key} has the wrong length");
+        self.columns.push(Column { key: key.to_string(), values });
+    }
+
+    pub fn str(&mut self, key: &str, v: Vec<Option<String>>) {
+        self.push(key, Values::Str(v));
+    }
+    pub fn int(&mut self, key: &str, v: Vec<Option<i64>>) {
+        self.push(key, Values::Int(v));
+    }
+    /// Adds a float column rounded to `decimals`; non-finite values become null.
+    pub fn float(&mut self, key: &str, v: Vec<Option<f64>>, decimals: i32) {
+        self.push(key, Values::Float(v.into_iter().map(|x| x.and_then(|x| round(x, decimals))).collect()));
+    }
+
+    pub fn column(&self, key: &str) -> Option<&Values> {
+        self.columns.iter().find(|c| c.key == key).map(|c| &c.values)
+    }
+}
+
+/// Rounds to `decimals`; `None` for NaN and infinities. -0.0 becomes 0.0.
+pub fn round(x: f64, decimals: i32) -> Option<f64> {
+    if !x.is_finite() {
+        return None;
+    }
+    let f = 10f64.powi(decimals);
+    let r = (x * f).round() / f;
+    Some(if r == 0.0 { 0.0 } else { r })
+}

@@ -1,0 +1,123 @@
+//! `manifest.json`, written last: what was read (with sha256 and row counts), how every row was
+//! accounted for, what was written (with sha256 and feature/row counts), the quality gates, the
+//! versions, the timings and the resolved configuration. Wall-clock times live here only, never
+//! in data files.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+/// sha256 of a file as lowercase hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(format!("{:x}", h.finalize()))
+}
+
+/// sha256 of bytes as lowercase hex.
+pub fn sha256_bytes(b: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(b))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Input {
+    /// `grids`, `cases` or `signups`.
+    pub kind: &'static str,
+    pub name: String,
+    pub path: String,
+    pub format: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub rows_read: u64,
+    pub crs: String,
+    pub transform: String,
+}
+
+/// How the rows of one source were accounted for: rows_read = rows_assigned + rows_rejected.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SourceAccount {
+    pub name: String,
+    pub kind: &'static str,
+    pub rows_read: u64,
+    pub rows_assigned: u64,
+    pub rows_rejected: u64,
+    /// True when rows_read = rows_assigned + rows_rejected.
+    pub balanced: bool,
+    /// Assigned rows by how they were located: `point`, `grid_code`, `community_code`, `street_code`.
+    pub assigned_by: BTreeMap<&'static str, u64>,
+    /// Assigned rows received in the reporting period / in the trend window / outside it.
+    pub in_period: u64,
+    pub in_trend_window: u64,
+    pub outside_trend_window: u64,
+    pub rejects_by_reason: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Output {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+    /// Features of a layer or rows of a table.
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gate {
+    pub name: String,
+    pub source: String,
+    pub value: f64,
+    pub limit: f64,
+    pub passed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GridSummary {
+    pub features_read: usize,
+    pub grids_used: usize,
+    /// reason -> action -> count
+    pub problems: BTreeMap<&'static str, BTreeMap<&'static str, u64>>,
+    pub units: BTreeMap<&'static str, usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JoinSummary {
+    pub boundary_rule: crate::join::BoundaryRule,
+    pub points: u64,
+    pub assigned: u64,
+    pub seconds: f64,
+    pub points_per_second: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub gridgov_version: &'static str,
+    pub polars_version: &'static str,
+    pub run_id: String,
+    /// `success` or `quality_gate_failed`.
+    pub status: &'static str,
+    pub exit_code: i32,
+    pub started_at: String,
+    pub finished_at: String,
+    pub pipeline: String,
+    pub config_sha256: String,
+    pub period: BTreeMap<&'static str, serde_json::Value>,
+    pub inputs: Vec<Input>,
+    pub grids: GridSummary,
+    pub sources: Vec<SourceAccount>,
+    pub totals: BTreeMap<&'static str, u64>,
+    pub join: JoinSummary,
+    pub outputs: Vec<Output>,
+    pub gates: Vec<Gate>,
+    pub timings_seconds: BTreeMap<&'static str, f64>,
+    pub config: serde_json::Value,
+}

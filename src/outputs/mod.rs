@@ -1,0 +1,9 @@
+//! Writers: GeoJSON layers, tables (CSV, Parquet, Arrow IPC), the quarantine, the manifest, and
+//! the run folder they are published in.
+
+pub mod frame;
+pub mod geojson;
+pub mod manifest;
+pub mod publish;
+pub mod rejects;
+pub mod tables;

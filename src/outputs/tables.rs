@@ -1,0 +1,65 @@
+//! Tables as CSV (UTF-8 with BOM, for Excel), Parquet (zstd) and Arrow IPC, through polars.
+//!
+//! Codes stay text in every format. Timestamps are naive local times; dates are dates.
+
+use polars::prelude::*;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use crate::error::OutputError;
+use crate::outputs::frame::{Frame, Values};
+
+/// Converts a frame to a polars DataFrame.
+pub fn to_polars(f: &Frame) -> PolarsResult<DataFrame> {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let mut cols: Vec<Column> = Vec::with_capacity(f.columns.len());
+    for c in &f.columns {
+        let name: PlSmallStr = c.key.as_str().into();
+        let s = match &c.values {
+            Values::Str(v) => Series::new(name, v),
+            Values::Int(v) => Series::new(name, v),
+            Values::Float(v) => Series::new(name, v),
+            Values::Bool(v) => Series::new(name, v),
+            Values::Date(v) => {
+                let days: Vec<Option<i32>> = v.iter().map(|d| d.map(|d| (d - epoch).num_days() as i32)).collect();
+                Series::new(name, days).cast(&DataType::Date)?
+            }
+            Values::Timestamp(v) => {
+                let ms: Vec<Option<i64>> = v.iter().map(|t| t.map(|t| t.and_utc().timestamp_millis())).collect();
+                Series::new(name, ms).cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?
+            }
+        };
+        cols.push(s.into());
+    }
+    DataFrame::new_infer_height(cols)
+}
+
+/// Writes `<dir>/<stem>.csv`, `.parquet` and `.arrow`; returns the paths written.
+pub fn write_table(dir: &Path, stem: &str, f: &Frame) -> Result<Vec<PathBuf>, OutputError> {
+    let enc = |path: &Path, e: PolarsError| OutputError::Encode { path: path.to_path_buf(), message: e.to_string() };
+    let mut df = to_polars(f).map_err(|e| enc(&dir.join(stem), e))?;
+    let csv = dir.join(format!("{stem}.csv"));
+    let parquet = dir.join(format!("{stem}.parquet"));
+    let arrow = dir.join(format!("{stem}.arrow"));
+    let file = File::create(&csv).map_err(OutputError::io(&csv))?;
+    CsvWriter::new(file)
+        .include_bom(true)
+        .include_header(true)
+        .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S".into()))
+        .with_date_format(Some("%Y-%m-%d".into()))
+        .with_float_scientific(Some(false))
+        .finish(&mut df)
+        .map_err(|e| enc(&csv, e))?;
+    let file = File::create(&parquet).map_err(OutputError::io(&parquet))?;
+    ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(StatisticsOptions::full())
+        .finish(&mut df)
+        .map_err(|e| enc(&parquet, e))?;
+    let file = File::create(&arrow).map_err(OutputError::io(&arrow))?;
+    IpcWriter::new(file)
+        .with_compression(Some(IpcCompression::ZSTD(Default::default())))
+        .finish(&mut df)
+        .map_err(|e| enc(&arrow, e))?;
+    Ok(vec![csv, parquet, arrow])
+}

@@ -1,0 +1,134 @@
+//! The command line as a scheduler sees it: exit codes, messages that name the key or file,
+//! `validate` writing nothing, and every shipped pipeline file resolving.
+
+use crate::util::*;
+use std::path::Path;
+
+fn tiny_config(dir: &Path, extra: &str) -> std::path::PathBuf {
+    std::fs::write(dir.join("g.geojson"), r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"c":"1"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}}]}"#).unwrap();
+    std::fs::write(dir.join("c.csv"), "id,t,x,y\n1,2026-10-01 00:00:00,0.5,0.5\n").unwrap();
+    let p = dir.join("p.toml");
+    std::fs::write(
+        &p,
+        format!(
+            r#"
+name = "t"
+output_dir = "out"
+[period]
+month = "2026-10"
+as_of = "2026-11-01"
+[grids]
+path = "g.geojson"
+[grids.properties]
+code = "c"
+[[cases]]
+name = "c"
+path = "c.csv"
+[cases.columns]
+case_id = "id"
+received_at = "t"
+lon = "x"
+lat = "y"
+{extra}
+"#
+        ),
+    )
+    .unwrap();
+    p
+}
+
+#[test]
+fn unknown_key_is_an_error_with_its_key_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tiny_config(tmp.path(), "lonn = \"x\"");
+    let o = gridgov(&["run", p.to_str().unwrap()]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("cases[0].columns"), "{}", o.stderr);
+    assert!(o.stderr.contains("lonn"), "{}", o.stderr);
+    assert!(!tmp.path().join("out").exists(), "nothing is written on a configuration error");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tiny_config(tmp.path(), "[indicators]\nsatisfaction_basic_weight = 1.5\ncomposite_weights = { response = 0.5, resolution = 0.5, satisfaction = 0.5 }\nsignup_threshold = 90\n");
+    let o = gridgov(&["validate", p.to_str().unwrap()]);
+    assert_eq!(o.code, 2);
+    for key in ["indicators.satisfaction_basic_weight", "indicators.composite_weights", "indicators.signup_threshold"] {
+        assert!(o.stderr.contains(key), "{key} missing in: {}", o.stderr);
+    }
+}
+
+#[test]
+fn validate_reads_inputs_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tiny_config(tmp.path(), "");
+    let o = gridgov(&["validate", p.to_str().unwrap()]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("1 cases assigned"), "{}", o.stderr);
+    assert!(!tmp.path().join("out").exists());
+    // A wrong column name is an input error (exit 3) naming the file, column and field.
+    std::fs::write(tmp.path().join("c.csv"), "id,time,x,y\n1,2026-10-01 00:00:00,0.5,0.5\n").unwrap();
+    let o = gridgov(&["validate", p.to_str().unwrap()]);
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    assert!(o.stderr.contains("c.csv") && o.stderr.contains("\"t\"") && o.stderr.contains("received_at"), "{}", o.stderr);
+}
+
+#[test]
+fn missing_input_file_is_exit_3_and_keeps_the_last_good_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tiny_config(tmp.path(), "");
+    let (o, latest) = run_into(&p, &tmp.path().join("out"));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let good = std::fs::read_link(&latest).unwrap();
+    std::fs::remove_file(tmp.path().join("c.csv")).unwrap();
+    let (o, latest) = run_into(&p, &tmp.path().join("out"));
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    assert_eq!(std::fs::read_link(&latest).unwrap(), good);
+    // No partial folder is left behind.
+    let runs: Vec<_> = std::fs::read_dir(tmp.path().join("out/runs")).unwrap().collect();
+    assert_eq!(runs.len(), 1);
+}
+
+#[test]
+fn as_of_flag_overrides_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tiny_config(tmp.path(), "");
+    let o = gridgov(&["validate", p.to_str().unwrap(), "--as-of", "2026-12-01"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("as of 2026-12-01"), "{}", o.stderr);
+    let o = gridgov(&["validate", p.to_str().unwrap(), "--as-of", "2026-10-15"]);
+    assert_eq!(o.code, 2, "as-of before the period's end: {}", o.stderr);
+}
+
+#[test]
+fn indicators_lists_formulas() {
+    let o = gridgov(&["indicators"]);
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.contains("on_time_closure_rate") && o.stdout.contains("按期结案率") && o.stdout.contains("closed_on_time / should_close"));
+}
+
+#[test]
+fn every_pipeline_file_parses_and_resolves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["pipelines", "tests/fixtures/nyc"] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.iter().any(|p| p.ends_with("pipelines/demo.toml")), "{files:?}");
+    for p in files {
+        let pl = gridgov::config::load(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(pl.grids.path.exists(), "{}: {} does not exist", p.display(), pl.grids.path.display());
+        for c in &pl.cases {
+            assert!(c.path.exists(), "{}: {} does not exist", p.display(), c.path.display());
+        }
+        for s in &pl.signups {
+            assert!(s.path.exists(), "{}: {} does not exist", p.display(), s.path.display());
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Helpers: run the binary, read the run folder's CSV tables.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Output of one `gridgov` invocation.
+pub struct Out {
+    pub code: i32,
+    pub stderr: String,
+    pub stdout: String,
+}
+
+pub fn gridgov(args: &[&str]) -> Out {
+    let o = Command::new(env!("CARGO_BIN_EXE_gridgov")).args(args).output().expect("gridgov runs");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+    }
+}
+
+/// Runs a pipeline into `out` and returns the published run folder (`out/latest`).
+pub fn run_into(pipeline: &Path, out: &Path) -> (Out, PathBuf) {
+    let o = gridgov(&["run", pipeline.to_str().unwrap(), "--output-dir", out.to_str().unwrap()]);
+    (o, out.join("latest"))
+}
+
+/// A CSV table written by gridgov (UTF-8 with BOM) as rows of column -> text.
+pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(bytes.starts_with(b"\xef\xbb\xbf"), "{} has no UTF-8 BOM", path.display());
+    let mut r = csv::Reader::from_reader(&bytes[3..]);
+    let headers = r.headers().unwrap().clone();
+    r.records().map(|rec| headers.iter().zip(rec.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()).collect()
+}
+
+/// The row whose `key` column equals `value`.
+pub fn row<'a>(rows: &'a [BTreeMap<String, String>], key: &str, value: &str) -> &'a BTreeMap<String, String> {
+    rows.iter().find(|r| r.get(key).map(String::as_str) == Some(value)).unwrap_or_else(|| panic!("no row with {key} = {value}"))
+}
+
+pub fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Every file of a run folder except the manifest (which holds wall-clock times), with its bytes.
+pub fn data_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap() != "manifest.json")
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect()
+}
