@@ -4,6 +4,9 @@
 //! [`config`] → [`io`] (grids, cases, sign-ups) → [`join`] → [`indicators`] → [`outputs`],
 //! wired together in [`pipeline`].
 
+// Input can reach almost any line of the library: a panic on a user's file is a bug.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod config;
 pub mod crs;
 pub mod error;

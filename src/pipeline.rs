@@ -180,6 +180,7 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
             assigned.push(AssignedCase {
                 units,
                 facts: CaseFacts { received: c.received[i], closed: c.closed[i], due: c.due[i], cancelled: c.cancelled[i], followup: c.followup[i] },
+                dims: [c.category[i], c.department[i], c.channel[i]],
             });
         }
         accounts.push(SourceAccount {
@@ -237,7 +238,7 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
     }
 
     // 4. Indicators for every level, period and months.
-    let results = indicators::compute(p, &h, &assigned, &households);
+    let results = indicators::compute(p, &h, &assigned, &dicts, &households);
     lap("indicators", &mut timings);
 
     // 5. Quality gates.
@@ -274,6 +275,14 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
             }
         }
         lap("write_layers_tables", &mut timings);
+        let mut extra: Vec<(String, &crate::outputs::frame::Frame)> =
+            vec![("city".into(), &results.city), ("city_monthly".into(), &results.city_monthly)];
+        extra.extend(results.dimensions.iter().map(|(d, f)| (format!("by_{d}"), f)));
+        for (stem, f) in extra {
+            for path in tables::write_table(&dir.path, &stem, f)? {
+                outputs.push(output_of(&path, &dir.path, f.height() as u64)?);
+            }
+        }
         if !p.signups.is_empty() {
             for (stem, f) in [("signup_projects", &results.signup_projects), ("signup_curve", &results.signup_curve)] {
                 for path in tables::write_table(&dir.path, stem, f)? {
@@ -344,7 +353,12 @@ fn output_of(path: &Path, dir: &Path, count: u64) -> Result<Output, OutputError>
 /// `dictionary.csv`: every column of every table with its Chinese label, unit and formula.
 fn write_dictionary(path: &Path, r: &indicators::Results) -> Result<usize, OutputError> {
     let mut keys: Vec<&str> = Vec::new();
-    let frames = r.levels.iter().flat_map(|l| [&l.period, &l.monthly]).chain([&r.signup_projects, &r.signup_curve]);
+    let frames = r
+        .levels
+        .iter()
+        .flat_map(|l| [&l.period, &l.monthly])
+        .chain([&r.city, &r.city_monthly, &r.signup_projects, &r.signup_curve])
+        .chain(r.dimensions.iter().map(|(_, f)| f));
     for f in frames {
         for c in &f.columns {
             if !keys.contains(&c.key.as_str()) {

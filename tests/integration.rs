@@ -9,3 +9,4 @@ mod util;
 mod cli;
 mod nyc;
 mod tiny;
+mod demo;

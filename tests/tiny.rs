@@ -341,3 +341,30 @@ fn a_failed_gate_exits_1_but_publishes() {
     assert_eq!(m["status"], "quality_gate_failed");
     assert_eq!(m["exit_code"], 1);
 }
+
+#[test]
+fn every_column_is_in_the_dictionary_and_tables_by_dimension_add_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = write_fixture(tmp.path());
+    let (o, run) = run_into(&p, &tmp.path().join("out"));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let dict = read_csv(&run.join("dictionary.csv"));
+    for d in &dict {
+        assert!(!d["label_zh"].is_empty() && !d["formula"].is_empty(), "{} has no entry in indicators/registry.rs", d["key"]);
+    }
+    for table in ["grid.csv", "grid_monthly.csv", "city.csv", "city_monthly.csv", "by_category.csv", "by_department.csv"] {
+        let rows = read_csv(&run.join(table));
+        if let Some(r) = rows.first() {
+            for k in r.keys() {
+                assert!(dict.iter().any(|d| &d["key"] == k), "{table}: {k} not in dictionary.csv");
+            }
+        }
+    }
+    // The city row holds every assigned case of the period: 8 hotline + 1 app.
+    let city = read_csv(&run.join("city.csv"));
+    assert_eq!(city[0]["cases"], "9");
+    assert_eq!(city[0]["population"], "10000");
+    // No category was mapped here: one row with an empty key holds all 9 cases.
+    let cat = read_csv(&run.join("by_category.csv"));
+    assert_eq!((cat.len(), cat[0]["category"].as_str(), cat[0]["cases"].as_str()), (1, "", "9"));
+}

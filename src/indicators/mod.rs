@@ -27,7 +27,12 @@ use cases::{Acc, CaseFacts};
 pub struct AssignedCase {
     pub units: Units,
     pub facts: CaseFacts,
+    /// Interned category, department and channel (`u32::MAX` when empty).
+    pub dims: [u32; 3],
 }
+
+/// The dimensions cases are also tabulated by, in `AssignedCase::dims` order.
+pub const DIMENSIONS: [&str; 3] = ["category", "department", "channel"];
 
 /// Period and monthly tables of one level.
 #[derive(Debug, Clone)]
@@ -41,6 +46,11 @@ pub struct LevelTables {
 #[derive(Debug, Clone)]
 pub struct Results {
     pub levels: Vec<LevelTables>,
+    /// The whole city: one row for the period, one per month.
+    pub city: Frame,
+    pub city_monthly: Frame,
+    /// Period tables by category, department and channel (`DIMENSIONS` order).
+    pub dimensions: Vec<(&'static str, Frame)>,
     pub signup_projects: Frame,
     pub signup_curve: Frame,
 }
@@ -66,7 +76,13 @@ pub fn place(received: i64, period: (i64, i64), month_bounds: &[i64]) -> Placeme
 }
 
 /// Computes all levels (in parallel, one task per level) and the sign-up tables.
-pub fn compute(p: &Pipeline, h: &Hierarchy, cases: &[AssignedCase], households: &[crate::io::signups::Household]) -> Results {
+pub fn compute(
+    p: &Pipeline,
+    h: &Hierarchy,
+    cases: &[AssignedCase],
+    dicts: &crate::io::cases::Dictionaries,
+    households: &[crate::io::signups::Household],
+) -> Results {
     let period = (p.period.start_ms(), p.period.end_ms());
     let bounds = p.period.month_bounds_ms();
     let placements: Vec<Placement> = cases.par_iter().map(|c| place(c.facts.received, period, &bounds)).collect();
@@ -77,7 +93,69 @@ pub fn compute(p: &Pipeline, h: &Hierarchy, cases: &[AssignedCase], households: 
         .map(|&level| level_tables(p, h, level, cases, &placements, &signup_units[level as usize]))
         .collect();
     let (signup_projects, signup_curve) = signups::project_tables(p, households);
-    Results { levels, signup_projects, signup_curve }
+    let (city, city_monthly) = city_tables(p, h, cases, &placements, &signup_units);
+    let values = [&dicts.category.values, &dicts.department.values, &dicts.channel.values];
+    let dimensions = (0..3).into_par_iter().map(|d| (DIMENSIONS[d], dimension_table(p, d, values[d], cases, &placements))).collect();
+    Results { levels, city, city_monthly, dimensions, signup_projects, signup_curve }
+}
+
+/// Every assigned case, whatever level it was assigned at, in one unit: the city.
+fn city_tables(p: &Pipeline, h: &Hierarchy, cases: &[AssignedCase], placements: &[Placement], signup: &[Vec<signups::SignupAcc>; 4]) -> (Frame, Frame) {
+    let nm = p.period.months.len();
+    let (as_of, rule) = (p.period.as_of_ms(), p.indicators.should_be_closed);
+    let mut period = Acc::default();
+    let mut months = vec![Acc::default(); nm];
+    for (c, pl) in cases.iter().zip(placements) {
+        if pl.in_period {
+            period.add(&c.facts, as_of, rule);
+        }
+        if let Some(m) = pl.month {
+            months[m].add(&c.facts, as_of, rule);
+        }
+    }
+    let grids = h.units(Level::Grid);
+    let sum = |f: fn(&crate::hierarchy::Unit) -> Option<f64>| grids.iter().filter_map(f).fold(None, |a: Option<f64>, v| Some(a.unwrap_or(0.0) + v));
+    let info = UnitsInfo {
+        key_columns: vec![("city_name".to_string(), vec![Some(p.title.clone())])],
+        codes: vec![p.name.clone()],
+        places: Some(Places { population: vec![sum(|u| u.population)], households: vec![sum(|u| u.households)], area_km2: vec![grids.iter().map(|u| u.area_km2).sum()] }),
+    };
+    let total = signup[Level::Grid as usize].iter().fold(signups::SignupAcc::default(), |mut a, s| {
+        a.in_scope += s.in_scope;
+        a.signed += s.signed;
+        a.out_of_scope += s.out_of_scope;
+        a
+    });
+    period_and_monthly(p, &info, std::slice::from_ref(&period), &months, Some(std::slice::from_ref(&total)))
+}
+
+/// Period indicators per value of one dimension (category, department or channel), sorted by
+/// value; cases without a value form one row with an empty key.
+fn dimension_table(p: &Pipeline, dim: usize, values: &[String], cases: &[AssignedCase], placements: &[Placement]) -> Frame {
+    let (as_of, rule) = (p.period.as_of_ms(), p.indicators.should_be_closed);
+    // Slot `values.len()` holds the cases without a value.
+    let mut accs = vec![Acc::default(); values.len() + 1];
+    for (c, pl) in cases.iter().zip(placements) {
+        if pl.in_period {
+            let v = c.dims[dim];
+            accs[if v == u32::MAX { values.len() } else { v as usize }].add(&c.facts, as_of, rule);
+        }
+    }
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|a, b| values[*a].cmp(&values[*b]));
+    if accs[values.len()].cases > 0 {
+        order.push(values.len());
+    }
+    let keys: Vec<Option<String>> = order.iter().map(|&i| values.get(i).cloned()).collect();
+    let info = UnitsInfo {
+        codes: keys.iter().map(|k| k.clone().unwrap_or_default()).collect(),
+        key_columns: vec![(DIMENSIONS[dim].to_string(), keys)],
+        places: None,
+    };
+    let accs: Vec<Acc> = order.iter().map(|&i| std::mem::take(&mut accs[i])).collect();
+    let label = p.period.label();
+    let rows: Vec<usize> = (0..accs.len()).collect();
+    frame(p, &info, &rows, &accs, |_| (label.clone(), p.period.start), None, None)
 }
 
 fn level_tables(
@@ -104,31 +182,71 @@ fn level_tables(
             month_acc[u * nm + m].add(&c.facts, as_of, rule);
         }
     }
-    let period_label = p.period.label();
-    let all: Vec<usize> = (0..units.len()).collect();
-    let period = frame(p, h, level, &all, &period_acc, |_| (period_label.clone(), p.period.start), Some(signup), None);
-    // Monthly rows: unit-major, months in order; the previous month of the same unit feeds 环比.
-    let rows: Vec<usize> = (0..units.len() * nm).collect();
-    let months = &p.period.months;
-    let monthly = frame(
-        p,
-        h,
-        level,
-        &rows.iter().map(|r| r / nm).collect::<Vec<_>>(),
-        &month_acc,
-        |r| (months[r % nm].label(), months[r % nm].first_day()),
-        None,
-        Some(nm),
-    );
+    let info = UnitsInfo::of_level(h, level);
+    let (period, monthly) = period_and_monthly(p, &info, &period_acc, &month_acc, Some(signup));
     LevelTables { level, period, monthly }
 }
 
-/// Builds a level's table: one row per entry of `unit_of_row`, with `accs[row]`.
-#[allow(clippy::too_many_arguments)]
+/// The period table (one row per unit) and the monthly table (unit-major, months in order, so
+/// the previous month of the same unit feeds 环比).
+fn period_and_monthly(p: &Pipeline, info: &UnitsInfo, period_acc: &[Acc], month_acc: &[Acc], signup: Option<&[signups::SignupAcc]>) -> (Frame, Frame) {
+    let nm = p.period.months.len();
+    let n = info.codes.len();
+    let period_label = p.period.label();
+    let all: Vec<usize> = (0..n).collect();
+    let period = frame(p, info, &all, period_acc, |_| (period_label.clone(), p.period.start), signup, None);
+    let months = &p.period.months;
+    let rows: Vec<usize> = (0..n * nm).map(|r| r / nm).collect();
+    let monthly = frame(p, info, &rows, month_acc, |r| (months[r % nm].label(), months[r % nm].first_day()), None, Some(nm));
+    (period, monthly)
+}
+
+/// The units a table is about: its key columns, and per unit the population, households and
+/// area when the units are places (`None` for categories and departments).
+struct UnitsInfo {
+    key_columns: Vec<(String, Vec<Option<String>>)>,
+    codes: Vec<String>,
+    places: Option<Places>,
+}
+
+struct Places {
+    population: Vec<Option<f64>>,
+    households: Vec<Option<f64>>,
+    area_km2: Vec<f64>,
+}
+
+impl UnitsInfo {
+    fn of_level(h: &Hierarchy, level: Level) -> UnitsInfo {
+        let units = h.units(level);
+        let lv = level.as_str();
+        let mut key_columns = vec![
+            (format!("{lv}_code"), units.iter().map(|u| Some(u.code.clone())).collect()),
+            (format!("{lv}_name"), units.iter().map(|u| Some(u.name.clone())).collect()),
+        ];
+        for (pi, plevel) in [Level::Community, Level::Street, Level::District].into_iter().enumerate() {
+            if plevel <= level || !h.present[plevel as usize] {
+                continue;
+            }
+            let pl = plevel.as_str();
+            key_columns.push((format!("{pl}_code"), units.iter().map(|u| u.parents[pi].as_ref().map(|r| r.code.clone())).collect()));
+            key_columns.push((format!("{pl}_name"), units.iter().map(|u| u.parents[pi].as_ref().map(|r| r.name.clone())).collect()));
+        }
+        UnitsInfo {
+            key_columns,
+            codes: units.iter().map(|u| u.code.clone()).collect(),
+            places: Some(Places {
+                population: units.iter().map(|u| u.population).collect(),
+                households: units.iter().map(|u| u.households).collect(),
+                area_km2: units.iter().map(|u| u.area_km2).collect(),
+            }),
+        }
+    }
+}
+
+/// Builds a table: one row per entry of `unit_of_row`, with `accs[row]`.
 fn frame(
     p: &Pipeline,
-    h: &Hierarchy,
-    level: Level,
+    info: &UnitsInfo,
     unit_of_row: &[usize],
     accs: &[Acc],
     period_of_row: impl Fn(usize) -> (String, NaiveDate),
@@ -136,41 +254,36 @@ fn frame(
     months_per_unit: Option<usize>,
 ) -> Frame {
     let s = &p.indicators;
-    let units = h.units(level);
     let n = unit_of_row.len();
     let derived: Vec<cases::Derived> = accs.par_iter().map(|a| a.derive(s)).collect();
     let mut f = Frame::default();
-    let lv = level.as_str();
-    f.str(&format!("{lv}_code"), unit_of_row.iter().map(|&u| Some(units[u].code.clone())).collect());
-    f.str(&format!("{lv}_name"), unit_of_row.iter().map(|&u| Some(units[u].name.clone())).collect());
-    for (pi, plevel) in [Level::Community, Level::Street, Level::District].into_iter().enumerate() {
-        if plevel <= level || !h.present[plevel as usize] {
-            continue;
-        }
-        let pl = plevel.as_str();
-        f.str(&format!("{pl}_code"), unit_of_row.iter().map(|&u| units[u].parents[pi].as_ref().map(|r| r.code.clone())).collect());
-        f.str(&format!("{pl}_name"), unit_of_row.iter().map(|&u| units[u].parents[pi].as_ref().map(|r| r.name.clone())).collect());
+    for (key, values) in &info.key_columns {
+        f.str(key, unit_of_row.iter().map(|&u| values[u].clone()).collect());
     }
     let periods: Vec<(String, NaiveDate)> = (0..n).map(&period_of_row).collect();
     f.str("period", periods.iter().map(|(l, _)| Some(l.clone())).collect());
     f.push("period_start", Values::Timestamp(periods.iter().map(|(_, d)| d.and_hms_opt(0, 0, 0)).collect()));
     f.push("as_of", Values::Date(vec![Some(p.period.as_of); n]));
-    let pop: Vec<Option<f64>> = unit_of_row.iter().map(|&u| units[u].population).collect();
-    f.int("population", pop.iter().map(|x| x.map(|v| v.round() as i64)).collect());
-    f.int("households", unit_of_row.iter().map(|&u| units[u].households.map(|v| v.round() as i64)).collect());
-    f.float("area_km2", unit_of_row.iter().map(|&u| Some(units[u].area_km2)).collect(), 4);
     let int = |get: fn(&Acc) -> u64| -> Vec<Option<i64>> { accs.iter().map(|a| Some(get(a) as i64)).collect() };
-    f.int("cases", int(|a| a.cases));
-    f.float(
-        "cases_per_10k",
-        accs.iter().zip(&pop).map(|(a, p)| p.filter(|p| *p > 0.0).map(|p| a.cases as f64 / p * 10_000.0)).collect(),
-        2,
-    );
-    f.float(
-        "density_per_km2",
-        accs.iter().zip(unit_of_row).map(|(a, &u)| (units[u].area_km2 > 0.0).then(|| a.cases as f64 / units[u].area_km2)).collect(),
-        2,
-    );
+    if let Some(pl) = &info.places {
+        let pop: Vec<Option<f64>> = unit_of_row.iter().map(|&u| pl.population[u]).collect();
+        f.int("population", pop.iter().map(|x| x.map(|v| v.round() as i64)).collect());
+        f.int("households", unit_of_row.iter().map(|&u| pl.households[u].map(|v| v.round() as i64)).collect());
+        f.float("area_km2", unit_of_row.iter().map(|&u| Some(pl.area_km2[u])).collect(), 4);
+        f.int("cases", int(|a| a.cases));
+        f.float(
+            "cases_per_10k",
+            accs.iter().zip(&pop).map(|(a, p)| p.filter(|p| *p > 0.0).map(|p| a.cases as f64 / p * 10_000.0)).collect(),
+            2,
+        );
+        f.float(
+            "density_per_km2",
+            accs.iter().zip(unit_of_row).map(|(a, &u)| (pl.area_km2[u] > 0.0).then(|| a.cases as f64 / pl.area_km2[u])).collect(),
+            2,
+        );
+    } else {
+        f.int("cases", int(|a| a.cases));
+    }
     f.int("followups", int(|a| a.followups));
     f.int("contacted", int(|a| a.contacted));
     f.int("resolved", int(|a| a.resolved));
@@ -182,9 +295,10 @@ fn frame(
     f.float("resolution_rate", derived.iter().map(|d| d.resolution_rate).collect(), 4);
     f.float("satisfaction_rate", derived.iter().map(|d| d.satisfaction_rate).collect(), 4);
     f.float("composite_score", derived.iter().map(|d| d.composite_score).collect(), 2);
+    let code = |r: usize| info.codes[unit_of_row[r]].as_str();
     let ranks = match months_per_unit {
-        None => rank::rank(&derived, accs, &unit_of_row.iter().map(|&u| units[u].code.as_str()).collect::<Vec<_>>()),
-        Some(nm) => rank::rank_by_group(&derived, accs, nm, |r| units[unit_of_row[r]].code.as_str()),
+        None => rank::rank_groups(&derived, accs, code, |_| 0),
+        Some(nm) => rank::rank_by_group(&derived, accs, nm, code),
     };
     f.int("composite_rank", ranks.iter().map(|r| r.map(|r| r as i64)).collect());
     f.str("grade", derived.iter().map(|d| d.grade.map(str::to_string)).collect());
