@@ -17,5 +17,6 @@ pub mod join;
 pub mod outputs;
 pub mod pipeline;
 pub mod quarantine;
+pub mod synth;
 
 pub use error::{Error, Result};

@@ -151,7 +151,7 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
                             };
                             let row = c.row[i];
                             let raw = crate::io::cases::raw_fields(&sc.table, row as usize - 1);
-                            let key = sc.table.field("case_id").and_then(|v| v[row as usize - 1].map(|s| s.trim().to_string())).unwrap_or_default();
+                            let key = sc.table.value("case_id", row as usize - 1).map(|s| s.trim().to_string()).unwrap_or_default();
                             quarantine.push(Reject {
                                 source: src.name.clone(),
                                 file: src.path.display().to_string(),

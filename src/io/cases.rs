@@ -270,7 +270,7 @@ fn fmt_hours(ms: i64) -> String {
 pub fn raw_fields(table: &TextTable, i: usize) -> String {
     let mut m = serde_json::Map::new();
     for (field, column) in table.mapped() {
-        let v = table.field(field).and_then(|v| v.get(i).copied().flatten()).map(|s| serde_json::Value::String(s.to_string()));
+        let v = table.value(field, i).map(|s| serde_json::Value::String(s.to_string()));
         m.insert(column.to_string(), v.unwrap_or(serde_json::Value::Null));
     }
     serde_json::Value::Object(m).to_string()

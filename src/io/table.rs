@@ -25,6 +25,11 @@ impl TextTable {
         self.columns.get(field).map(|(_, ca)| ca.iter().collect())
     }
 
+    /// One value of a field (the columns are single-chunk, so this is a direct lookup).
+    pub fn value(&self, field: &str, row: usize) -> Option<&str> {
+        self.columns.get(field).and_then(|(_, ca)| ca.get(row))
+    }
+
     /// Name of the file column mapped to a field.
     pub fn column_name(&self, field: &str) -> Option<&str> {
         self.columns.get(field).map(|(c, _)| c.as_str())
