@@ -16,7 +16,9 @@ use crate::io::signups::{read_signups, Household};
 use crate::join::{GridIndex, Located};
 use crate::outputs::manifest::{self, Gate, GridSummary, Input, JoinSummary, Manifest, Output, SourceAccount};
 use crate::outputs::publish::RunDir;
-use crate::outputs::{geojson, rejects, tables};
+use crate::outputs::charts::{write_charts, MappedLevel};
+use crate::outputs::classes::Classes;
+use crate::outputs::{geojson, qml, rejects, tables};
 use crate::quarantine::{Quarantine, Reject};
 
 /// What a run (or a validation) produced.
@@ -262,12 +264,31 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
     let mut published = None;
     if let Some(dir) = run_dir {
         let grid_geoms: Vec<geo::MultiPolygon<f64>> = layer.grids.iter().map(|g| g.geometry.clone()).collect();
+        let mut mapped: Vec<(Level, Vec<geo::MultiPolygon<f64>>, Classes, Vec<usize>)> = Vec::new();
         for lt in &results.levels {
             let geoms = geojson::level_geometries(&h, lt.level, &grid_geoms);
             let lv = lt.level.as_str();
             let path = dir.path.join(format!("{lv}.geojson"));
-            let info = geojson::write_layer(&path, &format!("{}_{lv}", p.name), &lt.period, &format!("{lv}_code"), &geoms)?;
-            outputs.push(output_of(&path, &dir.path, info.features as u64)?);
+            // With charts, the layer carries the map classes and gets a QGIS style beside it.
+            let classes = p.charts.as_ref().map(|c| map_classes(p, c, &lt.period));
+            let mut layer_frame = lt.period.clone();
+            if let Some((classes, class_of)) = &classes {
+                layer_frame.int("class", class_of.iter().map(|&c| Some(c as i64)).collect());
+                layer_frame.str("class_label", class_of.iter().map(|&c| Some(classes.labels[c].clone())).collect());
+            }
+            let info = geojson::write_layer(&path, &format!("{}_{lv}", p.name), &layer_frame, &format!("{lv}_code"), &geoms)?;
+            let mut out = output_of(&path, &dir.path, info.features as u64)?;
+            if let Some((classes, class_of)) = classes {
+                let qml_path = dir.path.join(format!("{lv}.qml"));
+                let keys: Vec<&str> = layer_frame.columns.iter().map(|c| c.key.as_str()).collect();
+                qml::write_qml(&qml_path, &classes, &keys)?;
+                out.class_breaks = Some(classes.clone());
+                outputs.push(out);
+                outputs.push(output_of(&qml_path, &dir.path, classes.k() as u64 + 1)?);
+                mapped.push((lt.level, geoms, classes, class_of));
+            } else {
+                outputs.push(out);
+            }
             for (stem, f) in [(lv.to_string(), &lt.period), (format!("{lv}_monthly"), &lt.monthly)] {
                 for path in tables::write_table(&dir.path, &stem, f)? {
                     outputs.push(output_of(&path, &dir.path, f.height() as u64)?);
@@ -296,9 +317,27 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
                 outputs.push(output_of(&path, &dir.path, f.height() as u64)?);
             }
         }
+        let mut charts = Vec::new();
+        if let Some(c) = &p.charts {
+            let outlines = mapped.iter().find(|m| m.0 == Level::District).map(|m| m.1.clone()).unwrap_or_default();
+            let maps: Vec<MappedLevel<'_>> =
+                mapped.iter().map(|(level, geoms, classes, class_of)| MappedLevel { level: *level, geoms, classes, class_of }).collect();
+            charts = write_charts(&dir.path.join("charts"), p, c, &results, &maps, &outlines)?;
+            for ch in &charts {
+                for f in [&ch.svg, &ch.png, &ch.csv] {
+                    outputs.push(output_of(f, &dir.path, 1)?);
+                }
+            }
+            lap("charts", &mut timings);
+        }
         let dict = dir.path.join("dictionary.csv");
         let n = write_dictionary(&dict, &results)?;
         outputs.push(output_of(&dict, &dir.path, n as u64)?);
+        if p.charts.is_some() {
+            let path = dir.path.join("report.html");
+            crate::outputs::report::write_report(&path, p, &results, &accounts, &charts, &outputs, exit_code)?;
+            outputs.push(output_of(&path, &dir.path, charts.len() as u64)?);
+        }
         let rej = dir.path.join("rejects.csv");
         let n = rejects::write_rejects(&rej, &quarantine, &base)?;
         outputs.push(output_of(&rej, &dir.path, n as u64)?);
@@ -347,7 +386,19 @@ fn assignments_frame(
 fn output_of(path: &Path, dir: &Path, count: u64) -> Result<Output, OutputError> {
     let sha256 = manifest::sha256_file(path).map_err(OutputError::io(path))?;
     let bytes = std::fs::metadata(path).map_err(OutputError::io(path))?.len();
-    Ok(Output { path: rejects::relative(path, dir), sha256, bytes, count })
+    Ok(Output { path: rejects::relative(path, dir), sha256, bytes, count, class_breaks: None })
+}
+
+/// Classes of the mapped indicator for one level's period table, and each unit's class.
+/// Units whose denominator is below `indicators.min_n` fall in the no-data class.
+fn map_classes(p: &Pipeline, c: &crate::config::file::ChartsFile, f: &crate::outputs::frame::Frame) -> (Classes, Vec<usize>) {
+    let n_key = crate::config::resolve::MAPPABLE.iter().find(|(k, _)| *k == c.map_indicator).map(|(_, n)| *n).unwrap_or("followups");
+    let n = f.floats(n_key);
+    let values: Vec<Option<f64>> =
+        f.floats(&c.map_indicator).into_iter().zip(n).map(|(v, n)| v.filter(|_| n.unwrap_or(0.0) >= p.indicators.min_n as f64)).collect();
+    let classes = Classes::build(&c.map_indicator, &values, c.classes, c.breaks.as_deref(), true);
+    let class_of = values.iter().map(|v| classes.class_of(*v)).collect();
+    (classes, class_of)
 }
 
 /// `dictionary.csv`: every column of every table with its Chinese label, unit and formula.

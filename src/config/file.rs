@@ -33,6 +33,43 @@ pub struct PipelineFile {
     pub quality: QualityFile,
     #[serde(default)]
     pub outputs: OutputsFile,
+    /// Charts, map styles and the HTML report; none without this table.
+    #[serde(default)]
+    pub charts: Option<ChartsFile>,
+}
+
+/// Charts, class breaks, `.qml` styles and `report.html`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChartsFile {
+    /// The rate the choropleth maps, the layers' `class` and the `.qml` styles show.
+    #[serde(default = "default_map_indicator")]
+    pub map_indicator: String,
+    /// Number of quantile classes (5–7) when no fixed breaks are given.
+    #[serde(default = "default_classes")]
+    pub classes: usize,
+    /// Fixed policy breaks (inner bounds, increasing), e.g. [0.85, 0.90, 0.95].
+    #[serde(default)]
+    pub breaks: Option<Vec<f64>>,
+    /// Rows in each panel of the red/black lists (红黑榜).
+    #[serde(default = "default_top_n")]
+    pub top_n: usize,
+    /// Target lines on the trend chart: response_rate, resolution_rate, satisfaction_rate.
+    #[serde(default)]
+    pub targets: BTreeMap<String, f64>,
+    /// Time-limit line on the handling-time chart; default `indicators.default_time_limit_hours`.
+    #[serde(default)]
+    pub time_limit_hours: Option<f64>,
+}
+
+fn default_map_indicator() -> String {
+    "resolution_rate".into()
+}
+fn default_classes() -> usize {
+    5
+}
+fn default_top_n() -> usize {
+    5
 }
 
 /// Optional outputs.

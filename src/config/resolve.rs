@@ -29,7 +29,19 @@ pub struct Pipeline {
     pub indicators: IndicatorSettings,
     pub quality: QualityFile,
     pub outputs: OutputsFile,
+    pub charts: Option<ChartsFile>,
 }
+
+/// Rates a map can show, each with the count that is its denominator (its n).
+pub const MAPPABLE: &[(&str, &str)] = &[
+    ("response_rate", "followups"),
+    ("resolution_rate", "followups"),
+    ("satisfaction_rate", "followups"),
+    ("closure_rate", "should_close"),
+    ("on_time_closure_rate", "should_close"),
+    ("overdue_open_rate", "open"),
+    ("signup_rate", "signup_households"),
+];
 
 /// Reporting period, trend window and as-of moment. Instants are UTC milliseconds; the
 /// calendar is the city's time zone.
@@ -499,6 +511,35 @@ pub fn resolve(path: &Path, f: PipelineFile) -> Result<Pipeline, ConfigError> {
         }
     }
 
+    if let Some(c) = &f.charts {
+        if !MAPPABLE.iter().any(|(k, _)| *k == c.map_indicator) {
+            let keys: Vec<&str> = MAPPABLE.iter().map(|(k, _)| *k).collect();
+            problems.push(format!("charts.map_indicator: {:?} is not one of {}", c.map_indicator, keys.join(", ")));
+        }
+        if !(5..=7).contains(&c.classes) {
+            problems.push(format!("charts.classes: {} must be between 5 and 7", c.classes));
+        }
+        if let Some(b) = &c.breaks {
+            if b.is_empty() || b.len() > 6 || b.windows(2).any(|w| w[0] >= w[1]) || b.iter().any(|x| !x.is_finite()) {
+                problems.push(format!("charts.breaks: {b:?} must be 1 to 6 increasing numbers"));
+            }
+        }
+        if c.top_n == 0 || c.top_n > 30 {
+            problems.push(format!("charts.top_n: {} must be between 1 and 30", c.top_n));
+        }
+        for (k, v) in &c.targets {
+            if !["response_rate", "resolution_rate", "satisfaction_rate"].contains(&k.as_str()) {
+                problems.push(format!("charts.targets.{k}: targets exist for response_rate, resolution_rate, satisfaction_rate"));
+            } else if !(*v > 0.0 && *v <= 1.0) {
+                problems.push(format!("charts.targets.{k}: {v} must be a share in (0, 1]"));
+            }
+        }
+        if let Some(h) = c.time_limit_hours {
+            if !(h > 0.0 && h.is_finite()) {
+                problems.push(format!("charts.time_limit_hours: {h} must be a positive number"));
+            }
+        }
+    }
     if !problems.is_empty() {
         return Err(ConfigError::Invalid { path: file, problems });
     }
@@ -527,6 +568,7 @@ pub fn resolve(path: &Path, f: PipelineFile) -> Result<Pipeline, ConfigError> {
         },
         quality: f.quality.clone(),
         outputs: f.outputs.clone(),
+        charts: f.charts.clone(),
     })
 }
 

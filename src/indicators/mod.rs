@@ -49,6 +49,8 @@ pub struct Results {
     /// The whole city: one row for the period, one per month.
     pub city: Frame,
     pub city_monthly: Frame,
+    /// Handling hours of the city's cases closed in the period, sorted (the histogram's data).
+    pub city_hours: Vec<f64>,
     /// Period tables by category, department and channel (`DIMENSIONS` order).
     pub dimensions: Vec<(&'static str, Frame)>,
     pub signup_projects: Frame,
@@ -93,14 +95,14 @@ pub fn compute(
         .map(|&level| level_tables(p, h, level, cases, &placements, &signup_units[level as usize]))
         .collect();
     let (signup_projects, signup_curve) = signups::project_tables(p, households);
-    let (city, city_monthly) = city_tables(p, h, cases, &placements, &signup_units);
+    let (city, city_monthly, city_hours) = city_tables(p, h, cases, &placements, &signup_units);
     let values = [&dicts.category.values, &dicts.department.values, &dicts.channel.values];
     let dimensions = (0..3).into_par_iter().map(|d| (DIMENSIONS[d], dimension_table(p, d, values[d], cases, &placements))).collect();
-    Results { levels, city, city_monthly, dimensions, signup_projects, signup_curve }
+    Results { levels, city, city_monthly, city_hours, dimensions, signup_projects, signup_curve }
 }
 
 /// Every assigned case, whatever level it was assigned at, in one unit: the city.
-fn city_tables(p: &Pipeline, h: &Hierarchy, cases: &[AssignedCase], placements: &[Placement], signup: &[Vec<signups::SignupAcc>; 4]) -> (Frame, Frame) {
+fn city_tables(p: &Pipeline, h: &Hierarchy, cases: &[AssignedCase], placements: &[Placement], signup: &[Vec<signups::SignupAcc>; 4]) -> (Frame, Frame, Vec<f64>) {
     let nm = p.period.months.len();
     let (as_of, rule) = (p.period.as_of_ms(), p.indicators.should_be_closed);
     let mut period = Acc::default();
@@ -126,7 +128,10 @@ fn city_tables(p: &Pipeline, h: &Hierarchy, cases: &[AssignedCase], placements: 
         a.out_of_scope += s.out_of_scope;
         a
     });
-    period_and_monthly(p, &info, std::slice::from_ref(&period), &months, Some(std::slice::from_ref(&total)))
+    let (f, m) = period_and_monthly(p, &info, std::slice::from_ref(&period), &months, Some(std::slice::from_ref(&total)));
+    let mut hours = period.hours;
+    hours.sort_by(f64::total_cmp);
+    (f, m, hours)
 }
 
 /// Period indicators per value of one dimension (category, department or channel), sorted by

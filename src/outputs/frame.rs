@@ -85,6 +85,23 @@ impl Frame {
     pub fn column(&self, key: &str) -> Option<&Values> {
         self.columns.iter().find(|c| c.key == key).map(|c| &c.values)
     }
+
+    /// A numeric column as floats (ints converted); `None` entries for nulls or a missing column.
+    pub fn floats(&self, key: &str) -> Vec<Option<f64>> {
+        match self.column(key) {
+            Some(Values::Float(v)) => v.clone(),
+            Some(Values::Int(v)) => v.iter().map(|x| x.map(|x| x as f64)).collect(),
+            _ => vec![None; self.height()],
+        }
+    }
+
+    /// A text column; empty strings for nulls or a missing column.
+    pub fn texts(&self, key: &str) -> Vec<String> {
+        match self.column(key) {
+            Some(Values::Str(v)) => v.iter().map(|x| x.clone().unwrap_or_default()).collect(),
+            _ => vec![String::new(); self.height()],
+        }
+    }
 }
 
 /// Rounds to `decimals`; `None` for NaN and infinities. -0.0 becomes 0.0.

@@ -69,6 +69,9 @@ pub struct Output {
     pub bytes: u64,
     /// Features of a layer or rows of a table.
     pub count: u64,
+    /// For a mapped layer: the classes of its `class` property.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_breaks: Option<crate::outputs::classes::Classes>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -7,3 +7,7 @@ pub mod manifest;
 pub mod publish;
 pub mod rejects;
 pub mod tables;
+pub mod charts;
+pub mod classes;
+pub mod qml;
+pub mod report;

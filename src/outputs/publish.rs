@@ -44,11 +44,7 @@ impl RunDir {
 
     /// Syncs every file, publishes the folder as `runs/<id>` and points `latest` at it.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
-        for entry in fs::read_dir(&self.path).map_err(OutputError::io(&self.path))? {
-            let p = entry.map_err(OutputError::io(&self.path))?.path();
-            File::open(&p).and_then(|f| f.sync_all()).map_err(OutputError::io(&p))?;
-        }
-        sync_dir(&self.path)?;
+        sync_tree(&self.path)?;
         let final_path = self.root.join("runs").join(&self.id);
         fs::rename(&self.path, &final_path).map_err(OutputError::io(&final_path))?;
         self.committed = true;
@@ -69,6 +65,19 @@ impl Drop for RunDir {
             let _ = fs::remove_dir_all(&self.path);
         }
     }
+}
+
+/// Syncs every file below `dir`, then the folders themselves.
+fn sync_tree(dir: &Path) -> Result<(), OutputError> {
+    for entry in fs::read_dir(dir).map_err(OutputError::io(dir))? {
+        let p = entry.map_err(OutputError::io(dir))?.path();
+        if p.is_dir() {
+            sync_tree(&p)?;
+        } else {
+            File::open(&p).and_then(|f| f.sync_all()).map_err(OutputError::io(&p))?;
+        }
+    }
+    sync_dir(dir)
 }
 
 fn sync_dir(p: &Path) -> Result<(), OutputError> {

@@ -1,0 +1,207 @@
+//! Which charts a run draws and from which tables; the numbers plotted are also written as CSV.
+
+use chrono::NaiveDate;
+use geo::MultiPolygon;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{write_chart, ChartData, ChartFiles, Handling, Map, Pareto, Ranking, RedBlack, Signups, Trend};
+use crate::config::file::ChartsFile;
+use crate::config::Pipeline;
+use crate::error::OutputError;
+use crate::hierarchy::Level;
+use crate::indicators::{registry, Results};
+use crate::outputs::classes::Classes;
+use crate::outputs::frame::{Frame, Values};
+
+/// Geometries and classes of a mapped level.
+pub struct MappedLevel<'a> {
+    pub level: Level,
+    pub geoms: &'a [MultiPolygon<f64>],
+    pub classes: &'a Classes,
+    /// Class of every unit, in table order.
+    pub class_of: &'a [usize],
+}
+
+/// Draws every chart into `dir`.
+pub fn write_charts(
+    dir: &Path,
+    p: &Pipeline,
+    c: &ChartsFile,
+    r: &Results,
+    maps: &[MappedLevel<'_>],
+    outlines: &[MultiPolygon<f64>],
+) -> Result<Vec<ChartFiles>, OutputError> {
+    std::fs::create_dir_all(dir).map_err(OutputError::io(dir))?;
+    let stamp = format!("{} · 截至 {}", p.period.label(), p.period.as_of);
+    let title = |what: &str| format!("{} · {what} · {stamp}", p.title);
+    let mut out = Vec::new();
+
+    // Rankings and red/black lists: streets and departments.
+    let street = r.levels.iter().find(|l| l.level == Level::Street).map(|l| (&l.period, "street_name", "街道"));
+    let dept = r.dimensions.iter().find(|(d, _)| *d == "department").map(|(_, f)| (f, "department", "部门"));
+    for (key, entry) in [("street", street), ("department", dept)] {
+        let Some((frame, name_key, zh)) = entry else { continue };
+        let rows = ranked_rows(frame, name_key);
+        if rows.is_empty() {
+            continue;
+        }
+        let city_score = r.city.floats("composite_score").first().copied().flatten();
+        let mut data = ChartData::new(&["rank", "name", "composite_score", "followups", "below_city_score"]);
+        for (rank, name, score, n) in &rows {
+            let below = city_score.is_some_and(|c| *score < c);
+            data.push(vec![rank.to_string(), name.clone(), format!("{score:.2}"), n.to_string(), below.to_string()]);
+        }
+        let shown = &rows[..rows.len().min(25)];
+        let chart = Ranking {
+            title: title(&format!("{zh}综合成绩排名（前{}）", shown.len())),
+            names: shown.iter().map(|r| format!("{}. {}", r.0, r.1)).collect(),
+            values: shown.iter().map(|r| r.2).collect(),
+            n: shown.iter().map(|r| r.3).collect(),
+            accent: shown.iter().map(|r| city_score.is_some_and(|c| r.2 < c)).collect(),
+            x_desc: "综合成绩（分）；红色：低于全市".into(),
+        };
+        out.push(write_chart(dir, &format!("ranking_{key}"), &chart.title.clone(), &data, &chart)?);
+        let k = c.top_n.min(rows.len());
+        let top = &rows[..k];
+        let bottom: Vec<_> = rows[rows.len() - k..].iter().rev().cloned().collect();
+        let mut data = ChartData::new(&["list", "rank", "name", "composite_score", "followups"]);
+        for (list, rs) in [("red", top), ("black", &bottom[..])] {
+            for (rank, name, score, n) in rs {
+                data.push(vec![list.into(), rank.to_string(), name.clone(), format!("{score:.2}"), n.to_string()]);
+            }
+        }
+        let panel = |rs: &[(u32, String, f64, u64)], t: &str, accent: bool| Ranking {
+            title: t.to_string(),
+            names: rs.iter().map(|r| format!("{}. {}", r.0, r.1)).collect(),
+            values: rs.iter().map(|r| r.2).collect(),
+            n: rs.iter().map(|r| r.3).collect(),
+            accent: vec![accent; rs.len()],
+            x_desc: "综合成绩（分）".into(),
+        };
+        let chart = RedBlack { title: title(&format!("{zh}红黑榜")), top: panel(top, &format!("红榜 前{k}"), false), bottom: panel(&bottom, &format!("黑榜 后{k}"), true) };
+        out.push(write_chart(dir, &format!("redblack_{key}"), &chart.title.clone(), &data, &chart)?);
+    }
+
+    // Monthly trend of the three rates with targets.
+    let months = r.city_monthly.texts("period");
+    let keys = ["response_rate", "resolution_rate", "satisfaction_rate"];
+    let mut data = ChartData::new(&["period", "indicator", "value", "followups", "target"]);
+    let n = r.city_monthly.floats("followups");
+    let mut series = Vec::new();
+    for k in keys {
+        let v = r.city_monthly.floats(k);
+        let label = registry::field(k).map(|f| f.zh).unwrap_or(k).to_string();
+        for (i, m) in months.iter().enumerate() {
+            data.push(vec![m.clone(), k.into(), v[i].map(|x| format!("{x:.4}")).unwrap_or_default(), n[i].map(|x| format!("{x}")).unwrap_or_default(), c.targets.get(k).map(|t| t.to_string()).unwrap_or_default()]);
+        }
+        series.push((label, v));
+    }
+    let targets = keys.iter().filter_map(|k| Some((registry::field(k)?.zh.to_string(), *c.targets.get(*k)?))).collect();
+    let chart = Trend { title: title("三率月度趋势"), months: months.clone(), series, targets };
+    out.push(write_chart(dir, "trend_rates", &chart.title.clone(), &data, &chart)?);
+
+    // Category Pareto.
+    if let Some((_, f)) = r.dimensions.iter().find(|(d, _)| *d == "category") {
+        let mut cats: Vec<(String, u64)> =
+            f.texts("category").into_iter().zip(f.floats("cases")).map(|(c, n)| (if c.is_empty() { "未分类".into() } else { c }, n.unwrap_or(0.0) as u64)).collect();
+        cats.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        // "其他" (other) goes last whatever its size, as Pareto charts of complaints do.
+        if let Some(i) = cats.iter().position(|c| c.0 == "其他" || c.0.eq_ignore_ascii_case("other")) {
+            let o = cats.remove(i);
+            cats.push(o);
+        }
+        let chart = Pareto { title: title("问题类别帕累托图"), categories: cats.iter().map(|c| c.0.clone()).collect(), counts: cats.iter().map(|c| c.1).collect() };
+        let mut data = ChartData::new(&["category", "cases", "cumulative_share"]);
+        for ((name, n), cum) in cats.iter().zip(chart.cumulative()) {
+            data.push(vec![name.clone(), n.to_string(), format!("{cum:.4}")]);
+        }
+        out.push(write_chart(dir, "pareto_category", &chart.title.clone(), &data, &chart)?);
+    }
+
+    // Handling-time distribution.
+    let limit = c.time_limit_hours.unwrap_or(p.indicators.default_time_limit_hours);
+    let chart = Handling {
+        title: title("处置时长分布"),
+        hours: r.city_hours.clone(),
+        median: r.city.floats("handling_hours_median").first().copied().flatten(),
+        p90: r.city.floats("handling_hours_p90").first().copied().flatten(),
+        limit_hours: limit,
+    };
+    let mut data = ChartData::new(&["hours_from", "hours_to", "cases"]);
+    for (a, b, n) in chart.bins() {
+        data.push(vec![format!("{a:.3}"), format!("{b:.3}"), n.to_string()]);
+    }
+    data.push(vec!["median".into(), String::new(), chart.median.map(|m| format!("{m:.2}")).unwrap_or_default()]);
+    data.push(vec!["p90".into(), String::new(), chart.p90.map(|m| format!("{m:.2}")).unwrap_or_default()]);
+    data.push(vec!["time_limit".into(), String::new(), format!("{limit}")]);
+    out.push(write_chart(dir, "handling_time", &chart.title.clone(), &data, &chart)?);
+
+    // Choropleths of the grid and street layers.
+    let zh = registry::field(&c.map_indicator).map(|f| f.zh).unwrap_or("");
+    for m in maps.iter().filter(|m| matches!(m.level, Level::Grid | Level::Street)) {
+        let lt = r.levels.iter().find(|l| l.level == m.level);
+        let Some(lt) = lt else { continue };
+        let codes = lt.period.texts(&format!("{}_code", m.level.as_str()));
+        let values = lt.period.floats(&c.map_indicator);
+        let mut data = ChartData::new(&["code", &c.map_indicator, "class", "class_label"]);
+        for (i, code) in codes.iter().enumerate() {
+            let cl = m.class_of[i];
+            data.push(vec![code.clone(), values[i].map(|v| format!("{v:.4}")).unwrap_or_default(), cl.to_string(), m.classes.labels[cl].clone()]);
+        }
+        let chart = Map {
+            title: title(&format!("{}{zh}分级图（{}）", m.level.zh(), if m.classes.method == "fixed" { "政策分档" } else { "分位数分级" })),
+            legend_title: format!("{zh}（n ≥ {}）", p.indicators.min_n),
+            units: m.geoms.iter().cloned().zip(m.class_of.iter().copied()).collect(),
+            classes: m.classes.clone(),
+            outlines: outlines.to_vec(),
+        };
+        out.push(write_chart(dir, &format!("map_{}_{}", m.level.as_str(), c.map_indicator), &chart.title.clone(), &data, &chart)?);
+    }
+
+    // Sign-up curves.
+    if !r.signup_projects.columns.is_empty() && r.signup_projects.height() > 0 {
+        let ids = r.signup_projects.texts("project_id");
+        let names = r.signup_projects.texts("project_name");
+        let thresholds = r.signup_projects.floats("threshold");
+        let crossed = dates(&r.signup_projects, "threshold_reached_on");
+        let mut curves: BTreeMap<String, Vec<(NaiveDate, f64)>> = BTreeMap::new();
+        let (cid, cdate, crate_) = (r.signup_curve.texts("project_id"), dates(&r.signup_curve, "date"), r.signup_curve.floats("signup_rate_cumulative"));
+        let mut data = ChartData::new(&["project_id", "date", "signup_rate_cumulative", "threshold"]);
+        for i in 0..cid.len() {
+            if let (Some(d), Some(v)) = (cdate[i], crate_[i]) {
+                curves.entry(cid[i].clone()).or_default().push((d, v));
+                let t = ids.iter().position(|x| x == &cid[i]).and_then(|j| thresholds[j]).unwrap_or(0.0);
+                data.push(vec![cid[i].clone(), d.to_string(), format!("{v:.4}"), format!("{t}")]);
+            }
+        }
+        let projects = ids
+            .iter()
+            .enumerate()
+            .map(|(j, id)| (format!("{} {}", id, names[j]), curves.remove(id).unwrap_or_default(), thresholds[j].unwrap_or(0.0), crossed[j]))
+            .collect();
+        let chart = Signups { title: title("签约率累计曲线"), projects };
+        out.push(write_chart(dir, "signup_curves", &chart.title.clone(), &data, &chart)?);
+    }
+    Ok(out)
+}
+
+/// Ranked rows (rank, name, score, followups) sorted by rank.
+fn ranked_rows(f: &Frame, name_key: &str) -> Vec<(u32, String, f64, u64)> {
+    let names = f.texts(name_key);
+    let ranks = f.floats("composite_rank");
+    let scores = f.floats("composite_score");
+    let n = f.floats("followups");
+    let mut rows: Vec<(u32, String, f64, u64)> = (0..f.height())
+        .filter_map(|i| Some((ranks[i]? as u32, if names[i].is_empty() { "未注明".into() } else { names[i].clone() }, scores[i]?, n[i].unwrap_or(0.0) as u64)))
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    rows
+}
+
+fn dates(f: &Frame, key: &str) -> Vec<Option<NaiveDate>> {
+    match f.column(key) {
+        Some(Values::Date(v)) => v.clone(),
+        _ => vec![None; f.height()],
+    }
+}

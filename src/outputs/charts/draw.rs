@@ -1,0 +1,466 @@
+//! The chart kinds. Each is plain data plus a `draw` that works on any backend; sizes are
+//! multiplied by `scale` so the 2× PNG looks like the SVG.
+
+use chrono::NaiveDate;
+use geo::MultiPolygon;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{Chart, DrawResult, FONT};
+use crate::outputs::classes::Classes;
+
+const ACCENT: RGBColor = RGBColor(215, 48, 39); // ColorBrewer RdYlBu red: bottom / below target
+const BAR: RGBColor = RGBColor(69, 117, 180); // RdYlBu blue
+const GREY: RGBColor = RGBColor(120, 120, 120);
+/// Okabe–Ito colours: distinguishable with every common colour-vision deficiency.
+pub const SERIES: [RGBColor; 4] = [RGBColor(0, 114, 178), RGBColor(230, 159, 0), RGBColor(0, 158, 115), RGBColor(204, 121, 167)];
+
+fn font(size: f64, scale: f64) -> TextStyle<'static> {
+    TextStyle::from((FONT, size * scale).into_font())
+}
+
+fn title_font(scale: f64) -> TextStyle<'static> {
+    TextStyle::from((FONT, 15.0 * scale, FontStyle::Bold).into_font())
+}
+
+fn px(v: f64, scale: f64) -> u32 {
+    (v * scale).round() as u32
+}
+
+/// Horizontal bars, best at top, value and n on each bar; `accent` rows in red.
+pub struct Ranking {
+    pub title: String,
+    pub names: Vec<String>,
+    pub values: Vec<f64>,
+    pub n: Vec<u64>,
+    pub accent: Vec<bool>,
+    pub x_desc: String,
+}
+
+impl Chart for Ranking {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let k = self.names.len().max(1);
+        let max = self.values.iter().cloned().fold(0.0f64, f64::max).max(1.0) * 1.15;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, title_font(s))
+            .margin(px(10.0, s))
+            .x_label_area_size(px(30.0, s))
+            .y_label_area_size(px(130.0, s))
+            .build_cartesian_2d(0.0..max, (0..k).into_segmented())?;
+        let names = self.names.clone();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc(&self.x_desc)
+            .label_style(font(10.0, s))
+            .axis_desc_style(font(11.0, s))
+            .y_labels(k)
+            .y_label_formatter(&|v| match v {
+                // Row 0 is drawn at the top: rows are listed best first.
+                SegmentValue::CenterOf(i) => k.checked_sub(1 + *i).and_then(|j| names.get(j)).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .draw()?;
+        for (i, v) in self.values.iter().enumerate() {
+            let y = k - 1 - i;
+            let color = if self.accent.get(i).copied().unwrap_or(false) { ACCENT } else { BAR };
+            chart.draw_series(std::iter::once(Rectangle::new([(0.0, SegmentValue::Exact(y)), (*v, SegmentValue::Exact(y + 1))], color.filled())))?;
+            chart.draw_series(std::iter::once(Rectangle::new([(0.0, SegmentValue::Exact(y)), (*v, SegmentValue::Exact(y + 1))], WHITE.stroke_width(px(2.0, s)))))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("{v:.2}  (n={})", self.n.get(i).copied().unwrap_or(0)),
+                (*v + max * 0.01, SegmentValue::CenterOf(y)),
+                font(9.0, s).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Left,
+                    plotters::style::text_anchor::VPos::Center,
+                )),
+            )))?;
+        }
+        Ok(())
+    }
+}
+
+/// 红黑榜: the top-N and bottom-N side by side.
+pub struct RedBlack {
+    pub title: String,
+    pub top: Ranking,
+    pub bottom: Ranking,
+}
+
+impl Chart for RedBlack {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let root = root.titled(&self.title, title_font(s))?;
+        let (l, r) = root.split_horizontally(root.dim_in_pixel().0 / 2);
+        self.top.draw(&l, s)?;
+        self.bottom.draw(&r, s)?;
+        Ok(())
+    }
+}
+
+/// Monthly lines with dashed target lines; a month without data breaks the line.
+pub struct Trend {
+    pub title: String,
+    pub months: Vec<String>,
+    pub series: Vec<(String, Vec<Option<f64>>)>,
+    pub targets: Vec<(String, f64)>,
+}
+
+impl Chart for Trend {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let n = self.months.len().max(1);
+        let vals = self.series.iter().flat_map(|(_, v)| v.iter().flatten()).chain(self.targets.iter().map(|t| &t.1));
+        let lo = vals.cloned().fold(1.0f64, f64::min);
+        let lo = ((lo - 0.05).max(0.0) * 10.0).floor() / 10.0;
+        let months = self.months.clone();
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, title_font(s))
+            .margin(px(10.0, s))
+            .x_label_area_size(px(35.0, s))
+            .y_label_area_size(px(50.0, s))
+            .build_cartesian_2d(-0.5..(n as f64 - 0.5), lo..1.0)?;
+        chart
+            .configure_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 { months.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
+            })
+            .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
+            .label_style(font(10.0, s))
+            .draw()?;
+        for (si, (label, v)) in self.series.iter().enumerate() {
+            let color = SERIES[si % SERIES.len()];
+            // Consecutive months with data form one line; a gap starts a new one.
+            let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+            for (i, x) in v.iter().enumerate() {
+                match x {
+                    Some(y) => runs.last_mut().map(|r| r.push((i as f64, *y))).unwrap_or(()),
+                    None => runs.push(Vec::new()),
+                }
+            }
+            let mut first = true;
+            for run in runs.into_iter().filter(|r| !r.is_empty()) {
+                let series = chart.draw_series(LineSeries::new(run.clone(), color.stroke_width(px(2.0, s))))?;
+                if first {
+                    series.label(label.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+                    first = false;
+                }
+                chart.draw_series(run.into_iter().map(|p| Circle::new(p, px(3.0, s), color.filled())))?;
+            }
+            if let Some((_, t)) = self.targets.iter().find(|(l, _)| l == label) {
+                chart.draw_series(DashedLineSeries::new(
+                    vec![(-0.5, *t), (n as f64 - 0.5, *t)],
+                    px(6.0, s),
+                    px(4.0, s),
+                    color.stroke_width(px(1.0, s)),
+                ))?;
+                chart.draw_series(std::iter::once(Text::new(format!("{label}目标 {:.0}%", t * 100.0), (-0.45, *t + 0.012), font(9.0, s).color(&color))))?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .label_font(font(10.0, s))
+            .background_style(WHITE.mix(0.8))
+            .border_style(GREY)
+            .position(SeriesLabelPosition::LowerLeft)
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// Category Pareto: bars descending ("其他" last), cumulative share on a second axis, 80 % line.
+pub struct Pareto {
+    pub title: String,
+    pub categories: Vec<String>,
+    pub counts: Vec<u64>,
+}
+
+impl Pareto {
+    pub fn cumulative(&self) -> Vec<f64> {
+        let total: u64 = self.counts.iter().sum();
+        let mut acc = 0u64;
+        self.counts
+            .iter()
+            .map(|c| {
+                acc += c;
+                if total == 0 { 0.0 } else { acc as f64 / total as f64 }
+            })
+            .collect()
+    }
+}
+
+impl Chart for Pareto {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let k = self.categories.len().max(1);
+        let max = self.counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
+        let cats = self.categories.clone();
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, title_font(s))
+            .margin(px(10.0, s))
+            .x_label_area_size(px(45.0, s))
+            .y_label_area_size(px(55.0, s))
+            .right_y_label_area_size(px(45.0, s))
+            .build_cartesian_2d((0..k).into_segmented(), 0.0..max)?
+            // The segmented axis has k + 1 slots; the secondary x axis spans the same width.
+            .set_secondary_coord(0.0..(k + 1) as f64, 0.0..1.05);
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(k)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => cats.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_desc("件")
+            .label_style(font(9.0, s))
+            .axis_desc_style(font(10.0, s))
+            .draw()?;
+        chart
+            .configure_secondary_axes()
+            .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
+            .label_style(font(9.0, s))
+            .draw()?;
+        chart.draw_series(self.counts.iter().enumerate().map(|(i, c)| {
+            Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *c as f64)], BAR.filled())
+        }))?;
+        chart.draw_series(self.counts.iter().enumerate().map(|(i, c)| {
+            Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *c as f64)], WHITE.stroke_width(px(2.0, s)))
+        }))?;
+        let cum: Vec<(f64, f64)> = self.cumulative().into_iter().enumerate().map(|(i, c)| (i as f64 + 0.5, c)).collect();
+        chart.draw_secondary_series(LineSeries::new(cum.clone(), SERIES[1].stroke_width(px(2.0, s))))?;
+        chart.draw_secondary_series(cum.into_iter().map(|p| Circle::new(p, px(3.0, s), SERIES[1].filled())))?;
+        chart.draw_secondary_series(DashedLineSeries::new(vec![(0.0, 0.8), (k as f64, 0.8)], px(6.0, s), px(4.0, s), ACCENT.stroke_width(px(1.0, s))))?;
+        chart.draw_secondary_series(std::iter::once(Text::new("80%", (k as f64 + 0.1, 0.81), font(10.0, s).color(&ACCENT))))?;
+        Ok(())
+    }
+}
+
+/// Handling-time histogram on a log-hours axis with median, P90 and the time limit marked.
+pub struct Handling {
+    pub title: String,
+    /// Hours of the closed cases, sorted.
+    pub hours: Vec<f64>,
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+    pub limit_hours: f64,
+}
+
+impl Handling {
+    /// Bins in log10(hours): 20 bins from 0.1 h to 10,000 h; values below go to the first,
+    /// above to the last. Returns (lower hour bound, upper hour bound, count).
+    pub fn bins(&self) -> Vec<(f64, f64, u64)> {
+        let (lo, hi, k) = (-1.0f64, 4.0f64, 20usize);
+        let w = (hi - lo) / k as f64;
+        let mut out: Vec<(f64, f64, u64)> = (0..k).map(|i| (10f64.powf(lo + w * i as f64), 10f64.powf(lo + w * (i + 1) as f64), 0)).collect();
+        for h in &self.hours {
+            let x = h.max(1e-9).log10();
+            let i = (((x - lo) / w).floor().max(0.0) as usize).min(k - 1);
+            out[i].2 += 1;
+        }
+        out
+    }
+}
+
+impl Chart for Handling {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let bins = self.bins();
+        let max = bins.iter().map(|b| b.2).max().unwrap_or(1).max(1) as f64 * 1.15;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, title_font(s))
+            .margin(px(10.0, s))
+            .x_label_area_size(px(35.0, s))
+            .y_label_area_size(px(55.0, s))
+            .build_cartesian_2d(-1.0f64..4.0f64, 0.0..max)?;
+        chart
+            .configure_mesh()
+            .x_labels(6)
+            .x_label_formatter(&|x| {
+                let h = 10f64.powf(*x);
+                if h < 1.0 { format!("{h:.1}h") } else { format!("{h:.0}h") }
+            })
+            .x_desc("处置时长（小时，对数刻度）")
+            .y_desc("件")
+            .label_style(font(10.0, s))
+            .axis_desc_style(font(10.0, s))
+            .draw()?;
+        chart.draw_series(bins.iter().map(|(a, b, c)| Rectangle::new([(a.log10(), 0.0), (b.log10(), *c as f64)], BAR.mix(0.85).filled())))?;
+        let mut mark = |hours: f64, label: String, color: RGBColor, dy: f64| -> DrawResult {
+            let x = hours.max(0.1).log10();
+            chart.draw_series(DashedLineSeries::new(vec![(x, 0.0), (x, max)], px(6.0, s), px(3.0, s), color.stroke_width(px(2.0, s))))?;
+            chart.draw_series(std::iter::once(Text::new(label, (x + 0.03, max * dy), font(10.0, s).color(&color))))?;
+            Ok(())
+        };
+        if let Some(m) = self.median {
+            mark(m, format!("中位数 {m:.1}h"), SERIES[0], 0.95)?;
+        }
+        if let Some(p) = self.p90 {
+            mark(p, format!("P90 {p:.1}h"), SERIES[1], 0.87)?;
+        }
+        mark(self.limit_hours, format!("时限 {:.0}h", self.limit_hours), ACCENT, 0.79)?;
+        Ok(())
+    }
+}
+
+/// A choropleth: units coloured by class, a grey no-data class, district outlines on top and a
+/// legend with class ranges and counts. Longitudes are scaled by cos(latitude) so shapes keep
+/// their proportions.
+pub struct Map {
+    pub title: String,
+    pub legend_title: String,
+    pub units: Vec<(MultiPolygon<f64>, usize)>,
+    pub classes: Classes,
+    pub outlines: Vec<MultiPolygon<f64>>,
+}
+
+impl Chart for Map {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        use geo::BoundingRect;
+        root.fill(&WHITE)?;
+        let root = root.titled(&self.title, title_font(s))?;
+        let (w, h) = root.dim_in_pixel();
+        let (map_area, legend) = root.split_horizontally(w - px(190.0, s));
+        let bbox = self.units.iter().filter_map(|(g, _)| g.bounding_rect()).reduce(|a, b| {
+            geo::Rect::new(
+                geo::Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                geo::Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            )
+        });
+        let Some(bbox) = bbox else { return Ok(()) };
+        let k = (bbox.center().y.to_radians().cos()).max(0.1);
+        // Fit the box into the area with equal scales on the ground.
+        let (mw, mh) = ((w - px(190.0, s)) as f64, h as f64 - 10.0 * s);
+        let (bw, bh) = (bbox.width() * k, bbox.height());
+        let scale = (mw / bw).min(mh / bh);
+        let (xr, yr) = (mw / scale / k, mh / scale);
+        let (cx, cy) = (bbox.center().x, bbox.center().y);
+        let mut chart = ChartBuilder::on(&map_area)
+            .margin(px(5.0, s))
+            .build_cartesian_2d(cx - xr / 2.0..cx + xr / 2.0, cy - yr / 2.0..cy + yr / 2.0)?;
+        // Larger units first so enclaves inside another unit's hole are drawn on top of it.
+        let mut order: Vec<usize> = (0..self.units.len()).collect();
+        use geo::Area;
+        order.sort_by(|a, b| self.units[*b].0.unsigned_area().total_cmp(&self.units[*a].0.unsigned_area()));
+        for i in order {
+            let (g, class) = &self.units[i];
+            let [r, gg, b] = self.classes.color(*class);
+            for poly in &g.0 {
+                let ring: Vec<(f64, f64)> = poly.exterior().coords().map(|c| (c.x, c.y)).collect();
+                chart.draw_series(std::iter::once(Polygon::new(ring.clone(), RGBColor(r, gg, b).filled())))?;
+                chart.draw_series(std::iter::once(PathElement::new(ring, RGBColor(255, 255, 255).stroke_width(1))))?;
+            }
+        }
+        draw_outlines(&mut chart, &self.outlines, s)?;
+        // Legend: one swatch per class with its range and count, no-data class last.
+        let lf = font(10.0, s);
+        legend.draw(&Text::new(self.legend_title.clone(), (px(5.0, s) as i32, px(20.0, s) as i32), font(11.0, s)))?;
+        let rows: Vec<usize> = (1..=self.classes.k()).rev().chain(std::iter::once(0)).collect();
+        for (j, class) in rows.into_iter().enumerate() {
+            let y = px(40.0 + 22.0 * j as f64, s) as i32;
+            let [r, g, b] = self.classes.color(class);
+            legend.draw(&Rectangle::new([(px(5.0, s) as i32, y), (px(25.0, s) as i32, y + px(14.0, s) as i32)], RGBColor(r, g, b).filled()))?;
+            legend.draw(&Text::new(
+                format!("{}  ({})", self.classes.labels[class], self.classes.counts[class]),
+                (px(30.0, s) as i32, y + px(2.0, s) as i32),
+                lf.clone(),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+fn draw_outlines<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    outlines: &[MultiPolygon<f64>],
+    s: f64,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    for g in outlines {
+        for poly in &g.0 {
+            let ring: Vec<(f64, f64)> = poly.exterior().coords().map(|c| (c.x, c.y)).collect();
+            chart.draw_series(std::iter::once(PathElement::new(ring, RGBColor(40, 40, 40).stroke_width(px(1.5, s)))))?;
+        }
+    }
+    Ok(())
+}
+
+/// Cumulative sign-up rate per project by day, with each project's threshold and crossing day.
+pub struct Signups {
+    pub title: String,
+    /// (project label, points (day, cumulative rate), threshold, day crossed).
+    pub projects: Vec<(String, Vec<(NaiveDate, f64)>, f64, Option<NaiveDate>)>,
+}
+
+impl Chart for Signups {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let days = self.projects.iter().flat_map(|p| p.1.iter().map(|d| d.0));
+        let (Some(first), Some(last)) = (days.clone().min(), days.max()) else {
+            root.draw(&Text::new("无签约数据", (20, 40), font(14.0, s)))?;
+            return Ok(());
+        };
+        let span = (last - first).num_days().max(1) as f64;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, title_font(s))
+            .margin(px(10.0, s))
+            .x_label_area_size(px(35.0, s))
+            .y_label_area_size(px(50.0, s))
+            .build_cartesian_2d(0.0..span, 0.0..1.0)?;
+        chart
+            .configure_mesh()
+            .x_labels(8)
+            .x_label_formatter(&|x| (first + chrono::Duration::days(x.round() as i64)).format("%m-%d").to_string())
+            .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
+            .label_style(font(10.0, s))
+            .draw()?;
+        for (i, (label, pts, threshold, crossed)) in self.projects.iter().enumerate() {
+            let color = SERIES[i % SERIES.len()];
+            let xy: Vec<(f64, f64)> = pts.iter().map(|(d, r)| ((*d - first).num_days() as f64, *r)).collect();
+            chart
+                .draw_series(LineSeries::new(xy, color.stroke_width(px(2.0, s))))?
+                .label(label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+            chart.draw_series(DashedLineSeries::new(vec![(0.0, *threshold), (span, *threshold)], px(6.0, s), px(4.0, s), color.stroke_width(px(1.0, s))))?;
+            if let Some(d) = crossed {
+                let x = (*d - first).num_days() as f64;
+                chart.draw_series(std::iter::once(Circle::new((x, *threshold), px(5.0, s), color.filled())))?;
+                chart.draw_series(std::iter::once(Text::new(format!("{} 达 {:.0}%", d.format("%m-%d"), threshold * 100.0), (x + span * 0.01, *threshold - 0.05), font(9.0, s).color(&color))))?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .label_font(font(10.0, s))
+            .background_style(WHITE.mix(0.8))
+            .border_style(GREY)
+            .position(SeriesLabelPosition::LowerRight)
+            .draw()?;
+        Ok(())
+    }
+}
