@@ -6,6 +6,7 @@
 
 mod util;
 
+mod charts;
 mod cli;
 mod nyc;
 mod tiny;

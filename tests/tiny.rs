@@ -56,7 +56,7 @@ id,received,closed,due,status,lon,lat,grid,community,contacted,resolved,satisfac
 18,2026-10-03 10:00:00,,,已撤销,116.315,39.905,,,,,
 ";
 
-fn write_fixture(dir: &Path) -> std::path::PathBuf {
+pub fn write_fixture(dir: &Path) -> std::path::PathBuf {
     std::fs::write(dir.join("grids.geojson"), grid_layer()).unwrap();
     std::fs::write(dir.join("hotline.csv"), HOTLINE).unwrap();
     // One app report in GCJ-02: its WGS84 position (116.3075, 39.9050) is in G3, but the raw
@@ -65,7 +65,10 @@ fn write_fixture(dir: &Path) -> std::path::PathBuf {
     assert!(gx > 116.31 && gx < 116.32 && gy < 39.91, "the raw point must fall in G4: {gx} {gy}");
     std::fs::write(
         dir.join("app.csv"),
-        format!("report_id,reported_at,closed_at,lng,lat\nA1,2026-10-08T10:00:00+08:00,2026-10-08T12:00:00+08:00,{gx:.7},{gy:.7}\n"),
+        // Category and department are citizen text: the report must escape them.
+        format!(
+            "report_id,reported_at,closed_at,lng,lat,category,department\nA1,2026-10-08T10:00:00+08:00,2026-10-08T12:00:00+08:00,{gx:.7},{gy:.7},<script>alert(1)</script>,\"<img src=x onerror=alert(2)>\"\n"
+        ),
     )
     .unwrap();
     let toml = r#"
@@ -121,6 +124,8 @@ received_at = "reported_at"
 closed_at = "closed_at"
 lon = "lng"
 lat = "lat"
+category = "category"
+department = "department"
 
 [indicators]
 min_n = 1
@@ -130,6 +135,13 @@ max_reject_share = 0.6
 
 [outputs]
 case_assignments = true
+
+[charts]
+map_indicator = "closure_rate"
+breaks = [0.5, 0.9]
+top_n = 2
+[charts.targets]
+resolution_rate = 0.8
 "#;
     let p = dir.join("tiny.toml");
     std::fs::write(&p, toml).unwrap();
@@ -364,7 +376,9 @@ fn every_column_is_in_the_dictionary_and_tables_by_dimension_add_up() {
     let city = read_csv(&run.join("city.csv"));
     assert_eq!(city[0]["cases"], "9");
     assert_eq!(city[0]["population"], "10000");
-    // No category was mapped here: one row with an empty key holds all 9 cases.
+    // Only the app report has a category; the 8 hotline cases form the row with an empty key.
     let cat = read_csv(&run.join("by_category.csv"));
-    assert_eq!((cat.len(), cat[0]["category"].as_str(), cat[0]["cases"].as_str()), (1, "", "9"));
+    assert_eq!(cat.len(), 2);
+    assert_eq!((cat[0]["category"].as_str(), cat[0]["cases"].as_str()), ("<script>alert(1)</script>", "1"));
+    assert_eq!((cat[1]["category"].as_str(), cat[1]["cases"].as_str()), ("", "8"));
 }

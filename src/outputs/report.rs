@@ -72,6 +72,22 @@ pub fn write_report(
         );
     }
 
+    if let Some((_, f)) = r.dimensions.iter().find(|(d, _)| *d == "category") {
+        let names = f.texts("category");
+        let cases = f.floats("cases");
+        let total: f64 = cases.iter().flatten().sum();
+        let mut rows: Vec<usize> = (0..f.height()).collect();
+        rows.sort_by(|a, b| cases[*b].unwrap_or(0.0).total_cmp(&cases[*a].unwrap_or(0.0)).then_with(|| names[*a].cmp(&names[*b])));
+        h.push_str("<h2>问题类别 (categories)</h2>\n<div class=\"scroll\"><table><tr><th>类别</th><th>诉求量</th><th>占比</th></tr>\n");
+        for i in rows {
+            let n = cases[i].unwrap_or(0.0);
+            let share = if total > 0.0 { n / total * 100.0 } else { 0.0 };
+            let name = if names[i].is_empty() { "未分类" } else { &names[i] };
+            let _ = writeln!(h, "<tr><td>{}</td><td class=\"n\">{n}</td><td class=\"n\">{share:.1}%</td></tr>", esc(name));
+        }
+        h.push_str("</table></div>\n");
+    }
+
     for (frame, name_key, zh) in [
         (r.levels.iter().find(|l| l.level == crate::hierarchy::Level::Street).map(|l| &l.period), "street_name", "街道"),
         (r.dimensions.iter().find(|(d, _)| *d == "department").map(|(_, f)| f), "department", "部门"),

@@ -104,3 +104,6 @@ pub fn write_chart<C: Chart>(dir: &Path, name: &str, title: &str, data: &ChartDa
     std::fs::write(&csv, body).map_err(OutputError::io(&csv))?;
     Ok(ChartFiles { name: name.to_string(), title: title.to_string(), svg, png, csv })
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,164 @@
+//! Chart tests that do not depend on fonts' exact rasterisation: the data behind each chart is
+//! checked as text elsewhere (tests/charts.rs); here each kind is rendered from fixed data and
+//! compared to a committed reference PNG by similarity, and Chinese glyphs are checked for ink.
+//!
+//! Regenerate the references after an intended change with
+//! `GRIDGOV_BLESS=1 cargo test --lib outputs::charts` and look at them before committing.
+
+use super::*;
+use crate::outputs::classes::Classes;
+use geo::{polygon, MultiPolygon};
+
+fn reference_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference")
+}
+
+fn square(x: f64, y: f64) -> MultiPolygon<f64> {
+    MultiPolygon::new(vec![polygon![(x: x, y: y), (x: x + 0.1, y: y), (x: x + 0.1, y: y + 0.1), (x: x, y: y + 0.1)]])
+}
+
+fn charts() -> Vec<(&'static str, Box<dyn Fn(&Path) -> Result<ChartFiles, OutputError>>)> {
+    let data = ChartData::new(&["x"]);
+    let ranking = Ranking {
+        title: "街道综合成绩排名 · 2026-10".into(),
+        names: (1..=8).map(|i| format!("{i}. 第{i}街道")).collect(),
+        values: vec![96.5, 93.2, 90.0, 88.8, 85.1, 80.4, 71.9, 60.2],
+        n: vec![120, 98, 87, 140, 66, 75, 30, 12],
+        accent: vec![false, false, false, false, false, true, true, true],
+        x_desc: "综合成绩（分）".into(),
+    };
+    let d2 = data.clone();
+    let d3 = data.clone();
+    let d4 = data.clone();
+    let d5 = data.clone();
+    let d6 = data.clone();
+    let d7 = data.clone();
+    vec![
+        ("ranking", Box::new(move |dir: &Path| write_chart(dir, "ranking", "r", &data, &ranking))),
+        (
+            "trend",
+            Box::new(move |dir: &Path| {
+                let t = Trend {
+                    title: "三率月度趋势".into(),
+                    months: (1..=6).map(|m| format!("2026-0{m}")).collect(),
+                    series: vec![
+                        ("响应率".into(), vec![Some(0.95), Some(0.96), None, Some(0.97), Some(0.95), Some(0.96)]),
+                        ("解决率".into(), vec![Some(0.75), Some(0.78), Some(0.74), Some(0.80), None, Some(0.82)]),
+                    ],
+                    targets: vec![("解决率".into(), 0.8)],
+                };
+                write_chart(dir, "trend", "t", &d2, &t)
+            }),
+        ),
+        (
+            "pareto",
+            Box::new(move |dir: &Path| {
+                let p = Pareto { title: "类别帕累托".into(), categories: vec!["供暖".into(), "噪声扰民".into(), "物业管理".into(), "其他".into()], counts: vec![500, 300, 150, 80] };
+                write_chart(dir, "pareto", "p", &d3, &p)
+            }),
+        ),
+        (
+            "handling",
+            Box::new(move |dir: &Path| {
+                let hours: Vec<f64> = (1..400).map(|i| (i as f64 * 0.37).exp().min(5000.0) / 10.0).collect();
+                let h = Handling { title: "处置时长分布".into(), hours, median: Some(12.0), p90: Some(160.0), limit_hours: 168.0 };
+                write_chart(dir, "handling", "h", &d4, &h)
+            }),
+        ),
+        (
+            "map",
+            Box::new(move |dir: &Path| {
+                let units: Vec<(MultiPolygon<f64>, usize)> =
+                    (0..20).map(|i| (square(116.0 + (i % 5) as f64 * 0.1, 39.8 + (i / 5) as f64 * 0.1), i % 4)).collect();
+                let values: Vec<Option<f64>> = (0..20).map(|i| if i % 4 == 0 { None } else { Some(i as f64 / 20.0) }).collect();
+                let classes = Classes::build("resolution_rate", &values, 5, None, true);
+                let m = Map { title: "解决率分级图".into(), legend_title: "解决率".into(), units, classes, outlines: vec![square(116.0, 39.8)] };
+                write_chart(dir, "map", "m", &d5, &m)
+            }),
+        ),
+        (
+            "signups",
+            Box::new(move |dir: &Path| {
+                let d0 = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default();
+                let pts: Vec<(chrono::NaiveDate, f64)> = (0..60).map(|i| (d0 + chrono::Duration::days(i), (i as f64 / 50.0).min(0.97))).collect();
+                let s = Signups { title: "签约率累计曲线".into(), projects: vec![("P1 项目".into(), pts, 0.9, Some(d0 + chrono::Duration::days(45)))] };
+                write_chart(dir, "signups", "s", &d6, &s)
+            }),
+        ),
+        (
+            "redblack",
+            Box::new(move |dir: &Path| {
+                let mk = |accent: bool| Ranking {
+                    title: if accent { "黑榜".into() } else { "红榜".into() },
+                    names: vec!["1. 甲".into(), "2. 乙".into(), "3. 丙".into()],
+                    values: vec![90.0, 80.0, 70.0],
+                    n: vec![10, 20, 30],
+                    accent: vec![accent; 3],
+                    x_desc: "分".into(),
+                };
+                let rb = RedBlack { title: "红黑榜".into(), top: mk(false), bottom: mk(true) };
+                write_chart(dir, "redblack", "rb", &d7, &rb)
+            }),
+        ),
+    ]
+}
+
+/// Mean absolute difference per channel, 0–255.
+fn mean_abs_diff(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    let sum: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| (*x as i64 - *y as i64).unsigned_abs()).sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+#[test]
+fn every_chart_kind_matches_its_reference_png() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bless = std::env::var("GRIDGOV_BLESS").is_ok();
+    for (name, render) in charts() {
+        let files = render(tmp.path()).unwrap();
+        let got = image::open(&files.png).unwrap().to_rgb8();
+        assert_eq!(got.dimensions(), (WIDTH * 2, HEIGHT * 2));
+        let reference = reference_dir().join(format!("{name}.png"));
+        if bless {
+            std::fs::create_dir_all(reference_dir()).unwrap();
+            std::fs::copy(&files.png, &reference).unwrap();
+            continue;
+        }
+        let want = image::open(&reference).unwrap_or_else(|e| panic!("{}: {e} (bless with GRIDGOV_BLESS=1)", reference.display())).to_rgb8();
+        let d = mean_abs_diff(&got, &want);
+        assert!(d < 2.0, "{name}: mean difference {d:.3} from {}", reference.display());
+        // The SVG names the CJK family stack and carries the text.
+        let svg = std::fs::read_to_string(&files.svg).unwrap();
+        assert!(svg.contains("Noto Sans CJK SC"), "{name}: no CJK family in the SVG");
+    }
+}
+
+/// Renders one label in black on white and returns the RGB pixels.
+fn render_label(text: &str) -> Vec<u8> {
+    register_fonts().unwrap();
+    let mut buf = vec![255u8; 200 * 60 * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (200, 60)).into_drawing_area();
+        root.fill(&WHITE).unwrap();
+        root.draw(&Text::new(text.to_string(), (10, 10), (FONT, 32.0).into_font().color(&BLACK))).unwrap();
+        root.present().unwrap();
+    }
+    buf
+}
+
+fn ink(buf: &[u8]) -> usize {
+    buf.chunks(3).filter(|p| p[0] < 128).count()
+}
+
+#[test]
+fn chinese_labels_render_as_glyphs_not_empty_boxes() {
+    let a = render_label("网格");
+    let b = render_label("结案");
+    let latin = render_label("AB 12%");
+    let blank = render_label("");
+    assert_eq!(ink(&blank), 0);
+    assert!(ink(&a) > 150 && ink(&b) > 150, "Chinese text left no ink: {} / {}", ink(&a), ink(&b));
+    assert!(ink(&latin) > 100, "Latin text left no ink: {}", ink(&latin));
+    // Missing glyphs would all be drawn as the same box: different characters must differ.
+    let differing = a.chunks(3).zip(b.chunks(3)).filter(|(x, y)| (x[0] < 128) != (y[0] < 128)).count();
+    assert!(differing > 100, "网格 and 结案 look the same ({differing} differing pixels): glyphs are boxes");
+}

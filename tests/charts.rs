@@ -1,0 +1,144 @@
+//! Charts, map classes, `.qml` styles and `report.html` on the tiny hand-made city (`tiny.rs`),
+//! which maps closure_rate with fixed policy breaks 0.5 / 0.9 and has citizen text that tries
+//! to inject HTML.
+
+use crate::tiny::write_fixture;
+use crate::util::*;
+
+fn run() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = write_fixture(tmp.path());
+    let (o, run) = run_into(&p, &tmp.path().join("out"));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    (tmp, run)
+}
+
+#[test]
+fn every_chart_is_written_as_svg_png_and_csv() {
+    let (_t, run) = run();
+    for name in [
+        "ranking_street",
+        "redblack_street",
+        "ranking_department",
+        "redblack_department",
+        "trend_rates",
+        "pareto_category",
+        "handling_time",
+        "map_grid_closure_rate",
+        "map_street_closure_rate",
+    ] {
+        for ext in ["svg", "png", "csv"] {
+            let f = run.join("charts").join(format!("{name}.{ext}"));
+            assert!(f.metadata().map(|m| m.len() > 30).unwrap_or(false), "{} missing or empty", f.display());
+        }
+        let svg = std::fs::read_to_string(run.join("charts").join(format!("{name}.svg"))).unwrap();
+        assert!(svg.contains("2026-10") && svg.contains("2026-11-05"), "{name}: the title carries the period and as-of date");
+    }
+}
+
+#[test]
+fn chart_data_snapshots() {
+    let (_t, run) = run();
+    // Trend: 12 months × 3 rates; October has G1's three follow-ups (1, 2 and 5) only.
+    let trend = read_csv(&run.join("charts/trend_rates.csv"));
+    assert_eq!(trend.len(), 36);
+    let oct: Vec<_> = trend.iter().filter(|r| r["period"] == "2026-10").collect();
+    assert_eq!(oct.iter().map(|r| (r["indicator"].as_str(), r["value"].as_str())).collect::<Vec<_>>(), vec![
+        ("response_rate", "1.0000"),
+        ("resolution_rate", "0.6667"),
+        ("satisfaction_rate", "0.6333")
+    ]);
+    assert_eq!(oct[1]["target"], "0.8");
+    // September has no follow-up: an empty value, so no line is drawn through it.
+    assert!(trend.iter().filter(|r| r["period"] == "2026-09").all(|r| r["value"].is_empty()));
+    // Pareto: the app report's category (1) and the uncategorised hotline cases (8), largest first.
+    let pareto = read_csv(&run.join("charts/pareto_category.csv"));
+    let rows: Vec<(&str, &str, &str)> = pareto.iter().map(|r| (r["category"].as_str(), r["cases"].as_str(), r["cumulative_share"].as_str())).collect();
+    assert_eq!(rows, vec![("未分类", "8", "0.8889"), ("<script>alert(1)</script>", "1", "1.0000")]);
+    // Handling time: 6 closed cases in October (10, 96, 2, 24, 6 and 2 hours).
+    let h = read_csv(&run.join("charts/handling_time.csv"));
+    let binned: u64 = h.iter().filter(|r| !r["hours_from"].starts_with(|c: char| c.is_alphabetic())).map(|r| r["cases"].parse::<u64>().unwrap()).sum();
+    assert_eq!(binned, 6);
+    assert_eq!(h.iter().find(|r| r["hours_from"] == "median").unwrap()["cases"], "8.00");
+}
+
+#[test]
+fn layer_classes_legend_and_qml_agree() {
+    let (_t, run) = run();
+    let layer: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("grid.geojson")).unwrap()).unwrap();
+    let feats = layer["features"].as_array().unwrap();
+    // closure_rate with breaks 0.5 / 0.9 and n = should_close ≥ min_n (1):
+    // G1 1.0 → class 3 [90%, 100%]; G2 0.0 → class 1; G3 1.0 → class 3; G4 no should-close → class 0.
+    let class_of = |code: &str| -> (i64, String) {
+        let f = feats.iter().find(|f| f["properties"]["grid_code"] == code).unwrap();
+        (f["properties"]["class"].as_i64().unwrap(), f["properties"]["class_label"].as_str().unwrap().to_string())
+    };
+    assert_eq!(class_of("110101001001001").0, 3);
+    assert_eq!(class_of("110101001001002").0, 1);
+    assert_eq!(class_of("110101001002002"), (0, "无数据 / n 不足".to_string()));
+    // The map chart's data has the same classes.
+    let map = read_csv(&run.join("charts/map_grid_closure_rate.csv"));
+    for f in feats {
+        let code = f["properties"]["grid_code"].as_str().unwrap();
+        assert_eq!(row(&map, "code", code)["class"], f["properties"]["class"].as_i64().unwrap().to_string());
+    }
+    // The .qml beside the layer: one range per class, labels and colours of the same classes,
+    // an alias for every property.
+    let text = std::fs::read_to_string(run.join("grid.qml")).unwrap();
+    let opts = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
+    let doc = roxmltree::Document::parse_with_options(&text, opts).unwrap();
+    let renderer = doc.descendants().find(|n| n.has_tag_name("renderer-v2")).unwrap();
+    assert_eq!(renderer.attribute("type"), Some("graduatedSymbol"));
+    assert_eq!(renderer.attribute("attr"), Some("class"));
+    let ranges: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("range")).collect();
+    assert_eq!(ranges.len(), 4, "no-data class and 3 policy classes");
+    for f in feats {
+        let class = f["properties"]["class"].as_i64().unwrap();
+        let label = f["properties"]["class_label"].as_str().unwrap();
+        let r = ranges.iter().find(|r| r.attribute("symbol") == Some(&class.to_string())).unwrap();
+        let (lo, hi): (f64, f64) = (r.attribute("lower").unwrap().parse().unwrap(), r.attribute("upper").unwrap().parse().unwrap());
+        assert!(class as f64 <= hi && (class as f64 > lo || class == 0), "class {class} outside ({lo}, {hi}]");
+        assert!(r.attribute("label").unwrap().starts_with(label), "{:?} vs {label}", r.attribute("label"));
+    }
+    let colors: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("Option") && n.attribute("name") == Some("color"))
+        .map(|n| n.attribute("value").unwrap())
+        .collect();
+    assert_eq!(colors[0], "200,200,200,255", "class 0 is grey");
+    let m = json(&run.join("manifest.json"));
+    let out = m["outputs"].as_array().unwrap().iter().find(|o| o["path"] == "grid.geojson").unwrap();
+    for (i, c) in out["class_breaks"]["colors"].as_array().unwrap().iter().enumerate() {
+        let rgb: Vec<String> = c.as_array().unwrap().iter().map(|v| v.to_string()).collect();
+        assert_eq!(colors[i + 1], format!("{},255", rgb.join(",")));
+    }
+    assert_eq!(out["class_breaks"]["bounds"], serde_json::json!([0.0, 0.5, 0.9, 1.0]));
+    let aliases: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("alias")).map(|n| n.attribute("field").unwrap()).collect();
+    let keys: Vec<&str> = feats[0]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(aliases, keys);
+    let alias_of = |k: &str| doc.descendants().find(|n| n.has_tag_name("alias") && n.attribute("field") == Some(k)).unwrap().attribute("name").unwrap().to_string();
+    assert_eq!(alias_of("closure_rate"), "结案率");
+}
+
+#[test]
+fn report_escapes_citizen_text_and_links_everything() {
+    let (_t, run) = run();
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(!html.contains("<script>alert(1)</script>"), "a category reached the page unescaped");
+    assert!(!html.contains("<img src=x"), "a department reached the page unescaped");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the category is shown, escaped");
+    // Its only script is our own image check.
+    assert_eq!(html.matches("<script>").count(), 1);
+    for chart in ["trend_rates", "pareto_category", "map_grid_closure_rate"] {
+        assert!(html.contains(&format!("src=\"charts/{chart}.svg\"")), "{chart} not on the page");
+    }
+    for f in ["grid.geojson", "street.csv", "rejects.csv", "manifest.json"] {
+        assert!(html.contains(&format!("href=\"{f}\"")), "no link to {f}");
+    }
+    assert!(html.contains("name=\"viewport\""));
+    assert!(!html.contains("http://") && !html.contains("https://"), "no network references");
+    // Every image the page references exists.
+    for src in html.split("src=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]) {
+        assert!(run.join(src).exists(), "{src} is referenced but missing");
+    }
+}
