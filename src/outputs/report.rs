@@ -63,7 +63,7 @@ pub fn write_report(
         let rel = |f: &Path| format!("charts/{}", f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         let _ = writeln!(
             h,
-            "<figure><img src=\"{}\" alt=\"{}\" loading=\"lazy\"><figcaption>{} · <a href=\"{}\">PNG</a> · <a href=\"{}\">CSV</a></figcaption></figure>",
+            "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{} · <a href=\"{}\">PNG</a> · <a href=\"{}\">CSV</a></figcaption></figure>",
             esc(&rel(&c.svg)),
             esc(&c.title),
             esc(&c.title),
