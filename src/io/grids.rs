@@ -197,7 +197,10 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
             return (None, problems);
         }
     };
-    let Some(mut geometry) = geometry.filter(|g| !g.0.is_empty() && g.unsigned_area() > 0.0) else {
+    // Empty means nothing to draw: no polygon or a degenerate extent. (Not "zero signed area": a
+    // self-intersecting bow-tie has that, and is repairable.)
+    let has_extent = |g: &MultiPolygon<f64>| g.bounding_rect().is_some_and(|r| r.width() > 0.0 && r.height() > 0.0);
+    let Some(mut geometry) = geometry.filter(|g| !g.0.is_empty() && has_extent(g)) else {
         problems.push(problem(&code, "grid_empty_geometry", "geometry is null, empty or has zero area".into(), "skipped"));
         return (None, problems);
     };
@@ -324,5 +327,94 @@ pub fn default_properties(code: &str) -> GridProperties {
         district_name: None,
         population: None,
         households: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crs::Crs;
+
+    fn cfg(on_invalid: OnInvalid) -> GridsConfig {
+        let mut properties = default_properties("code");
+        properties.population = Some("pop".into());
+        GridsConfig { path: "test.geojson".into(), crs: Crs::Wgs84, on_invalid, properties }
+    }
+
+    /// Feature 0 valid; 1 a bow-tie (self-intersecting); 2 null geometry; 3 a Point;
+    /// 4 and 5 share code "D" (two adjacent squares); 6 has no code; 7 has a bad population.
+    fn layer() -> String {
+        let sq = |x: f64| format!("[[[{x},0],[{},0],[{},1],[{x},1],[{x},0]]]", x + 1.0, x + 1.0);
+        let f = |code: &str, geom: &str, pop: &str| format!(r#"{{"type":"Feature","properties":{{"code":{code},"pop":{pop}}},"geometry":{geom}}}"#);
+        let feats = [
+            f("\"A\"", &format!(r#"{{"type":"Polygon","coordinates":{}}}"#, sq(0.0)), "100"),
+            f("\"B\"", r#"{"type":"Polygon","coordinates":[[[2,0],[3,1],[3,0],[2,1],[2,0]]]}"#, "100"),
+            f("\"C\"", "null", "100"),
+            f("\"P\"", r#"{"type":"Point","coordinates":[5,5]}"#, "100"),
+            f("\"D\"", &format!(r#"{{"type":"Polygon","coordinates":{}}}"#, sq(10.0)), "10"),
+            f("\"D\"", &format!(r#"{{"type":"Polygon","coordinates":{}}}"#, sq(11.0)), "20"),
+            f("null", &format!(r#"{{"type":"Polygon","coordinates":{}}}"#, sq(20.0)), "1"),
+            f("7", &format!(r#"{{"type":"Polygon","coordinates":{}}}"#, sq(30.0)), "\"many\""),
+        ];
+        format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, feats.join(","))
+    }
+
+    fn reasons(l: &GridLayer) -> Vec<(usize, &str, &str, &str)> {
+        l.problems.iter().map(|p| (p.feature_index, p.code.as_str(), p.reason, p.action)).collect()
+    }
+
+    #[test]
+    fn repair_fixes_what_it_can_and_reports_every_grid_by_code() {
+        let l = parse_grids(Path::new("t"), &layer(), &cfg(OnInvalid::Repair)).unwrap();
+        let codes: Vec<&str> = l.grids.iter().map(|g| g.code.as_str()).collect();
+        assert_eq!(codes, vec!["7", "A", "B", "D"], "sorted by code; numeric codes kept as text");
+        assert_eq!(
+            reasons(&l),
+            vec![
+                (1, "B", "grid_invalid_geometry", "repaired"),
+                (2, "C", "grid_empty_geometry", "skipped"),
+                (3, "P", "grid_not_polygon", "skipped"),
+                (5, "D", "grid_duplicate_code", "repaired"),
+                (6, "", "grid_no_code", "skipped"),
+                (7, "7", "grid_bad_population", "kept"),
+            ]
+        );
+        let b = &l.grids[l.index_of("B").unwrap()];
+        assert!(b.geometry.is_valid());
+        // The bow-tie's two triangles keep their area (2 × 0.25 square degrees).
+        assert!((b.geometry.unsigned_area() - 0.5).abs() < 1e-9, "{}", b.geometry.unsigned_area());
+        // Duplicates merge into one grid: the union of both squares, populations summed.
+        let d = &l.grids[l.index_of("D").unwrap()];
+        assert!((d.geometry.unsigned_area() - 2.0).abs() < 1e-9);
+        assert_eq!(d.population, Some(30.0));
+        assert_eq!(l.grids[l.index_of("7").unwrap()].population, None);
+        // Rings come out counter-clockwise.
+        use geo::Winding;
+        assert!(l.grids.iter().all(|g| g.geometry.0.iter().all(|p| p.exterior().is_ccw())));
+    }
+
+    #[test]
+    fn skip_leaves_invalid_and_duplicate_grids_out() {
+        let l = parse_grids(Path::new("t"), &layer(), &cfg(OnInvalid::Skip)).unwrap();
+        let codes: Vec<&str> = l.grids.iter().map(|g| g.code.as_str()).collect();
+        assert_eq!(codes, vec!["7", "A"]);
+        assert!(l.problems.iter().any(|p| p.code == "B" && p.action == "skipped"));
+        assert_eq!(l.problems.iter().filter(|p| p.code == "D" && p.action == "skipped").count(), 2);
+    }
+
+    #[test]
+    fn fail_names_every_bad_grid() {
+        let e = parse_grids(Path::new("t"), &layer(), &cfg(OnInvalid::Fail)).unwrap_err().to_string();
+        for code in ["\"B\"", "\"C\"", "\"P\"", "\"D\""] {
+            assert!(e.contains(code), "{code} not in: {e}");
+        }
+    }
+
+    #[test]
+    fn not_a_feature_collection_is_an_error_not_a_panic() {
+        assert!(parse_grids(Path::new("t"), "{\"type\":\"Point\",\"coordinates\":[1,2]}", &cfg(OnInvalid::Repair)).is_err());
+        assert!(parse_grids(Path::new("t"), "not json", &cfg(OnInvalid::Repair)).is_err());
+        let empty = r#"{"type":"FeatureCollection","features":[]}"#;
+        assert!(matches!(parse_grids(Path::new("t"), empty, &cfg(OnInvalid::Repair)), Err(ReadError::NoGrids { .. })));
     }
 }

@@ -83,3 +83,25 @@ fn sync_tree(dir: &Path) -> Result<(), OutputError> {
 fn sync_dir(p: &Path) -> Result<(), OutputError> {
     File::open(p).and_then(|f| f.sync_all()).map_err(OutputError::io(p))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_run_at_a_time_and_failed_runs_leave_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let first = RunDir::begin(tmp.path()).unwrap();
+        assert!(matches!(RunDir::begin(tmp.path()), Err(OutputError::Locked { .. })));
+        let partial = first.path.clone();
+        std::fs::write(partial.join("x.csv"), "a\n").unwrap();
+        drop(first); // a failed run: never committed
+        assert!(!partial.exists());
+        assert!(!tmp.path().join("latest").exists());
+        let second = RunDir::begin(tmp.path()).unwrap();
+        std::fs::write(second.path.join("x.csv"), "b\n").unwrap();
+        let published = second.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(tmp.path().join("latest/x.csv")).unwrap(), "b\n");
+        assert!(published.ends_with(std::fs::read_link(tmp.path().join("latest")).unwrap().file_name().unwrap()));
+    }
+}
