@@ -39,6 +39,13 @@ pub enum Command {
     },
     /// List every indicator and output column with its formula.
     Indicators,
+    /// Run a pipeline several times into a temporary folder and report each stage's median
+    /// time, the join's throughput, end-to-end time and peak memory.
+    Bench {
+        pipeline: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Generate synthetic data sets.
     Synth {
         #[command(subcommand)]
@@ -62,6 +69,16 @@ pub enum SynthCommand {
         /// Case rows over the three case files, defective rows included.
         #[arg(long, default_value_t = 100_000)]
         cases: usize,
+    },
+    /// Benchmark data: S = 2,000 grids × 200,000 cases, M = 30,000 × 2,000,000,
+    /// L = 30,000 × 10,000,000, XL = 30,000 × 100,000,000 (Parquet only, in 5 M-row files).
+    Bench {
+        #[arg(long, value_parser = ["S", "M", "L", "XL"])]
+        size: String,
+        #[arg(long, default_value = "bench-data")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 20261127)]
+        seed: u64,
     },
 }
 
@@ -90,6 +107,20 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 }
             }
         }
+        Command::Synth { what: SynthCommand::Bench { size, out, seed } } => {
+            let Some(sz) = gridgov::synth::bench::SIZES.iter().find(|s| s.name == size) else { return Ok(2) };
+            match gridgov::synth::bench::write_bench(sz, &out, seed) {
+                Ok(dir) => {
+                    eprintln!("gridgov synth bench: size {size} written to {}", dir.display());
+                    Ok(0)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(3)
+                }
+            }
+        }
+        Command::Bench { pipeline, runs } => bench(&pipeline, runs),
         Command::Indicators => {
             println!("{:<24} {:<16} {:<22} formula", "key", "label", "unit");
             for f in FIELDS {
@@ -148,6 +179,48 @@ fn run_pipeline(path: &PathBuf, as_of: Option<NaiveDate>, output_dir: Option<Pat
         report.exit_code
     );
     Ok(report.exit_code)
+}
+
+fn bench(path: &PathBuf, runs: usize) -> anyhow::Result<i32> {
+    let mut p = match config::load(path) {
+        Ok(p) => p,
+        Err(e) => return Ok(report_error(gridgov::Error::from(e))),
+    };
+    let tmp = std::env::temp_dir().join(format!("gridgov-bench-{}", std::process::id()));
+    p.output_dir = tmp.clone();
+    let mut stages: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    let (mut walls, mut rates) = (Vec::new(), Vec::new());
+    let mut points = 0;
+    for i in 0..runs.max(1) {
+        let t = std::time::Instant::now();
+        let report = match pipeline::run(&p, true) {
+            Ok(r) => r,
+            Err(e) => return Ok(report_error(e)),
+        };
+        walls.push(t.elapsed().as_secs_f64());
+        let m = &report.manifest;
+        for (k, v) in &m.timings_seconds {
+            stages.entry(k.to_string()).or_default().push(*v);
+        }
+        rates.push(m.join.points_per_second);
+        points = m.join.points;
+        eprintln!("run {}: {:.3} s", i + 1, walls[i]);
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("| stage | median s |\n|---|---|");
+    for (k, mut v) in stages {
+        println!("| {k} | {:.4} |", median(&mut v));
+    }
+    let (lo, hi) = (walls.iter().cloned().fold(f64::MAX, f64::min), walls.iter().cloned().fold(0.0, f64::max));
+    println!("| **end to end** | {:.4} (min {lo:.4}, max {hi:.4}, {} runs) |", median(&mut walls), walls.len());
+    println!("\njoin: {points} located points, median {:.2} M points/s", median(&mut rates) / 1e6);
+    println!("peak RSS: {} MB", gridgov::outputs::manifest::peak_rss_mb().map(|m| m.to_string()).unwrap_or_else(|| "n/a".into()));
+    println!("threads: {}", rayon::current_num_threads());
+    Ok(0)
 }
 
 fn report_error(e: gridgov::Error) -> i32 {

@@ -265,8 +265,14 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
     if let Some(dir) = run_dir {
         let grid_geoms: Vec<geo::MultiPolygon<f64>> = layer.grids.iter().map(|g| g.geometry.clone()).collect();
         let mut mapped: Vec<(Level, Vec<geo::MultiPolygon<f64>>, Classes, Vec<usize>)> = Vec::new();
+        let add = |timings: &mut BTreeMap<&'static str, f64>, stage: &'static str, since: Instant| {
+            *timings.entry(stage).or_default() += since.elapsed().as_secs_f64();
+        };
         for lt in &results.levels {
+            let t = Instant::now();
             let geoms = geojson::level_geometries(&h, lt.level, &grid_geoms);
+            add(&mut timings, "dissolve", t);
+            let t = Instant::now();
             let lv = lt.level.as_str();
             let path = dir.path.join(format!("{lv}.geojson"));
             // With charts, the layer carries the map classes and gets a QGIS style beside it.
@@ -289,13 +295,16 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
             } else {
                 outputs.push(out);
             }
+            add(&mut timings, "write_geojson", t);
+            let t = Instant::now();
             for (stem, f) in [(lv.to_string(), &lt.period), (format!("{lv}_monthly"), &lt.monthly)] {
                 for path in tables::write_table(&dir.path, &stem, f)? {
                     outputs.push(output_of(&path, &dir.path, f.height() as u64)?);
                 }
             }
+            add(&mut timings, "write_tables", t);
         }
-        lap("write_layers_tables", &mut timings);
+        lap("levels_total", &mut timings);
         let mut extra: Vec<(String, &crate::outputs::frame::Frame)> =
             vec![("city".into(), &results.city), ("city_monthly".into(), &results.city_monthly)];
         extra.extend(results.dimensions.iter().map(|(d, f)| (format!("by_{d}"), f)));
@@ -311,6 +320,7 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
                 }
             }
         }
+        lap("write_other_tables", &mut timings);
         if p.outputs.case_assignments {
             let f = assignments_frame(p, &h, &sources, &assigned, &assigned_from);
             for path in tables::write_table(&dir.path, "case_assignments", &f)? {
@@ -549,6 +559,7 @@ fn build_manifest(
         outputs,
         gates,
         timings_seconds: timings.iter().map(|(k, v)| (*k, (v * 1e4).round() / 1e4)).collect(),
+        peak_rss_mb: manifest::peak_rss_mb(),
         config,
     })
 }

@@ -122,5 +122,15 @@ pub struct Manifest {
     pub outputs: Vec<Output>,
     pub gates: Vec<Gate>,
     pub timings_seconds: BTreeMap<&'static str, f64>,
+    /// Peak resident memory of the process so far (Linux `VmHWM`), MB; `None` elsewhere.
+    pub peak_rss_mb: Option<f64>,
     pub config: serde_json::Value,
+}
+
+/// Peak resident set size of this process in MB, from `/proc/self/status` (Linux only).
+pub fn peak_rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kb / 1024.0 * 10.0).round() / 10.0)
 }

@@ -6,6 +6,7 @@
 //! gives byte-identical files.
 
 mod admin;
+pub mod bench;
 mod cases;
 mod grids_out;
 mod records;

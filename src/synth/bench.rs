@@ -1,0 +1,342 @@
+//! `gridgov synth bench`: benchmark data at fixed sizes, the same files for gridgov and its peers.
+//!
+//! Grids: a lattice over a Beijing-sized box (lon 115.9–116.9, lat 39.6–40.3) whose shared
+//! corners are jittered and whose shared edges carry 14 noisy intermediate points, so each cell
+//! has ~60 vertices and neighbours share every vertex exactly (the cells tile the box). Every
+//! 37th cell has a square hole filled by an enclave grid; every 101st cell is merged with its
+//! diagonal neighbour into a MultiPolygon. Cases: hot spots, a daily cycle, realistic nulls, and
+//! 0.1 % of points exactly on shared vertices (where the boundary rule decides).
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use polars::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::SynthError;
+
+/// A benchmark size: grids (approximately) and case rows.
+#[derive(Debug, Clone, Copy)]
+pub struct BenchSize {
+    pub name: &'static str,
+    pub cols: usize,
+    pub rows: usize,
+    pub cases: usize,
+    /// XL writes Parquet only, in chunks of this many rows per file.
+    pub parquet_only: bool,
+}
+
+pub const SIZES: [BenchSize; 4] = [
+    BenchSize { name: "S", cols: 50, rows: 40, cases: 200_000, parquet_only: false },
+    BenchSize { name: "M", cols: 200, rows: 150, cases: 2_000_000, parquet_only: false },
+    BenchSize { name: "L", cols: 200, rows: 150, cases: 10_000_000, parquet_only: false },
+    BenchSize { name: "XL", cols: 200, rows: 150, cases: 100_000_000, parquet_only: true },
+];
+
+const LON: (f64, f64) = (115.9, 116.9);
+const LAT: (f64, f64) = (39.6, 40.3);
+const EDGE_POINTS: usize = 14;
+/// Rows per Parquet file of XL; the other sizes write one file.
+const XL_CHUNK_ROWS: usize = 5_000_000;
+
+fn r6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+/// A deterministic hash for per-vertex and per-edge noise (splitmix64).
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn unit(h: u64) -> f64 {
+    (h >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+}
+
+struct Lattice {
+    cols: usize,
+    rows: usize,
+    dx: f64,
+    dy: f64,
+    seed: u64,
+}
+
+impl Lattice {
+    fn corner(&self, i: usize, j: usize) -> (f64, f64) {
+        let (mut x, mut y) = (LON.0 + i as f64 * self.dx, LAT.0 + j as f64 * self.dy);
+        // Border corners stay on the box so the tiling covers it exactly.
+        if i > 0 && i < self.cols {
+            x += unit(mix(self.seed ^ ((i as u64) << 32 | j as u64))) * 0.15 * self.dx;
+        }
+        if j > 0 && j < self.rows {
+            y += unit(mix(self.seed ^ 0x5555 ^ ((i as u64) << 32 | j as u64))) * 0.15 * self.dy;
+        }
+        (r6(x), r6(y))
+    }
+
+    /// Intermediate points of the edge from corner a to corner b (a < b in lattice order),
+    /// with a small sideways wobble; the same for both cells that share the edge.
+    fn edge(&self, a: (usize, usize), b: (usize, usize)) -> Vec<(f64, f64)> {
+        let (pa, pb) = (self.corner(a.0, a.1), self.corner(b.0, b.1));
+        let border = (a.0 == b.0 && (a.0 == 0 || a.0 == self.cols)) || (a.1 == b.1 && (a.1 == 0 || a.1 == self.rows));
+        let id = self.seed ^ 0xABCD ^ ((a.0 as u64) << 48 | (a.1 as u64) << 32 | (b.0 as u64) << 16 | b.1 as u64);
+        let (nx, ny) = (-(pb.1 - pa.1), pb.0 - pa.0);
+        (1..=EDGE_POINTS)
+            .map(|k| {
+                let t = k as f64 / (EDGE_POINTS + 1) as f64;
+                let w = if border { 0.0 } else { unit(mix(id ^ k as u64)) * 0.03 };
+                (r6(pa.0 + (pb.0 - pa.0) * t + nx * w), r6(pa.1 + (pb.1 - pa.1) * t + ny * w))
+            })
+            .collect()
+    }
+
+    /// The counter-clockwise exterior ring of cell (i, j), closed.
+    fn ring(&self, i: usize, j: usize) -> Vec<(f64, f64)> {
+        let mut r = vec![self.corner(i, j)];
+        r.extend(self.edge((i, j), (i + 1, j)));
+        r.push(self.corner(i + 1, j));
+        r.extend(self.edge((i + 1, j), (i + 1, j + 1)));
+        r.push(self.corner(i + 1, j + 1));
+        r.extend(self.edge((i, j + 1), (i + 1, j + 1)).into_iter().rev());
+        r.push(self.corner(i, j + 1));
+        r.extend(self.edge((i, j), (i, j + 1)).into_iter().rev());
+        r.push(self.corner(i, j));
+        r
+    }
+
+    /// The square hole of cell (i, j): 20 % of the cell around its nominal centre, clockwise.
+    fn hole(&self, i: usize, j: usize) -> Vec<(f64, f64)> {
+        let (cx, cy) = (LON.0 + (i as f64 + 0.5) * self.dx, LAT.0 + (j as f64 + 0.5) * self.dy);
+        let (hx, hy) = (0.1 * self.dx, 0.1 * self.dy);
+        let p = |x: f64, y: f64| (r6(x), r6(y));
+        vec![p(cx - hx, cy - hy), p(cx - hx, cy + hy), p(cx + hx, cy + hy), p(cx + hx, cy - hy), p(cx - hx, cy - hy)]
+    }
+}
+
+fn ring_json(r: &[(f64, f64)]) -> String {
+    let pts: Vec<String> = r.iter().map(|(x, y)| format!("[{x},{y}]")).collect();
+    format!("[{}]", pts.join(","))
+}
+
+/// Writes the benchmark data set of one size into `<out>/<size>/`; returns the folder.
+pub fn write_bench(size: &BenchSize, out: &Path, seed: u64) -> Result<PathBuf, SynthError> {
+    let dir = out.join(size.name);
+    std::fs::create_dir_all(&dir).map_err(|source| SynthError::Write { path: dir.clone(), source })?;
+    let lat = Lattice { cols: size.cols, rows: size.rows, dx: (LON.1 - LON.0) / size.cols as f64, dy: (LAT.1 - LAT.0) / size.rows as f64, seed };
+    // 1. Grids. Codes: district (6) + street (3) + community (3) + sequence (3), from blocks of
+    //    the lattice, so roll-ups have something to do.
+    let code = |i: usize, j: usize, extra: usize| -> String {
+        let (district, street, community) = (j / 50 * 10 + i / 50, (j % 50) / 10 * 5 + (i % 50) / 10, (j % 10) / 5 * 2 + (i % 10) / 5);
+        format!("1101{:02}{:03}{:03}{:03}", district, street + 1, community + 1, (j % 5) * 5 + (i % 5) + 1 + extra)
+    };
+    let mut feats: Vec<(String, String)> = Vec::new();
+    let mut merged = vec![false; (size.cols + 1) * (size.rows + 1)];
+    let mut vertices: Vec<(f64, f64)> = Vec::new();
+    for j in 0..size.rows {
+        for i in 0..size.cols {
+            if merged[j * (size.cols + 1) + i] {
+                continue;
+            }
+            let k = j * size.cols + i;
+            let c = code(i, j, 0);
+            if k % 37 == 36 {
+                let hole = lat.hole(i, j);
+                feats.push((c.clone(), format!(r#"{{"type":"Polygon","coordinates":[{},{}]}}"#, ring_json(&lat.ring(i, j)), ring_json(&hole))));
+                let mut enclave = hole.clone();
+                enclave.reverse();
+                feats.push((code(i, j, 500), format!(r#"{{"type":"Polygon","coordinates":[{}]}}"#, ring_json(&enclave))));
+            } else if k % 101 == 100 && i + 1 < size.cols && j + 1 < size.rows && (k + size.cols + 1) % 37 != 36 {
+                merged[(j + 1) * (size.cols + 1) + i + 1] = true;
+                feats.push((c, format!(r#"{{"type":"MultiPolygon","coordinates":[[{}],[{}]]}}"#, ring_json(&lat.ring(i, j)), ring_json(&lat.ring(i + 1, j + 1)))));
+            } else {
+                feats.push((c, format!(r#"{{"type":"Polygon","coordinates":[{}]}}"#, ring_json(&lat.ring(i, j)))));
+            }
+            if i > 0 && j > 0 {
+                vertices.push(lat.corner(i, j));
+            }
+        }
+    }
+    feats.sort();
+    let path = dir.join("grids.geojson");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&path).map_err(|source| SynthError::Write { path: path.clone(), source })?);
+    let werr = |source| SynthError::Write { path: path.clone(), source };
+    write!(w, "{{\"type\":\"FeatureCollection\",\"name\":\"bench_grids\",\"features\":[").map_err(werr)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for (n, (c, g)) in feats.iter().enumerate() {
+        let pop: u32 = rng.random_range(200..3000);
+        write!(
+            w,
+            "{}\n{{\"type\":\"Feature\",\"id\":{c},\"properties\":{{\"grid_code\":\"{c}\",\"community_code\":\"{}\",\"street_code\":\"{}\",\"district_code\":\"{}\",\"population\":{pop},\"households\":{}}},\"geometry\":{g}}}",
+            if n > 0 { "," } else { "" },
+            &c[..12],
+            &c[..9],
+            &c[..6],
+            pop * 10 / 26
+        )
+        .map_err(|source| SynthError::Write { path: path.clone(), source })?;
+    }
+    writeln!(w, "\n]}}").map_err(|source| SynthError::Write { path: path.clone(), source })?;
+    w.flush().map_err(|source| SynthError::Write { path: path.clone(), source })?;
+
+    // 2. Cases, in chunks so that XL never holds more than one chunk.
+    let hot: Vec<(f64, f64)> = (0..50).map(|_| (rng.random_range(LON.0..LON.1), rng.random_range(LAT.0..LAT.1))).collect();
+    let start = NaiveDate::from_ymd_opt(2026, 10, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default();
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 6).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default();
+    // Relative weight of each hour of the day: few at night, peaks mid-morning and afternoon.
+    const HOURS: [f64; 24] = [1., 0.5, 0.3, 0.3, 0.4, 0.8, 2., 4., 7., 9., 9., 8., 6., 7., 8., 8., 7., 6., 5., 4., 3., 3., 2., 1.5];
+    let cum: Vec<f64> = HOURS.iter().scan(0.0, |a, h| { *a += h; Some(*a) }).collect();
+    let total_w = cum[23];
+    let mut csv = if size.parquet_only {
+        None
+    } else {
+        let p = dir.join("cases.csv");
+        let f = std::fs::File::create(&p).map_err(|source| SynthError::Write { path: p.clone(), source })?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        writeln!(w, "case_id,received_at,closed_at,due_at,lon,lat,followup_valid,resolved,satisfaction").map_err(|source| SynthError::Write { path: p.clone(), source })?;
+        Some((p, w))
+    };
+    let fmt = |t: NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let chunk_rows = if size.parquet_only { XL_CHUNK_ROWS } else { size.cases.max(1) };
+    let n_chunks = size.cases.div_ceil(chunk_rows).max(1);
+    let mut row = 0usize;
+    for chunk in 0..n_chunks {
+        let n = chunk_rows.min(size.cases - row);
+        let mut cols: [Vec<Option<String>>; 7] = Default::default();
+        let (mut lons, mut lats): (Vec<Option<f64>>, Vec<Option<f64>>) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for _ in 0..n {
+            row += 1;
+            let u: f64 = rng.random();
+            let (x, y) = if u < 0.03 {
+                (None, None)
+            } else if u < 0.031 && !vertices.is_empty() {
+                let v = vertices[rng.random_range(0..vertices.len())];
+                (Some(v.0), Some(v.1))
+            } else if u < 0.33 {
+                let h = hot[rng.random_range(0..hot.len())];
+                let (g1, g2) = gauss(&mut rng);
+                (Some(r6((h.0 + g1 * 0.01).clamp(LON.0, LON.1))), Some(r6((h.1 + g2 * 0.008).clamp(LAT.0, LAT.1))))
+            } else {
+                (Some(r6(rng.random_range(LON.0..LON.1))), Some(r6(rng.random_range(LAT.0..LAT.1))))
+            };
+            let day = rng.random_range(0..31);
+            let hw = rng.random_range(0.0..total_w);
+            let hour = cum.iter().position(|c| hw < *c).unwrap_or(23) as i64;
+            let received = start + Duration::days(day) + Duration::hours(hour) + Duration::seconds(rng.random_range(0..3600));
+            let limit = [24, 72, 168, 360][rng.random_range(0..4)];
+            let due = received + Duration::hours(limit);
+            let closed = if rng.random::<f64>() < 0.9 {
+                let (g, _) = gauss(&mut rng);
+                let hours = (20.0f64.ln() + 1.2 * g).exp().clamp(0.05, 2000.0);
+                Some(received + Duration::seconds((hours * 3600.0) as i64)).filter(|c| *c < as_of)
+            } else {
+                None
+            };
+            let valid = closed.is_some() && rng.random::<f64>() < 0.7;
+            let resolved = valid.then(|| if rng.random::<f64>() < 0.75 { "1" } else { "0" });
+            let s: f64 = rng.random();
+            let sat = valid.then(|| if s < 0.65 { "满意" } else if s < 0.85 { "基本满意" } else { "不满意" });
+            cols[0].push(Some(format!("C{row:09}")));
+            cols[1].push(Some(fmt(received)));
+            cols[2].push(closed.map(fmt));
+            cols[3].push(Some(fmt(due)));
+            cols[4].push(Some(if valid { "1" } else { "0" }.to_string()));
+            cols[5].push(resolved.map(str::to_string));
+            cols[6].push(sat.map(str::to_string));
+            lons.push(x);
+            lats.push(y);
+        }
+        if let Some((p, w)) = csv.as_mut() {
+            let e = |source| SynthError::Write { path: p.clone(), source };
+            for k in 0..n {
+                let s = |c: &Option<String>| c.clone().unwrap_or_default();
+                let f = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+                writeln!(w, "{},{},{},{},{},{},{},{},{}", s(&cols[0][k]), s(&cols[1][k]), s(&cols[2][k]), s(&cols[3][k]), f(lons[k]), f(lats[k]), s(&cols[4][k]), s(&cols[5][k]), s(&cols[6][k])).map_err(e)?;
+            }
+        }
+        let names = ["case_id", "received_at", "closed_at", "due_at", "followup_valid", "resolved", "satisfaction"];
+        let mut columns: Vec<Column> = Vec::new();
+        for (k, name) in names.iter().enumerate().take(4) {
+            columns.push(Series::new((*name).into(), std::mem::take(&mut cols[k])).into());
+        }
+        columns.push(Series::new("lon".into(), lons).into());
+        columns.push(Series::new("lat".into(), lats).into());
+        for (k, name) in names.iter().enumerate().skip(4) {
+            columns.push(Series::new((*name).into(), std::mem::take(&mut cols[k])).into());
+        }
+        let p = if size.parquet_only { dir.join(format!("cases-{chunk:05}.parquet")) } else { dir.join("cases.parquet") };
+        let mut df = DataFrame::new_infer_height(columns).map_err(|source| SynthError::Parquet { path: p.clone(), source })?;
+        let f = std::fs::File::create(&p).map_err(|source| SynthError::Write { path: p.clone(), source })?;
+        ParquetWriter::new(f).with_compression(ParquetCompression::Zstd(None)).finish(&mut df).map_err(|source| SynthError::Parquet { path: p.clone(), source })?;
+    }
+    if let Some((p, mut w)) = csv {
+        w.flush().map_err(|source| SynthError::Write { path: p.clone(), source })?;
+    }
+    write_pipelines(&dir, size)?;
+    Ok(dir)
+}
+
+fn gauss(rng: &mut ChaCha8Rng) -> (f64, f64) {
+    let u1: f64 = rng.random_range(f64::EPSILON..1.0);
+    let u2: f64 = rng.random();
+    let r = (-2.0 * u1.ln()).sqrt();
+    (r * (std::f64::consts::TAU * u2).cos(), r * (std::f64::consts::TAU * u2).sin())
+}
+
+fn write_pipelines(dir: &Path, size: &BenchSize) -> Result<(), SynthError> {
+    let body = |name: &str, path: &str| {
+        format!(
+            r#"# Benchmark pipeline (gridgov synth bench --size {size}); paths relative to this file.
+name = "bench_{lower}_{name}"
+output_dir = "out_{name}"
+
+[period]
+month = "2026-10"
+as_of = "2026-11-05"
+trend_months = 1
+time_zone = "Asia/Shanghai"
+
+[grids]
+path = "grids.geojson"
+[grids.properties]
+code = "grid_code"
+community_code = "community_code"
+street_code = "street_code"
+district_code = "district_code"
+population = "population"
+households = "households"
+
+[[cases]]
+name = "cases"
+path = "{path}"
+timestamp_formats = ["%Y-%m-%d %H:%M:%S"]
+[cases.columns]
+case_id = "case_id"
+received_at = "received_at"
+closed_at = "closed_at"
+due_at = "due_at"
+lon = "lon"
+lat = "lat"
+followup_valid = "followup_valid"
+resolved = "resolved"
+satisfaction = "satisfaction"
+
+[indicators]
+min_n = 1
+"#,
+            size = size.name,
+            lower = size.name.to_lowercase(),
+        )
+    };
+    let mut files = vec![("parquet", if size.parquet_only { "cases-00000.parquet" } else { "cases.parquet" })];
+    if !size.parquet_only {
+        files.push(("csv", "cases.csv"));
+    }
+    for (name, path) in files {
+        let p = dir.join(format!("pipeline_{name}.toml"));
+        std::fs::write(&p, body(name, path)).map_err(|source| SynthError::Write { path: p.clone(), source })?;
+    }
+    Ok(())
+}
