@@ -42,8 +42,11 @@ pub enum Located {
 /// Spatial index over the grid geometries.
 pub struct GridIndex<'a> {
     tree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
+    raster: Option<raster::Raster>,
     geoms: Vec<&'a MultiPolygon<f64>>,
 }
+
+mod raster;
 
 impl<'a> GridIndex<'a> {
     /// Builds the index; `geoms[i]` is grid `i` (sorted by code).
@@ -56,7 +59,13 @@ impl<'a> GridIndex<'a> {
                 Some(GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i as u32))
             })
             .collect();
-        GridIndex { tree: RTree::bulk_load(items), geoms }
+        let raster = raster::Raster::new(&geoms);
+        GridIndex { tree: RTree::bulk_load(items), raster, geoms }
+    }
+
+    /// Share of raster buckets that settle a point without a polygon test.
+    pub fn settled_share(&self) -> f64 {
+        self.raster.as_ref().map(|r| r.settled_share()).unwrap_or(0.0)
     }
 
     /// Locates one WGS84 point. Non-finite input is `Outside`.
@@ -64,34 +73,44 @@ impl<'a> GridIndex<'a> {
         if !(lon.is_finite() && lat.is_finite()) {
             return Located::Outside;
         }
-        let c = Coord { x: lon, y: lat };
-        // Candidates whose box contains the point, in code order so the first hit of the
-        // smallest code wins without testing the rest.
+        match self.raster.as_ref().map(|r| r.bucket(lon, lat)) {
+            Some(raster::Bucket::Inside(g)) => Located::Grid(g),
+            Some(raster::Bucket::Empty) => Located::Outside,
+            Some(raster::Bucket::Candidates(c)) => self.exact(lon, lat, c, rule),
+            None => self.locate_rtree(lon, lat, rule),
+        }
+    }
+
+    /// The same answer through the R-tree alone (the reference the raster is tested against).
+    pub fn locate_rtree(&self, lon: f64, lat: f64, rule: BoundaryRule) -> Located {
+        if !(lon.is_finite() && lat.is_finite()) {
+            return Located::Outside;
+        }
         let mut cands: smallvec_like::Cands = smallvec_like::Cands::new();
         for item in self.tree.locate_all_at_point(&[lon, lat]) {
             cands.push(item.data);
         }
         cands.sort_unstable();
-        let mut found: Option<u32> = None;
-        let mut n_found = 0;
-        let order: Box<dyn Iterator<Item = &u32>> = match rule {
-            BoundaryRule::LargestCode => Box::new(cands.iter().rev()),
-            _ => Box::new(cands.iter()),
-        };
-        for &i in order {
+        self.exact(lon, lat, cands.as_slice(), rule)
+    }
+
+    /// Exact closed-area tests on candidates sorted by index (= code order), so the first hit
+    /// of the smallest code wins without testing the rest.
+    fn exact(&self, lon: f64, lat: f64, cands: &[u32], rule: BoundaryRule) -> Located {
+        let c = Coord { x: lon, y: lat };
+        let inside = |i: u32| self.geoms[i as usize].coordinate_position(&c) != CoordPos::Outside;
+        match rule {
             // Closed area: the interior and the boundary both count.
-            if self.geoms[i as usize].coordinate_position(&c) != CoordPos::Outside {
-                if rule != BoundaryRule::Reject {
-                    return Located::Grid(i);
+            BoundaryRule::SmallestCode => cands.iter().copied().find(|&i| inside(i)).map_or(Located::Outside, Located::Grid),
+            BoundaryRule::LargestCode => cands.iter().rev().copied().find(|&i| inside(i)).map_or(Located::Outside, Located::Grid),
+            BoundaryRule::Reject => {
+                let mut hits = cands.iter().copied().filter(|&i| inside(i));
+                match (hits.next(), hits.next()) {
+                    (Some(i), None) => Located::Grid(i),
+                    (Some(_), Some(_)) => Located::Ambiguous,
+                    (None, _) => Located::Outside,
                 }
-                n_found += 1;
-                found.get_or_insert(i);
             }
-        }
-        match (found, n_found) {
-            (Some(i), 1) => Located::Grid(i),
-            (Some(_), _) => Located::Ambiguous,
-            (None, _) => Located::Outside,
         }
     }
 
@@ -164,8 +183,8 @@ mod smallvec_like {
         pub fn sort_unstable(&mut self) {
             self.slice_mut().sort_unstable();
         }
-        pub fn iter(&self) -> std::slice::Iter<'_, u32> {
-            if self.spill.is_empty() { self.inline[..self.len].iter() } else { self.spill.iter() }
+        pub fn as_slice(&self) -> &[u32] {
+            if self.spill.is_empty() { &self.inline[..self.len] } else { &self.spill }
         }
     }
 }

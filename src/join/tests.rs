@@ -118,3 +118,54 @@ fn parallel_batch_matches_single_lookups_in_input_order() {
         }
     }
 }
+
+/// The raster must give exactly the R-tree's answers: on a benchmark-like lattice (jittered
+/// 60-vertex cells, holes with enclaves, MultiPolygons), at every shared vertex, at edge points,
+/// at hole corners and at random points, for every rule.
+#[test]
+fn raster_agrees_with_the_rtree_everywhere() {
+    use crate::synth::bench::{write_bench, BenchSize};
+    use rand::{Rng, SeedableRng};
+    let tmp = tempfile::tempdir().unwrap();
+    let size = BenchSize { name: "T", cols: 24, rows: 18, cases: 10, parquet_only: false };
+    let dir = write_bench(&size, tmp.path(), 7).unwrap();
+    let mut props = crate::io::grids::default_properties("grid_code");
+    props.population = None;
+    let cfg = crate::config::resolve::GridsConfig {
+        path: dir.join("grids.geojson"),
+        crs: crate::crs::Crs::Wgs84,
+        on_invalid: crate::config::OnInvalid::Fail,
+        properties: props,
+    };
+    let layer = crate::io::grids::read_grids(&cfg).unwrap();
+    assert!(layer.grids.iter().any(|g| g.geometry.0.len() > 1), "has MultiPolygons");
+    assert!(layer.grids.iter().any(|g| g.geometry.0.iter().any(|p| !p.interiors().is_empty())), "has holes");
+    let idx = GridIndex::new(layer.grids.iter().map(|g| &g.geometry).collect());
+    assert!(idx.settled_share() > 0.3, "{}", idx.settled_share());
+    let mut pts: Vec<(f64, f64)> = Vec::new();
+    for g in &layer.grids {
+        for p in &g.geometry.0 {
+            for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+                for l in ring.lines() {
+                    pts.push((l.start.x, l.start.y));
+                    pts.push(((l.start.x + l.end.x) / 2.0, (l.start.y + l.end.y) / 2.0));
+                }
+            }
+        }
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    for _ in 0..50_000 {
+        pts.push((rng.random_range(115.85..116.95), rng.random_range(39.55..40.35)));
+    }
+    for rule in [BoundaryRule::SmallestCode, BoundaryRule::LargestCode, BoundaryRule::Reject] {
+        let mut ambiguous = 0;
+        for &(x, y) in &pts {
+            let (a, b) = (idx.locate(x, y, rule), idx.locate_rtree(x, y, rule));
+            assert_eq!(a, b, "({x}, {y}) {rule:?}");
+            ambiguous += (a == Located::Ambiguous) as usize;
+        }
+        if rule == BoundaryRule::Reject {
+            assert!(ambiguous > 1000, "shared vertices and edges are ambiguous: {ambiguous}");
+        }
+    }
+}
