@@ -46,6 +46,7 @@ pub struct GridIndex<'a> {
     geoms: Vec<&'a MultiPolygon<f64>>,
 }
 
+pub mod assign;
 mod raster;
 
 impl<'a> GridIndex<'a> {

@@ -62,6 +62,26 @@ pub struct SourceAccount {
     pub rejects_by_reason: BTreeMap<&'static str, u64>,
 }
 
+impl SourceAccount {
+    /// A source's account before the quarantine is counted (`rows_rejected` and `balanced`
+    /// are filled in once every stage has run).
+    pub fn new(name: &str, kind: &'static str, rows_read: u64, assigned_by: BTreeMap<&'static str, u64>) -> SourceAccount {
+        SourceAccount {
+            name: name.to_string(),
+            kind,
+            rows_read,
+            rows_assigned: assigned_by.values().sum(),
+            rows_rejected: 0,
+            balanced: false,
+            assigned_by,
+            in_period: 0,
+            in_trend_window: 0,
+            outside_trend_window: 0,
+            rejects_by_reason: BTreeMap::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Output {
     pub path: String,

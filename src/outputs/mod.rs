@@ -11,3 +11,4 @@ pub mod charts;
 pub mod classes;
 pub mod qml;
 pub mod report;
+pub mod write;

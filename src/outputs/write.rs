@@ -1,0 +1,216 @@
+//! Writes everything of a run into its run folder except the manifest: layers (with classes
+//! and QGIS styles when charts are on), tables, charts, report, dictionary and rejects.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::config::Pipeline;
+use crate::error::OutputError;
+use crate::hierarchy::{Hierarchy, Level};
+use crate::indicators::{self, AssignedCase, Results};
+use crate::io::cases::SourceCases;
+use crate::io::grids::GridLayer;
+use crate::join::assign::Assignment;
+use crate::outputs::charts::{write_charts, MappedLevel};
+use crate::outputs::classes::Classes;
+use crate::outputs::manifest::{self, Output, SourceAccount};
+use crate::outputs::publish::RunDir;
+use crate::outputs::{geojson, qml, rejects, tables};
+use crate::quarantine::Quarantine;
+
+/// What the writers read.
+pub struct Inputs<'a> {
+    pub p: &'a Pipeline,
+    pub h: &'a Hierarchy,
+    pub layer: &'a GridLayer,
+    pub results: &'a Results,
+    pub accounts: &'a [SourceAccount],
+    pub sources: &'a [SourceCases],
+    pub assignment: &'a Assignment,
+    pub quarantine: &'a Quarantine,
+    pub exit_code: i32,
+}
+
+/// Writes the run's files; returns each with its hash and count, for the manifest.
+pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'static str, f64>) -> Result<Vec<Output>, OutputError> {
+    let Inputs { p, h, layer, results, accounts, sources, assignment, quarantine, exit_code } = *i;
+    let base = p.file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut outputs: Vec<Output> = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut BTreeMap<&'static str, f64>| {
+        timings.insert(name, clock.elapsed().as_secs_f64());
+        clock = Instant::now();
+    };
+    let grid_geoms: Vec<geo::MultiPolygon<f64>> = layer.grids.iter().map(|g| g.geometry.clone()).collect();
+    let mut mapped: Vec<(Level, Vec<geo::MultiPolygon<f64>>, Classes, Vec<usize>)> = Vec::new();
+    let add = |timings: &mut BTreeMap<&'static str, f64>, stage: &'static str, since: Instant| {
+        *timings.entry(stage).or_default() += since.elapsed().as_secs_f64();
+    };
+    for lt in &results.levels {
+        let t = Instant::now();
+        let geoms = geojson::level_geometries(h, lt.level, &grid_geoms);
+        add(timings, "dissolve", t);
+        let t = Instant::now();
+        let lv = lt.level.as_str();
+        let path = dir.path.join(format!("{lv}.geojson"));
+        // With charts, the layer carries the map classes and gets a QGIS style beside it.
+        let classes = p.charts.as_ref().map(|c| map_classes(p, c, &lt.period));
+        let mut layer_frame = lt.period.clone();
+        if let Some((classes, class_of)) = &classes {
+            layer_frame.int("class", class_of.iter().map(|&c| Some(c as i64)).collect());
+            layer_frame.str("class_label", class_of.iter().map(|&c| Some(classes.labels[c].clone())).collect());
+        }
+        let info = geojson::write_layer(&path, &format!("{}_{lv}", p.name), &layer_frame, &format!("{lv}_code"), &geoms)?;
+        let mut out = output_of(&path, &dir.path, info.features as u64)?;
+        if let Some((classes, class_of)) = classes {
+            let qml_path = dir.path.join(format!("{lv}.qml"));
+            let keys: Vec<&str> = layer_frame.columns.iter().map(|c| c.key.as_str()).collect();
+            qml::write_qml(&qml_path, &classes, &keys)?;
+            out.class_breaks = Some(classes.clone());
+            outputs.push(out);
+            outputs.push(output_of(&qml_path, &dir.path, classes.k() as u64 + 1)?);
+            mapped.push((lt.level, geoms, classes, class_of));
+        } else {
+            outputs.push(out);
+        }
+        add(timings, "write_geojson", t);
+        let t = Instant::now();
+        for (stem, f) in [(lv.to_string(), &lt.period), (format!("{lv}_monthly"), &lt.monthly)] {
+            for path in tables::write_table(&dir.path, &stem, f)? {
+                outputs.push(output_of(&path, &dir.path, f.height() as u64)?);
+            }
+        }
+        add(timings, "write_tables", t);
+    }
+    lap("levels_total", timings);
+    let mut extra: Vec<(String, &crate::outputs::frame::Frame)> =
+        vec![("city".into(), &results.city), ("city_monthly".into(), &results.city_monthly)];
+    extra.extend(results.dimensions.iter().map(|(d, f)| (format!("by_{d}"), f)));
+    for (stem, f) in extra {
+        for path in tables::write_table(&dir.path, &stem, f)? {
+            outputs.push(output_of(&path, &dir.path, f.height() as u64)?);
+        }
+    }
+    if !p.signups.is_empty() {
+        for (stem, f) in [("signup_projects", &results.signup_projects), ("signup_curve", &results.signup_curve)] {
+            for path in tables::write_table(&dir.path, stem, f)? {
+                outputs.push(output_of(&path, &dir.path, f.height() as u64)?);
+            }
+        }
+    }
+    lap("write_other_tables", timings);
+    if p.outputs.case_assignments {
+        let f = assignments_frame(p, h, sources, &assignment.cases, &assignment.from);
+        for path in tables::write_table(&dir.path, "case_assignments", &f)? {
+            outputs.push(output_of(&path, &dir.path, f.height() as u64)?);
+        }
+    }
+    let mut charts = Vec::new();
+    if let Some(c) = &p.charts {
+        let outlines = mapped.iter().find(|m| m.0 == Level::District).map(|m| m.1.clone()).unwrap_or_default();
+        let maps: Vec<MappedLevel<'_>> =
+            mapped.iter().map(|(level, geoms, classes, class_of)| MappedLevel { level: *level, geoms, classes, class_of }).collect();
+        charts = write_charts(&dir.path.join("charts"), p, c, results, &maps, &outlines)?;
+        for ch in &charts {
+            for f in [&ch.svg, &ch.png, &ch.csv] {
+                outputs.push(output_of(f, &dir.path, 1)?);
+            }
+        }
+        lap("charts", timings);
+    }
+    let dict = dir.path.join("dictionary.csv");
+    let n = write_dictionary(&dict, results)?;
+    outputs.push(output_of(&dict, &dir.path, n as u64)?);
+    if p.charts.is_some() {
+        let path = dir.path.join("report.html");
+        crate::outputs::report::write_report(&path, p, results, accounts, &charts, &outputs, exit_code)?;
+        outputs.push(output_of(&path, &dir.path, charts.len() as u64)?);
+    }
+    let rej = dir.path.join("rejects.csv");
+    let n = rejects::write_rejects(&rej, quarantine, &base)?;
+    outputs.push(output_of(&rej, &dir.path, n as u64)?);
+    lap("write_rejects", timings);
+    Ok(outputs)
+}
+
+/// One row per assigned case: where it came from and the unit it counts in at every level.
+fn assignments_frame(
+    p: &Pipeline,
+    h: &Hierarchy,
+    sources: &[SourceCases],
+    assigned: &[AssignedCase],
+    from: &[(usize, u32, &'static str)],
+) -> crate::outputs::frame::Frame {
+    let mut f = crate::outputs::frame::Frame::default();
+    f.str("source", from.iter().map(|(s, _, _)| Some(p.cases[*s].name.clone())).collect());
+    f.int("row", from.iter().map(|(_, r, _)| Some(*r as i64)).collect());
+    let ids: Vec<Option<Vec<Option<&str>>>> = sources.iter().map(|s| s.table.field("case_id")).collect();
+    f.str(
+        "case_id",
+        from.iter().map(|(s, r, _)| ids[*s].as_ref().and_then(|v| v[*r as usize - 1]).map(|v| v.trim().to_string())).collect(),
+    );
+    f.str("assigned_by", from.iter().map(|(_, _, how)| Some(how.to_string())).collect());
+    for level in Level::ALL {
+        if !h.present[level as usize] {
+            continue;
+        }
+        let units = h.units(level);
+        f.str(
+            &format!("{}_code", level.as_str()),
+            assigned.iter().map(|a| a.units[level as usize].map(|u| units[u as usize].code.clone())).collect(),
+        );
+    }
+    f
+}
+
+fn output_of(path: &Path, dir: &Path, count: u64) -> Result<Output, OutputError> {
+    let sha256 = manifest::sha256_file(path).map_err(OutputError::io(path))?;
+    let bytes = std::fs::metadata(path).map_err(OutputError::io(path))?.len();
+    Ok(Output { path: rejects::relative(path, dir), sha256, bytes, count, class_breaks: None })
+}
+
+/// Classes of the mapped indicator for one level's period table, and each unit's class.
+/// Units whose denominator is below `indicators.min_n` fall in the no-data class.
+fn map_classes(p: &Pipeline, c: &crate::config::file::ChartsFile, f: &crate::outputs::frame::Frame) -> (Classes, Vec<usize>) {
+    let n_key = crate::config::resolve::MAPPABLE.iter().find(|(k, _)| *k == c.map_indicator).map(|(_, n)| *n).unwrap_or("followups");
+    let n = f.floats(n_key);
+    let values: Vec<Option<f64>> =
+        f.floats(&c.map_indicator).into_iter().zip(n).map(|(v, n)| v.filter(|_| n.unwrap_or(0.0) >= p.indicators.min_n as f64)).collect();
+    let classes = Classes::build(&c.map_indicator, &values, c.classes, c.breaks.as_deref(), true);
+    let class_of = values.iter().map(|v| classes.class_of(*v)).collect();
+    (classes, class_of)
+}
+
+/// `dictionary.csv`: every column of every table with its Chinese label, unit and formula.
+fn write_dictionary(path: &Path, r: &indicators::Results) -> Result<usize, OutputError> {
+    let mut keys: Vec<&str> = Vec::new();
+    let frames = r
+        .levels
+        .iter()
+        .flat_map(|l| [&l.period, &l.monthly])
+        .chain([&r.city, &r.city_monthly, &r.signup_projects, &r.signup_curve])
+        .chain(r.dimensions.iter().map(|(_, f)| f));
+    for f in frames {
+        for c in &f.columns {
+            if !keys.contains(&c.key.as_str()) {
+                keys.push(&c.key);
+            }
+        }
+    }
+    let mut out = String::from("\u{feff}key,label_zh,unit,formula\n");
+    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    for k in &keys {
+        let f = indicators::registry::field(k);
+        out.push_str(&format!(
+            "{},{},{},{}\n",
+            k,
+            q(f.map(|f| f.zh).unwrap_or("")),
+            q(f.map(|f| f.unit).unwrap_or("")),
+            q(f.map(|f| f.formula).unwrap_or(""))
+        ));
+    }
+    std::fs::write(path, out).map_err(OutputError::io(path))?;
+    Ok(keys.len())
+}
+
