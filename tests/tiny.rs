@@ -382,3 +382,28 @@ fn every_column_is_in_the_dictionary_and_tables_by_dimension_add_up() {
     assert_eq!((cat[0]["category"].as_str(), cat[0]["cases"].as_str()), ("<script>alert(1)</script>", "1"));
     assert_eq!((cat[1]["category"].as_str(), cat[1]["cases"].as_str()), ("", "8"));
 }
+
+#[test]
+fn a_month_given_as_start_and_end_gives_the_same_tables() {
+    // month = "2026-10" takes the one-pass path (period = a trend month); a period given by days
+    // that is not exactly a month takes the general path. Both must agree on the days they share.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = write_fixture(tmp.path());
+    let (o, run) = run_into(&p, &tmp.path().join("a"));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let text = std::fs::read_to_string(&p).unwrap().replace("month = \"2026-10\"", "start = \"2026-10-01\"\nend = \"2026-10-31\"");
+    std::fs::write(&p, text).unwrap();
+    let (o, run2) = run_into(&p, &tmp.path().join("b"));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for t in ["grid.csv", "street.csv", "city.csv", "grid_monthly.csv"] {
+        assert_eq!(std::fs::read(run.join(t)).unwrap(), std::fs::read(run2.join(t)).unwrap(), "{t}");
+    }
+    // One day short of the month: the general path, with case 4 (31 Oct) left out of G2.
+    let text = std::fs::read_to_string(&p).unwrap().replace("end = \"2026-10-31\"", "end = \"2026-10-30\"");
+    std::fs::write(&p, text).unwrap();
+    let (o, run3) = run_into(&p, &tmp.path().join("c"));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let grid = read_csv(&run3.join("grid.csv"));
+    assert_eq!(row(&grid, "grid_code", "110101001001002")["cases"], "1");
+    assert_eq!(row(&grid, "grid_code", "110101001001001")["cases"], "3");
+}

@@ -113,6 +113,11 @@ impl Period {
         }
         v
     }
+    /// Index of the trend month the period is exactly equal to, if it is one.
+    pub fn month_index(&self) -> Option<usize> {
+        self.months.iter().position(|m| m.first_day() == self.start && m.next().first_day().pred_opt() == Some(self.end))
+    }
+
     /// `YYYY-MM` if the period is exactly one calendar month, else `start..end`.
     pub fn label(&self) -> String {
         let m = Month::of(self.start);

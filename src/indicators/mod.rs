@@ -105,15 +105,19 @@ pub fn compute(
 fn city_tables(p: &Pipeline, h: &Hierarchy, cases: &[AssignedCase], placements: &[Placement], signup: &[Vec<signups::SignupAcc>; 4]) -> (Frame, Frame, Vec<f64>) {
     let nm = p.period.months.len();
     let (as_of, rule) = (p.period.as_of_ms(), p.indicators.should_be_closed);
+    let same_month = p.period.month_index();
     let mut period = Acc::default();
     let mut months = vec![Acc::default(); nm];
     for (c, pl) in cases.iter().zip(placements) {
-        if pl.in_period {
+        if pl.in_period && same_month.is_none() {
             period.add(&c.facts, as_of, rule);
         }
         if let Some(m) = pl.month {
             months[m].add(&c.facts, as_of, rule);
         }
+    }
+    if let Some(k) = same_month {
+        period = months[k].clone();
     }
     let grids = h.units(Level::Grid);
     let sum = |f: fn(&crate::hierarchy::Unit) -> Option<f64>| grids.iter().filter_map(f).fold(None, |a: Option<f64>, v| Some(a.unwrap_or(0.0) + v));
@@ -175,16 +179,24 @@ fn level_tables(
     let nm = p.period.months.len();
     let as_of = p.period.as_of_ms();
     let rule = p.indicators.should_be_closed;
+    // When the period is one of the trend months (the usual monthly report), its accumulators
+    // are that month's: one pass over the cases instead of two.
+    let same_month = p.period.month_index();
     let mut period_acc = vec![Acc::default(); units.len()];
     let mut month_acc = vec![Acc::default(); units.len() * nm];
     for (c, pl) in cases.iter().zip(placements) {
         let Some(u) = c.units[level as usize] else { continue };
         let u = u as usize;
-        if pl.in_period {
+        if pl.in_period && same_month.is_none() {
             period_acc[u].add(&c.facts, as_of, rule);
         }
         if let Some(m) = pl.month {
             month_acc[u * nm + m].add(&c.facts, as_of, rule);
+        }
+    }
+    if let Some(k) = same_month {
+        for (u, acc) in period_acc.iter_mut().enumerate() {
+            *acc = month_acc[u * nm + k].clone();
         }
     }
     let info = UnitsInfo::of_level(h, level);
