@@ -9,7 +9,11 @@ use gridgov::indicators::registry::FIELDS;
 use gridgov::pipeline;
 
 #[derive(Parser)]
-#[command(name = "gridgov", version, about = "Grid-based urban governance analytics: grid cells x cases -> indicators, GeoJSON layers and tables")]
+#[command(
+    name = "gridgov",
+    version,
+    about = "Grid-based urban governance analytics: grid cells x cases -> indicators, GeoJSON layers and tables"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

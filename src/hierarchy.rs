@@ -115,9 +115,8 @@ impl Hierarchy {
             .collect();
         let [c, s, d] = maps;
         let levels = [grids, c.into_values().collect(), s.into_values().collect(), d.into_values().collect()];
-        let find = |lvl: usize, code: &str| -> Option<u32> {
-            levels[lvl].binary_search_by(|u| u.code.as_str().cmp(code)).ok().map(|i| i as u32)
-        };
+        let find =
+            |lvl: usize, code: &str| -> Option<u32> { levels[lvl].binary_search_by(|u| u.code.as_str().cmp(code)).ok().map(|i| i as u32) };
         let mut up: [Vec<Units>; 4] = Default::default();
         for lvl in 0..4 {
             up[lvl] = levels[lvl]

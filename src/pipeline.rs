@@ -9,14 +9,14 @@ use crate::config::Pipeline;
 use crate::error::{Error, OutputError, ReadError};
 use crate::hierarchy::{Hierarchy, Level};
 use crate::indicators;
-use crate::io::cases::{read_cases, Dictionaries, ReadContext, SourceCases};
+use crate::io::cases::{Dictionaries, ReadContext, SourceCases, read_cases};
 use crate::io::grids::read_grids;
-use crate::io::signups::{read_signups, Household};
+use crate::io::signups::{Household, read_signups};
+use crate::join;
 use crate::outputs::manifest::{self, Gate, GridSummary, Input, JoinSummary, Manifest, Output, SourceAccount};
 use crate::outputs::publish::RunDir;
-use crate::join;
-use crate::outputs::write;
 use crate::outputs::rejects;
+use crate::outputs::write;
 use crate::quarantine::{Quarantine, Reject};
 
 /// What a run (or a validation) produced.
@@ -60,7 +60,10 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
 
     // 2. Case records: mapping, checks, CRS conversion, code-only locations.
     let extent = layer.grids.iter().filter_map(|g| g.geometry.bounding_rect()).reduce(|a, b| {
-        Rect::new(Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) }, Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) })
+        Rect::new(
+            Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+            Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+        )
     });
     let ctx = ReadContext {
         hierarchy: &h,
@@ -166,7 +169,21 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
 
     // 6. Outputs, published by rename with the manifest written last.
     if let Some(dir) = run_dir {
-        let outputs = write::write_outputs(&dir, &write::Inputs { p, h: &h, layer: &layer, results: &results, accounts: &accounts, sources: &sources, assignment: &assignment, quarantine: &quarantine, exit_code }, &mut timings)?;
+        let outputs = write::write_outputs(
+            &dir,
+            &write::Inputs {
+                p,
+                h: &h,
+                layer: &layer,
+                results: &results,
+                accounts: &accounts,
+                sources: &sources,
+                assignment: &assignment,
+                quarantine: &quarantine,
+                exit_code,
+            },
+            &mut timings,
+        )?;
         let m = build_manifest(p, &dir.id, started, exit_code, &layer, &h, accounts, outputs, gates, &timings, &assignment)?;
         let mpath = dir.path.join("manifest.json");
         let text = serde_json::to_string_pretty(&m).map_err(|e| OutputError::Encode { path: mpath.clone(), message: e.to_string() })?;

@@ -43,21 +43,22 @@ fn chart_data_snapshots() {
     let trend = read_csv(&run.join("charts/trend_rates.csv"));
     assert_eq!(trend.len(), 36);
     let oct: Vec<_> = trend.iter().filter(|r| r["period"] == "2026-10").collect();
-    assert_eq!(oct.iter().map(|r| (r["indicator"].as_str(), r["value"].as_str())).collect::<Vec<_>>(), vec![
-        ("response_rate", "1.0000"),
-        ("resolution_rate", "0.6667"),
-        ("satisfaction_rate", "0.6333")
-    ]);
+    assert_eq!(
+        oct.iter().map(|r| (r["indicator"].as_str(), r["value"].as_str())).collect::<Vec<_>>(),
+        vec![("response_rate", "1.0000"), ("resolution_rate", "0.6667"), ("satisfaction_rate", "0.6333")]
+    );
     assert_eq!(oct[1]["target"], "0.8");
     // September has no follow-up: an empty value, so no line is drawn through it.
     assert!(trend.iter().filter(|r| r["period"] == "2026-09").all(|r| r["value"].is_empty()));
     // Pareto: the app report's category (1) and the uncategorised hotline cases (8), largest first.
     let pareto = read_csv(&run.join("charts/pareto_category.csv"));
-    let rows: Vec<(&str, &str, &str)> = pareto.iter().map(|r| (r["category"].as_str(), r["cases"].as_str(), r["cumulative_share"].as_str())).collect();
+    let rows: Vec<(&str, &str, &str)> =
+        pareto.iter().map(|r| (r["category"].as_str(), r["cases"].as_str(), r["cumulative_share"].as_str())).collect();
     assert_eq!(rows, vec![("未分类", "8", "0.8889"), ("<script>alert(1)</script>", "1", "1.0000")]);
     // Handling time: 6 closed cases in October (10, 96, 2, 24, 6 and 2 hours).
     let h = read_csv(&run.join("charts/handling_time.csv"));
-    let binned: u64 = h.iter().filter(|r| !r["hours_from"].starts_with(|c: char| c.is_alphabetic())).map(|r| r["cases"].parse::<u64>().unwrap()).sum();
+    let binned: u64 =
+        h.iter().filter(|r| !r["hours_from"].starts_with(|c: char| c.is_alphabetic())).map(|r| r["cases"].parse::<u64>().unwrap()).sum();
     assert_eq!(binned, 6);
     assert_eq!(h.iter().find(|r| r["hours_from"] == "median").unwrap()["cases"], "8.00");
 }
@@ -116,7 +117,14 @@ fn layer_classes_legend_and_qml_agree() {
     let aliases: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("alias")).map(|n| n.attribute("field").unwrap()).collect();
     let keys: Vec<&str> = feats[0]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(aliases, keys);
-    let alias_of = |k: &str| doc.descendants().find(|n| n.has_tag_name("alias") && n.attribute("field") == Some(k)).unwrap().attribute("name").unwrap().to_string();
+    let alias_of = |k: &str| {
+        doc.descendants()
+            .find(|n| n.has_tag_name("alias") && n.attribute("field") == Some(k))
+            .unwrap()
+            .attribute("name")
+            .unwrap()
+            .to_string()
+    };
     assert_eq!(alias_of("closure_rate"), "结案率");
 }
 

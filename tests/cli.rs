@@ -51,7 +51,10 @@ fn unknown_key_is_an_error_with_its_key_path() {
 #[test]
 fn every_problem_is_reported_at_once() {
     let tmp = tempfile::tempdir().unwrap();
-    let p = tiny_config(tmp.path(), "[indicators]\nsatisfaction_basic_weight = 1.5\ncomposite_weights = { response = 0.5, resolution = 0.5, satisfaction = 0.5 }\nsignup_threshold = 90\n");
+    let p = tiny_config(
+        tmp.path(),
+        "[indicators]\nsatisfaction_basic_weight = 1.5\ncomposite_weights = { response = 0.5, resolution = 0.5, satisfaction = 0.5 }\nsignup_threshold = 90\n",
+    );
     let o = gridgov(&["validate", p.to_str().unwrap()]);
     assert_eq!(o.code, 2);
     for key in ["indicators.satisfaction_basic_weight", "indicators.composite_weights", "indicators.signup_threshold"] {
@@ -105,7 +108,9 @@ fn as_of_flag_overrides_the_file() {
 fn indicators_lists_formulas() {
     let o = gridgov(&["indicators"]);
     assert_eq!(o.code, 0);
-    assert!(o.stdout.contains("on_time_closure_rate") && o.stdout.contains("按期结案率") && o.stdout.contains("closed_on_time / should_close"));
+    assert!(
+        o.stdout.contains("on_time_closure_rate") && o.stdout.contains("按期结案率") && o.stdout.contains("closed_on_time / should_close")
+    );
 }
 
 #[test]

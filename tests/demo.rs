@@ -24,7 +24,17 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     // Every reason the demo data plants shows up in the quarantine.
     let reasons: std::collections::BTreeSet<String> =
         sources.iter().flat_map(|s| s["rejects_by_reason"].as_object().unwrap().keys().cloned()).collect();
-    for r in ["no_location", "closed_before_received", "duplicate_case_id", "swapped_coordinates", "bad_coordinate", "outside_all_grids", "bad_received_at", "missing_case_id", "unknown_grid_code"] {
+    for r in [
+        "no_location",
+        "closed_before_received",
+        "duplicate_case_id",
+        "swapped_coordinates",
+        "bad_coordinate",
+        "outside_all_grids",
+        "bad_received_at",
+        "missing_case_id",
+        "unknown_grid_code",
+    ] {
         assert!(reasons.contains(r), "{r} not in {reasons:?}");
     }
     // Four layers with one feature per unit; streets and districts of the real Beijing.

@@ -8,6 +8,6 @@ mod util;
 
 mod charts;
 mod cli;
+mod demo;
 mod nyc;
 mod tiny;
-mod demo;

@@ -65,8 +65,5 @@ fn nyc_rows_add_up_and_reasons_are_real() {
     assert_eq!(s["balanced"], true);
     // 11 requests have no coordinates at all.
     assert_eq!(s["rejects_by_reason"]["no_location"], 11);
-    assert_eq!(
-        s["rows_assigned"].as_u64().unwrap() + s["rows_rejected"].as_u64().unwrap(),
-        924
-    );
+    assert_eq!(s["rows_assigned"].as_u64().unwrap() + s["rows_rejected"].as_u64().unwrap(), 924);
 }

@@ -210,10 +210,23 @@ fn roll_ups_sum_numerators_and_denominators() {
     let comm = read_csv(&run.join("community.csv"));
     let street = read_csv(&run.join("street.csv"));
     let district = read_csv(&run.join("district.csv"));
-    let sum = |rows: &[&std::collections::BTreeMap<String, String>], k: &str| -> i64 { rows.iter().map(|r| r[k].parse::<i64>().unwrap()).sum() };
+    let sum =
+        |rows: &[&std::collections::BTreeMap<String, String>], k: &str| -> i64 { rows.iter().map(|r| r[k].parse::<i64>().unwrap()).sum() };
     let c1 = row(&comm, "community_code", "110101001001");
     let c1_grids: Vec<_> = grid.iter().filter(|r| r["community_code"] == "110101001001").collect();
-    for k in ["cases", "followups", "contacted", "resolved", "satisfied", "should_close", "closed", "closed_on_time", "open", "overdue_open", "population"] {
+    for k in [
+        "cases",
+        "followups",
+        "contacted",
+        "resolved",
+        "satisfied",
+        "should_close",
+        "closed",
+        "closed_on_time",
+        "open",
+        "overdue_open",
+        "population",
+    ] {
         assert_eq!(c1[k].parse::<i64>().unwrap(), sum(&c1_grids, k), "community C1 {k}");
     }
     // C1's rates come from its sums, not from the average of its grids' rates:
@@ -262,7 +275,10 @@ fn every_row_is_accounted_for() {
     let rejects = read_csv(&run.join("rejects.csv"));
     assert_eq!(rejects.len(), 9);
     let dup = row(&rejects, "reason", "duplicate_case_id");
-    assert_eq!((dup["source"].as_str(), dup["row"].as_str(), dup["line"].as_str(), dup["record_key"].as_str()), ("hotline", "9", "10", "1"));
+    assert_eq!(
+        (dup["source"].as_str(), dup["row"].as_str(), dup["line"].as_str(), dup["record_key"].as_str()),
+        ("hotline", "9", "10", "1")
+    );
     assert_eq!(dup["file"], "hotline.csv");
     assert!(dup["raw"].contains("\"lon\":\"116.305\""), "{}", dup["raw"]);
     // The manifest lists every input with its hash and every output with its hash.
@@ -295,7 +311,10 @@ fn layers_follow_rfc7946_conventions() {
             assert_eq!(ft["properties"].as_object().unwrap().keys().collect::<Vec<_>>(), keys);
             // One polygon per unit here (the union of adjacent squares), exterior counter-clockwise.
             let ring = ft["geometry"]["coordinates"][0].as_array().unwrap();
-            let area2: f64 = ring.windows(2).map(|w| w[0][0].as_f64().unwrap() * w[1][1].as_f64().unwrap() - w[1][0].as_f64().unwrap() * w[0][1].as_f64().unwrap()).sum();
+            let area2: f64 = ring
+                .windows(2)
+                .map(|w| w[0][0].as_f64().unwrap() * w[1][1].as_f64().unwrap() - w[1][0].as_f64().unwrap() * w[0][1].as_f64().unwrap())
+                .sum();
             assert!(area2 > 0.0, "{level} {code}: exterior ring is clockwise");
         }
         assert!(!text.contains("NaN"));

@@ -415,11 +415,7 @@ pub struct QualityFile {
 
 impl Default for QualityFile {
     fn default() -> Self {
-        QualityFile {
-            max_reject_share: default_max_reject_share(),
-            suspect_points: Vec::new(),
-            suspect_radius_m: default_suspect_radius(),
-        }
+        QualityFile { max_reject_share: default_max_reject_share(), suspect_points: Vec::new(), suspect_radius_m: default_suspect_radius() }
     }
 }
 

@@ -4,4 +4,4 @@ pub mod file;
 pub mod resolve;
 
 pub use file::{FileFormat, OnInvalid, ShouldBeClosedFile};
-pub use resolve::{load, CaseSource, Month, Period, Pipeline, SignupSource};
+pub use resolve::{CaseSource, Month, Period, Pipeline, SignupSource, load};

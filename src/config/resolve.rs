@@ -306,7 +306,8 @@ pub fn resolve(path: &Path, f: PipelineFile) -> Result<Pipeline, ConfigError> {
         }
         if let Some(a) = as_of {
             if a < e {
-                problems.push(format!("period.as_of: {a} is before the period's end {e}; states would be evaluated before the period closed"));
+                problems
+                    .push(format!("period.as_of: {a} is before the period's end {e}; states would be evaluated before the period closed"));
             }
         }
     }
@@ -484,10 +485,7 @@ pub fn resolve(path: &Path, f: PipelineFile) -> Result<Pipeline, ConfigError> {
         }
     }
     if ((w.response + w.resolution + w.satisfaction) - 1.0).abs() > 1e-9 {
-        problems.push(format!(
-            "indicators.composite_weights: {} + {} + {} must sum to 1",
-            w.response, w.resolution, w.satisfaction
-        ));
+        problems.push(format!("indicators.composite_weights: {} + {} + {} must sum to 1", w.response, w.resolution, w.satisfaction));
     }
     if !(0.0..=1.0).contains(&ind.satisfaction_basic_weight) {
         problems.push(format!("indicators.satisfaction_basic_weight: {} must be between 0 and 1", ind.satisfaction_basic_weight));

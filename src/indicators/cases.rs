@@ -1,8 +1,8 @@
 //! Case indicators of one unit: counts kept as numerators and denominators, and the formulas
 //! that turn them into rates (docs/indicators.md has each formula).
 
-use crate::config::resolve::IndicatorSettings;
 use crate::config::ShouldBeClosedFile;
+use crate::config::resolve::IndicatorSettings;
 use crate::io::cases::{Followup, Satisfaction};
 
 /// The facts about one case that indicators need. Times are UTC milliseconds.
@@ -225,8 +225,8 @@ mod tests {
         }
         assert_eq!((acc.should_close, acc.closed, acc.closed_on_time), (972, 911, 737));
         let d = acc.derive(&settings());
-        assert_eq!(format!("{:.2}", d.closure_rate.unwrap() * 100.0), "93.72");
-        assert_eq!(format!("{:.2}", d.on_time_closure_rate.unwrap() * 100.0), "75.82");
+        assert_eq!(format!("{:.2}", d.closure_rate.expect("a rate for a non-empty denominator") * 100.0), "93.72");
+        assert_eq!(format!("{:.2}", d.on_time_closure_rate.expect("a rate for a non-empty denominator") * 100.0), "75.82");
         assert_eq!((acc.open, acc.overdue_open), (69, 61));
     }
 
@@ -269,14 +269,14 @@ mod tests {
         assert_eq!(d.response_rate, Some(0.75));
         assert_eq!(d.resolution_rate, Some(0.5));
         // (1 + 0.9 × 2) / 4 = 0.7
-        assert!((d.satisfaction_rate.unwrap() - 0.7).abs() < 1e-12);
+        assert!((d.satisfaction_rate.expect("a rate for a non-empty denominator") - 0.7).abs() < 1e-12);
         assert!((d.satisfaction_points - 2.8).abs() < 1e-12);
         // (0.1 × 0.75 + 0.5 × 0.5 + 0.4 × 0.7) × 100 = 60.5
-        assert!((d.composite_score.unwrap() - 60.5).abs() < 1e-9);
+        assert!((d.composite_score.expect("a rate for a non-empty denominator") - 60.5).abs() < 1e-9);
         assert_eq!(d.grade, Some("C"));
         // Handling hours 1..5: median 3, P90 = 4 + 0.6 × 1 = 4.6 (type 7).
         assert_eq!(d.hours_median, Some(3.0));
-        assert!((d.hours_p90.unwrap() - 4.6).abs() < 1e-12);
+        assert!((d.hours_p90.expect("a rate for a non-empty denominator") - 4.6).abs() < 1e-12);
     }
 
     #[test]
@@ -320,7 +320,9 @@ mod tests {
 
     #[test]
     fn merge_equals_adding_everything_to_one() {
-        let cases: Vec<CaseFacts> = (0..50).map(|i| case(i, if i % 3 == 0 { None } else { Some(i + i % 7 * 10) }, i + 24, fu(i % 2 == 0, i % 5 == 0, Satisfaction::Basic))).collect();
+        let cases: Vec<CaseFacts> = (0..50)
+            .map(|i| case(i, if i % 3 == 0 { None } else { Some(i + i % 7 * 10) }, i + 24, fu(i % 2 == 0, i % 5 == 0, Satisfaction::Basic)))
+            .collect();
         let r = ShouldBeClosedFile::ExcludeOpenWithinLimit;
         let mut one = Acc::default();
         cases.iter().for_each(|c| one.add(c, 60 * H, r));

@@ -102,7 +102,13 @@ pub fn compute(
 }
 
 /// Every assigned case, whatever level it was assigned at, in one unit: the city.
-fn city_tables(p: &Pipeline, h: &Hierarchy, cases: &[AssignedCase], placements: &[Placement], signup: &[Vec<signups::SignupAcc>; 4]) -> (Frame, Frame, Vec<f64>) {
+fn city_tables(
+    p: &Pipeline,
+    h: &Hierarchy,
+    cases: &[AssignedCase],
+    placements: &[Placement],
+    signup: &[Vec<signups::SignupAcc>; 4],
+) -> (Frame, Frame, Vec<f64>) {
     let nm = p.period.months.len();
     let (as_of, rule) = (p.period.as_of_ms(), p.indicators.should_be_closed);
     let same_month = p.period.month_index();
@@ -120,11 +126,17 @@ fn city_tables(p: &Pipeline, h: &Hierarchy, cases: &[AssignedCase], placements: 
         period = months[k].clone();
     }
     let grids = h.units(Level::Grid);
-    let sum = |f: fn(&crate::hierarchy::Unit) -> Option<f64>| grids.iter().filter_map(f).fold(None, |a: Option<f64>, v| Some(a.unwrap_or(0.0) + v));
+    let sum = |f: fn(&crate::hierarchy::Unit) -> Option<f64>| {
+        grids.iter().filter_map(f).fold(None, |a: Option<f64>, v| Some(a.unwrap_or(0.0) + v))
+    };
     let info = UnitsInfo {
         key_columns: vec![("city_name".to_string(), vec![Some(p.title.clone())])],
         codes: vec![p.name.clone()],
-        places: Some(Places { population: vec![sum(|u| u.population)], households: vec![sum(|u| u.households)], area_km2: vec![grids.iter().map(|u| u.area_km2).sum()] }),
+        places: Some(Places {
+            population: vec![sum(|u| u.population)],
+            households: vec![sum(|u| u.households)],
+            area_km2: vec![grids.iter().map(|u| u.area_km2).sum()],
+        }),
     };
     let total = signup[Level::Grid as usize].iter().fold(signups::SignupAcc::default(), |mut a, s| {
         a.in_scope += s.in_scope;
@@ -206,7 +218,13 @@ fn level_tables(
 
 /// The period table (one row per unit) and the monthly table (unit-major, months in order, so
 /// the previous month of the same unit feeds 环比).
-fn period_and_monthly(p: &Pipeline, info: &UnitsInfo, period_acc: &[Acc], month_acc: &[Acc], signup: Option<&[signups::SignupAcc]>) -> (Frame, Frame) {
+fn period_and_monthly(
+    p: &Pipeline,
+    info: &UnitsInfo,
+    period_acc: &[Acc],
+    month_acc: &[Acc],
+    signup: Option<&[signups::SignupAcc]>,
+) -> (Frame, Frame) {
     let nm = p.period.months.len();
     let n = info.codes.len();
     let period_label = p.period.label();
@@ -336,7 +354,11 @@ fn frame(
         f.int("cases_prev_month", (0..n).map(|r| prev(r).map(|q| accs[q].cases as i64)).collect());
         f.float(
             "cases_mom_rate",
-            (0..n).map(|r| prev(r).and_then(|q| (accs[q].cases > 0).then(|| (accs[r].cases as f64 - accs[q].cases as f64) / accs[q].cases as f64))).collect(),
+            (0..n)
+                .map(|r| {
+                    prev(r).and_then(|q| (accs[q].cases > 0).then(|| (accs[r].cases as f64 - accs[q].cases as f64) / accs[q].cases as f64))
+                })
+                .collect(),
             4,
         );
         f.float(

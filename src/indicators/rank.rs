@@ -16,12 +16,7 @@ pub fn rank_groups<'a>(
     // Scores compared as published, in hundredths, so equal-looking scores tie.
     let key = |r: usize| derived[r].composite_score.map(|s| ((s * 100.0).round() as i64, accs[r].cases));
     let mut rows: Vec<usize> = (0..n).filter(|&r| key(r).is_some()).collect();
-    rows.sort_by(|&a, &b| {
-        group(a)
-            .cmp(&group(b))
-            .then_with(|| key(b).cmp(&key(a)))
-            .then_with(|| code(a).cmp(code(b)))
-    });
+    rows.sort_by(|&a, &b| group(a).cmp(&group(b)).then_with(|| key(b).cmp(&key(a))).then_with(|| code(a).cmp(code(b))));
     let mut out = vec![None; n];
     let mut pos = 0u32;
     let mut prev: Option<(usize, Option<(i64, u64)>, u32)> = None;

@@ -122,10 +122,7 @@ pub fn project_tables(p: &Pipeline, households: &[Household]) -> (Frame, Frame) 
     f.float("threshold", ps.iter().map(|s| Some(s.threshold)).collect(), 4);
     f.push("first_signed", Values::Date(ps.iter().map(|s| s.first_signed).collect()));
     f.push("threshold_reached_on", Values::Date(ps.iter().map(|s| s.threshold_reached_on).collect()));
-    f.int(
-        "days_to_threshold",
-        ps.iter().map(|s| Some((s.threshold_reached_on? - s.first_signed?).num_days())).collect(),
-    );
+    f.int("days_to_threshold", ps.iter().map(|s| Some((s.threshold_reached_on? - s.first_signed?).num_days())).collect());
     let mut c = Frame::default();
     let rows: Vec<(&ProjectSummary, NaiveDate, u64)> = ps.iter().flat_map(|s| s.curve.iter().map(move |(d, n)| (s, *d, *n))).collect();
     c.str("project_id", rows.iter().map(|r| Some(r.0.project_id.clone())).collect());
@@ -142,7 +139,7 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a valid test date")
     }
 
     fn hh(p: &str, in_scope: bool, signed: Option<&str>) -> Household {

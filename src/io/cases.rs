@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use crate::config::CaseSource;
 use crate::error::ReadError;
 use crate::hierarchy::{Hierarchy, Level, Units};
-use crate::io::table::{read_text_table, TextTable};
+use crate::io::table::{TextTable, read_text_table};
 use crate::quarantine::Reject;
 
 /// Answer to the satisfaction question of a follow-up call.
@@ -185,7 +185,8 @@ pub fn read_cases(
                     get(&satisfaction, i),
                     fu_valid.is_some(),
                 )?;
-                let location = locate_row(src, ctx, get(&lon, i), get(&lat, i), get(&grid_code, i), get(&community_code, i), get(&street_code, i))?;
+                let location =
+                    locate_row(src, ctx, get(&lon, i), get(&lat, i), get(&grid_code, i), get(&community_code, i), get(&street_code, i))?;
                 Ok(ParsedRow {
                     received,
                     closed: closed_at,
@@ -363,7 +364,9 @@ fn parse_followup(
             None => Ok(None),
             Some(s) if v.yes.iter().any(|y| y.eq_ignore_ascii_case(s)) => Ok(Some(true)),
             Some(s) if v.no.iter().any(|y| y.eq_ignore_ascii_case(s)) => Ok(Some(false)),
-            Some(s) => Err(("bad_value", format!("{field} {s:?} is neither a yes nor a no spelling (add it under values.yes / values.no)"))),
+            Some(s) => {
+                Err(("bad_value", format!("{field} {s:?} is neither a yes nor a no spelling (add it under values.yes / values.no)")))
+            }
         }
     };
     let valid_v = yes_no("followup_valid", valid)?;
@@ -375,11 +378,19 @@ fn parse_followup(
         Some(s) if v.basically_satisfied.iter().any(|x| x.eq_ignore_ascii_case(s)) => Satisfaction::Basic,
         Some(s) if v.unsatisfied.iter().any(|x| x.eq_ignore_ascii_case(s)) => Satisfaction::Unsatisfied,
         Some(s) => {
-            return Err(("bad_value", format!("satisfaction {s:?} is not a known answer (add it under values.satisfied / basically_satisfied / unsatisfied)")))
+            return Err((
+                "bad_value",
+                format!("satisfaction {s:?} is not a known answer (add it under values.satisfied / basically_satisfied / unsatisfied)"),
+            ));
         }
     };
     let valid = if has_valid_column { valid_v == Some(true) } else { c.is_some() || r.is_some() || sat != Satisfaction::None };
-    Ok(Followup { valid, contacted: valid && c == Some(true), resolved: valid && r == Some(true), satisfaction: if valid { sat } else { Satisfaction::None } })
+    Ok(Followup {
+        valid,
+        contacted: valid && c == Some(true),
+        resolved: valid && r == Some(true),
+        satisfaction: if valid { sat } else { Satisfaction::None },
+    })
 }
 
 /// Checks the coordinates (or the codes, when there are none) of one row.
@@ -455,20 +466,24 @@ mod tests {
 
     #[test]
     fn timestamps_naive_offset_and_date() {
-        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        let tz: Tz = "Asia/Shanghai".parse().expect("a timestamp the test expects to parse");
         let f = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let naive = parse_timestamp("2026-10-01 08:00:00", &f(&["%Y-%m-%d %H:%M:%S"]), tz).unwrap();
-        let off = parse_timestamp("2026-10-01T08:00:00+08:00", &f(&["%Y-%m-%dT%H:%M:%S%:z"]), tz).unwrap();
-        let utc = parse_timestamp("2026-10-01T00:00:00+00:00", &f(&["%Y-%m-%dT%H:%M:%S%:z"]), tz).unwrap();
+        let naive = parse_timestamp("2026-10-01 08:00:00", &f(&["%Y-%m-%d %H:%M:%S"]), tz).expect("a timestamp the test expects to parse");
+        let off =
+            parse_timestamp("2026-10-01T08:00:00+08:00", &f(&["%Y-%m-%dT%H:%M:%S%:z"]), tz).expect("a timestamp the test expects to parse");
+        let utc =
+            parse_timestamp("2026-10-01T00:00:00+00:00", &f(&["%Y-%m-%dT%H:%M:%S%:z"]), tz).expect("a timestamp the test expects to parse");
         assert_eq!(naive, off);
         assert_eq!(naive, utc);
-        let day = parse_timestamp("2026/10/01", &f(&["%Y-%m-%d %H:%M:%S", "%Y/%m/%d"]), tz).unwrap();
+        let day = parse_timestamp("2026/10/01", &f(&["%Y-%m-%d %H:%M:%S", "%Y/%m/%d"]), tz).expect("a timestamp the test expects to parse");
         assert_eq!(day, naive - 8 * 3_600_000);
         assert!(parse_timestamp("2026-13-45 25:00:00", &f(&["%Y-%m-%d %H:%M:%S"]), tz).is_none());
         // 12-hour clock with AM/PM, as in NYC 311 exports (UTC-4 in May).
-        let ny: Tz = "America/New_York".parse().unwrap();
-        let pm = parse_timestamp("05/01/2022 12:30:00 PM", &f(&["%m/%d/%Y %I:%M:%S %p"]), ny).unwrap();
-        let iso = parse_timestamp("2022-05-01T16:30:00+00:00", &f(&["%Y-%m-%dT%H:%M:%S%:z"]), ny).unwrap();
+        let ny: Tz = "America/New_York".parse().expect("a timestamp the test expects to parse");
+        let pm =
+            parse_timestamp("05/01/2022 12:30:00 PM", &f(&["%m/%d/%Y %I:%M:%S %p"]), ny).expect("a timestamp the test expects to parse");
+        let iso =
+            parse_timestamp("2022-05-01T16:30:00+00:00", &f(&["%Y-%m-%dT%H:%M:%S%:z"]), ny).expect("a timestamp the test expects to parse");
         assert_eq!(pm, iso);
     }
 
@@ -481,8 +496,8 @@ mod tests {
             tz.from_local_datetime(&t).earliest().map(|t| t.timestamp_millis())
         };
         let fmt = vec!["%Y-%m-%d %H:%M:%S".to_string()];
-        let ny: Tz = "America/New_York".parse().unwrap();
-        let sh: Tz = "Asia/Shanghai".parse().unwrap();
+        let ny: Tz = "America/New_York".parse().expect("a timestamp the test expects to parse");
+        let sh: Tz = "Asia/Shanghai".parse().expect("a timestamp the test expects to parse");
         let cases = [
             "2026-10-01 08:00:00",
             "2026-10-01 08:59:59",

@@ -5,13 +5,13 @@
 
 use geo::{Area, BoundingRect, GeodesicArea, MakeValid, MultiPolygon, Orient, Polygon, RemoveRepeatedPoints, Validation};
 use geojson::{GeoJson, JsonValue};
-use serde::Serialize;
 use rayon::prelude::*;
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::config::resolve::{GridProperties, GridsConfig};
 use crate::config::OnInvalid;
+use crate::config::resolve::{GridProperties, GridsConfig};
 use crate::error::ReadError;
 
 /// Code and name of a parent unit (community, street, district).
@@ -261,7 +261,12 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
             Some(v) => match number_of(v) {
                 Some(x) if x >= 0.0 && x.is_finite() => Some(x),
                 _ => {
-                    problems.push(problem(&code, "grid_bad_population", format!("{what} {v} is not a non-negative number; left empty"), "kept"));
+                    problems.push(problem(
+                        &code,
+                        "grid_bad_population",
+                        format!("{what} {v} is not a non-negative number; left empty"),
+                        "kept",
+                    ));
                     None
                 }
             },
@@ -271,16 +276,7 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
     let households = number(&props.households, "households");
     let name = props.name.as_ref().and_then(|n| text_prop(&p, n)).unwrap_or_else(|| code.clone());
     let area_km2 = geometry.geodesic_area_unsigned() / 1e6;
-    let grid = Grid {
-        code,
-        name,
-        parents,
-        population,
-        households,
-        geometry,
-        area_km2,
-        feature_index: i,
-    };
+    let grid = Grid { code, name, parents, population, households, geometry, area_km2, feature_index: i };
     (Some(grid), problems)
 }
 
@@ -345,7 +341,9 @@ mod tests {
     /// 4 and 5 share code "D" (two adjacent squares); 6 has no code; 7 has a bad population.
     fn layer() -> String {
         let sq = |x: f64| format!("[[[{x},0],[{},0],[{},1],[{x},1],[{x},0]]]", x + 1.0, x + 1.0);
-        let f = |code: &str, geom: &str, pop: &str| format!(r#"{{"type":"Feature","properties":{{"code":{code},"pop":{pop}}},"geometry":{geom}}}"#);
+        let f = |code: &str, geom: &str, pop: &str| {
+            format!(r#"{{"type":"Feature","properties":{{"code":{code},"pop":{pop}}},"geometry":{geom}}}"#)
+        };
         let feats = [
             f("\"A\"", &format!(r#"{{"type":"Polygon","coordinates":{}}}"#, sq(0.0)), "100"),
             f("\"B\"", r#"{"type":"Polygon","coordinates":[[[2,0],[3,1],[3,0],[2,1],[2,0]]]}"#, "100"),
@@ -365,7 +363,7 @@ mod tests {
 
     #[test]
     fn repair_fixes_what_it_can_and_reports_every_grid_by_code() {
-        let l = parse_grids(Path::new("t"), &layer(), &cfg(OnInvalid::Repair)).unwrap();
+        let l = parse_grids(Path::new("t"), &layer(), &cfg(OnInvalid::Repair)).expect("the test layer");
         let codes: Vec<&str> = l.grids.iter().map(|g| g.code.as_str()).collect();
         assert_eq!(codes, vec!["7", "A", "B", "D"], "sorted by code; numeric codes kept as text");
         assert_eq!(
@@ -379,15 +377,15 @@ mod tests {
                 (7, "7", "grid_bad_population", "kept"),
             ]
         );
-        let b = &l.grids[l.index_of("B").unwrap()];
+        let b = &l.grids[l.index_of("B").expect("the test layer")];
         assert!(b.geometry.is_valid());
         // The bow-tie's two triangles keep their area (2 × 0.25 square degrees).
         assert!((b.geometry.unsigned_area() - 0.5).abs() < 1e-9, "{}", b.geometry.unsigned_area());
         // Duplicates merge into one grid: the union of both squares, populations summed.
-        let d = &l.grids[l.index_of("D").unwrap()];
+        let d = &l.grids[l.index_of("D").expect("the test layer")];
         assert!((d.geometry.unsigned_area() - 2.0).abs() < 1e-9);
         assert_eq!(d.population, Some(30.0));
-        assert_eq!(l.grids[l.index_of("7").unwrap()].population, None);
+        assert_eq!(l.grids[l.index_of("7").expect("the test layer")].population, None);
         // Rings come out counter-clockwise.
         use geo::Winding;
         assert!(l.grids.iter().all(|g| g.geometry.0.iter().all(|p| p.exterior().is_ccw())));
@@ -395,7 +393,7 @@ mod tests {
 
     #[test]
     fn skip_leaves_invalid_and_duplicate_grids_out() {
-        let l = parse_grids(Path::new("t"), &layer(), &cfg(OnInvalid::Skip)).unwrap();
+        let l = parse_grids(Path::new("t"), &layer(), &cfg(OnInvalid::Skip)).expect("the test layer");
         let codes: Vec<&str> = l.grids.iter().map(|g| g.code.as_str()).collect();
         assert_eq!(codes, vec!["7", "A"]);
         assert!(l.problems.iter().any(|p| p.code == "B" && p.action == "skipped"));

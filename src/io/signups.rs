@@ -100,7 +100,10 @@ pub fn read_signups(src: &SignupSource, hierarchy: &Hierarchy, rejects: &mut Vec
             continue;
         };
         if !seen.insert((project.clone(), key.clone())) {
-            rejects.push(reject("duplicate_household_id", format!("household {key:?} appears twice in project {project:?}; the first row is kept")));
+            rejects.push(reject(
+                "duplicate_household_id",
+                format!("household {key:?} appears twice in project {project:?}; the first row is kept"),
+            ));
             continue;
         }
         households.push(Household {

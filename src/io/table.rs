@@ -42,21 +42,15 @@ impl TextTable {
 }
 
 /// Reads `path`, checks that every mapped column exists, and returns the mapped columns as text.
-pub fn read_text_table(
-    path: &Path,
-    format: FileFormat,
-    delimiter: u8,
-    mapping: &BTreeMap<String, String>,
-) -> Result<TextTable, ReadError> {
+pub fn read_text_table(path: &Path, format: FileFormat, delimiter: u8, mapping: &BTreeMap<String, String>) -> Result<TextTable, ReadError> {
     let (fmt_name, df) = match format {
         FileFormat::Csv => ("CSV", read_csv(path, delimiter)),
         FileFormat::Parquet => ("Parquet", read_parquet(path)),
     };
     let df = df.map_err(|e| match e {
-        PolarsError::IO { error, .. } => ReadError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(error.kind(), error.to_string()),
-        },
+        PolarsError::IO { error, .. } => {
+            ReadError::Io { path: path.to_path_buf(), source: std::io::Error::new(error.kind(), error.to_string()) }
+        }
         other => ReadError::Table { path: path.to_path_buf(), format: fmt_name, message: other.to_string() },
     })?;
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
@@ -71,10 +65,11 @@ pub fn read_text_table(
     }
     let mut columns = BTreeMap::new();
     for (field, col) in mapping {
-        let c = df
-            .column(col)
-            .and_then(|c| c.cast(&DataType::String))
-            .map_err(|e| ReadError::Table { path: path.to_path_buf(), format: fmt_name, message: format!("column {col:?}: {e}") })?;
+        let c = df.column(col).and_then(|c| c.cast(&DataType::String)).map_err(|e| ReadError::Table {
+            path: path.to_path_buf(),
+            format: fmt_name,
+            message: format!("column {col:?}: {e}"),
+        })?;
         let ca = c
             .str()
             .map_err(|e| ReadError::Table { path: path.to_path_buf(), format: fmt_name, message: format!("column {col:?}: {e}") })?

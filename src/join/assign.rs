@@ -8,8 +8,8 @@ use std::time::Instant;
 use super::{GridIndex, Located};
 use crate::config::Pipeline;
 use crate::hierarchy::{Hierarchy, Level};
-use crate::indicators::cases::CaseFacts;
 use crate::indicators::AssignedCase;
+use crate::indicators::cases::CaseFacts;
 use crate::io::cases::{Location, SourceCases};
 use crate::io::grids::GridLayer;
 use crate::quarantine::{Quarantine, Reject};
@@ -42,7 +42,8 @@ pub fn assign(p: &Pipeline, h: &Hierarchy, layer: &GridLayer, sources: &[SourceC
     let clock = Instant::now();
     let located = index.locate_all(&lons, &lats, p.boundary_rule);
     let seconds = clock.elapsed().as_secs_f64();
-    let mut out = Assignment { cases: Vec::new(), from: Vec::new(), by: Vec::new(), points: lons.len() as u64, points_assigned: 0, seconds };
+    let mut out =
+        Assignment { cases: Vec::new(), from: Vec::new(), by: Vec::new(), points: lons.len() as u64, points_assigned: 0, seconds };
     let mut k = 0usize;
     for (si, sc) in sources.iter().enumerate() {
         let src = &p.cases[si];
@@ -94,7 +95,13 @@ pub fn assign(p: &Pipeline, h: &Hierarchy, layer: &GridLayer, sources: &[SourceC
             out.from.push((si, c.row[i], how));
             out.cases.push(AssignedCase {
                 units,
-                facts: CaseFacts { received: c.received[i], closed: c.closed[i], due: c.due[i], cancelled: c.cancelled[i], followup: c.followup[i] },
+                facts: CaseFacts {
+                    received: c.received[i],
+                    closed: c.closed[i],
+                    due: c.due[i],
+                    cancelled: c.cancelled[i],
+                    followup: c.followup[i],
+                },
                 dims: [c.category[i], c.department[i], c.channel[i]],
             });
         }

@@ -8,8 +8,8 @@
 use geo::coordinate_position::{CoordPos, CoordinatePosition};
 use geo::{BoundingRect, Coord, MultiPolygon};
 use rayon::prelude::*;
-use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
+use rstar::primitives::{GeomWithData, Rectangle};
 use serde::{Deserialize, Serialize};
 
 /// Which grid gets a point that lies in the closed area of more than one grid: on a shared edge
@@ -122,11 +122,8 @@ impl<'a> GridIndex<'a> {
         let n = lons.len().min(lats.len());
         let mut order: Vec<(u64, u32)> = (0..n).map(|i| (morton(lons[i], lats[i]), i as u32)).collect();
         order.par_sort_unstable();
-        let located: Vec<(u32, Located)> = order
-            .par_iter()
-            .with_min_len(4096)
-            .map(|&(_, i)| (i, self.locate(lons[i as usize], lats[i as usize], rule)))
-            .collect();
+        let located: Vec<(u32, Located)> =
+            order.par_iter().with_min_len(4096).map(|&(_, i)| (i, self.locate(lons[i as usize], lats[i as usize], rule))).collect();
         let mut out = vec![Located::Outside; n];
         for (i, l) in located {
             out[i as usize] = l;

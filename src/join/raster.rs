@@ -40,7 +40,10 @@ pub struct Raster {
 impl Raster {
     pub fn new(geoms: &[&MultiPolygon<f64>]) -> Option<Raster> {
         let bbox = geoms.iter().filter_map(|g| g.bounding_rect()).reduce(|a, b| {
-            geo::Rect::new(Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) }, Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) })
+            geo::Rect::new(
+                Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            )
         })?;
         let (w, h) = (bbox.width().max(1e-9), bbox.height().max(1e-9));
         let target = (geoms.len() as f64 * 64.0).clamp(1024.0, 16_000_000.0);

@@ -8,7 +8,7 @@
 //!  y=0 +---------------+        D = a MultiPolygon: [3,4]x[0,1] and an exclave [5,6]x[0,1]
 //! ```
 use super::*;
-use geo::{polygon, MultiPolygon};
+use geo::{MultiPolygon, polygon};
 
 fn layer() -> Vec<MultiPolygon<f64>> {
     let a = polygon![(x: 0.0, y: 1.0), (x: 1.0, y: 1.0), (x: 1.0, y: 2.0), (x: 0.0, y: 2.0)];
@@ -124,7 +124,7 @@ fn parallel_batch_matches_single_lookups_in_input_order() {
 /// at hole corners and at random points, for every rule.
 #[test]
 fn raster_agrees_with_the_rtree_everywhere() {
-    use crate::synth::bench::{write_bench, BenchSize};
+    use crate::synth::bench::{BenchSize, write_bench};
     use rand::{Rng, SeedableRng};
     let tmp = tempfile::tempdir().unwrap();
     let size = BenchSize { name: "T", cols: 24, rows: 18, cases: 10, parquet_only: false };

@@ -23,15 +23,8 @@ pub struct Classes {
 pub const NO_DATA: [u8; 3] = [200, 200, 200];
 
 /// Viridis-like sequential palette from ColorBrewer's YlGnBu (colour-blind safe), light = low.
-const PALETTE: [[u8; 3]; 7] = [
-    [255, 255, 204],
-    [199, 233, 180],
-    [127, 205, 187],
-    [65, 182, 196],
-    [29, 145, 192],
-    [34, 94, 168],
-    [12, 44, 132],
-];
+const PALETTE: [[u8; 3]; 7] =
+    [[255, 255, 204], [199, 233, 180], [127, 205, 187], [65, 182, 196], [29, 145, 192], [34, 94, 168], [12, 44, 132]];
 
 /// Picks `k` colours spread over the palette.
 pub fn colors(k: usize) -> Vec<[u8; 3]> {
@@ -74,14 +67,8 @@ impl Classes {
             bounds = vec![lo, hi.max(lo + 1e-9)];
         }
         let k = bounds.len() - 1;
-        let mut c = Classes {
-            indicator: indicator.to_string(),
-            method,
-            colors: colors(k),
-            counts: vec![0; k + 1],
-            labels: Vec::new(),
-            bounds,
-        };
+        let mut c =
+            Classes { indicator: indicator.to_string(), method, colors: colors(k), counts: vec![0; k + 1], labels: Vec::new(), bounds };
         c.labels = (0..=k).map(|i| c.label_of(i, percent)).collect();
         for x in values {
             let cl = c.class_of(*x);

@@ -5,7 +5,7 @@
 
 use geo::{BoundingRect, Coord, MapCoords, MultiPolygon, Orient, Polygon, Rect};
 use rayon::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -82,7 +82,10 @@ pub fn write_layer(path: &Path, name: &str, frame: &Frame, code_key: &str, geoms
         }
     }
     let bbox = geoms.iter().filter_map(|g| g.bounding_rect()).reduce(|a, b| {
-        Rect::new(Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) }, Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) })
+        Rect::new(
+            Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+            Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+        )
     });
     let bbox = bbox.map(|r| [round6(r.min().x), round6(r.min().y), round6(r.max().x), round6(r.max().y)]);
     let file = std::fs::File::create(path).map_err(OutputError::io(path))?;
@@ -99,11 +102,7 @@ pub fn write_layer(path: &Path, name: &str, frame: &Frame, code_key: &str, geoms
         for c in &frame.columns {
             props.insert(c.key.clone(), c.values.json(i));
         }
-        let geometry = if g.0.len() == 1 {
-            geojson::Geometry::from(&g.0[0] as &Polygon<f64>)
-        } else {
-            geojson::Geometry::from(g)
-        };
+        let geometry = if g.0.len() == 1 { geojson::Geometry::from(&g.0[0] as &Polygon<f64>) } else { geojson::Geometry::from(g) };
         let feature = json!({
             "type": "Feature",
             "id": stable_id(codes[i].as_deref().unwrap_or("")),

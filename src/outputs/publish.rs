@@ -90,18 +90,25 @@ mod tests {
 
     #[test]
     fn one_run_at_a_time_and_failed_runs_leave_nothing() {
-        let tmp = tempfile::tempdir().unwrap();
-        let first = RunDir::begin(tmp.path()).unwrap();
+        let tmp = tempfile::tempdir().expect("the run folder in a temp dir");
+        let first = RunDir::begin(tmp.path()).expect("the run folder in a temp dir");
         assert!(matches!(RunDir::begin(tmp.path()), Err(OutputError::Locked { .. })));
         let partial = first.path.clone();
-        std::fs::write(partial.join("x.csv"), "a\n").unwrap();
+        std::fs::write(partial.join("x.csv"), "a\n").expect("the run folder in a temp dir");
         drop(first); // a failed run: never committed
         assert!(!partial.exists());
         assert!(!tmp.path().join("latest").exists());
-        let second = RunDir::begin(tmp.path()).unwrap();
-        std::fs::write(second.path.join("x.csv"), "b\n").unwrap();
-        let published = second.commit().unwrap();
-        assert_eq!(std::fs::read_to_string(tmp.path().join("latest/x.csv")).unwrap(), "b\n");
-        assert!(published.ends_with(std::fs::read_link(tmp.path().join("latest")).unwrap().file_name().unwrap()));
+        let second = RunDir::begin(tmp.path()).expect("the run folder in a temp dir");
+        std::fs::write(second.path.join("x.csv"), "b\n").expect("the run folder in a temp dir");
+        let published = second.commit().expect("the run folder in a temp dir");
+        assert_eq!(std::fs::read_to_string(tmp.path().join("latest/x.csv")).expect("the run folder in a temp dir"), "b\n");
+        assert!(
+            published.ends_with(
+                std::fs::read_link(tmp.path().join("latest"))
+                    .expect("the run folder in a temp dir")
+                    .file_name()
+                    .expect("the run folder in a temp dir")
+            )
+        );
     }
 }

@@ -37,7 +37,11 @@ pub fn write_report(
         esc(&title),
         esc(&title)
     );
-    let status = if exit_code == 0 { "<span class=\"ok\">通过 (passed)</span>" } else { "<span class=\"bad\">数据质量检查未通过 (quality gate failed)</span>" };
+    let status = if exit_code == 0 {
+        "<span class=\"ok\">通过 (passed)</span>"
+    } else {
+        "<span class=\"bad\">数据质量检查未通过 (quality gate failed)</span>"
+    };
     let _ = writeln!(h, "<p>统计期 {} 至 {}，状态以 {} 日终为准；质量检查：{status}。</p>", p.period.start, p.period.end, p.period.as_of);
 
     h.push_str("<h2>数据接收与清洗 (rows read, assigned, rejected)</h2>\n<div class=\"scroll\"><table><tr><th>来源 source</th><th>读入 read</th><th>落格 assigned</th><th>本期 in period</th><th>剔除 rejected</th><th>剔除原因 reasons</th></tr>\n");
@@ -120,7 +124,10 @@ fn table_top_bottom(h: &mut String, f: &Frame, name_key: &str, k: usize) {
     let k = k.min(rows.len());
     let bottom: Vec<usize> = rows[rows.len() - k..].iter().rev().copied().collect();
     for (label, list) in [("红榜 best", &rows[..k]), ("黑榜 worst", &bottom[..])] {
-        let _ = writeln!(h, "<div class=\"scroll\"><table><tr><th colspan=\"5\">{label}</th></tr><tr><th>排名</th><th>名称</th><th>综合成绩</th><th>有效回访 n</th><th>诉求量</th></tr>");
+        let _ = writeln!(
+            h,
+            "<div class=\"scroll\"><table><tr><th colspan=\"5\">{label}</th></tr><tr><th>排名</th><th>名称</th><th>综合成绩</th><th>有效回访 n</th><th>诉求量</th></tr>"
+        );
         for &i in list {
             let _ = writeln!(
                 h,

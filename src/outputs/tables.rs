@@ -57,9 +57,6 @@ pub fn write_table(dir: &Path, stem: &str, f: &Frame) -> Result<Vec<PathBuf>, Ou
         .finish(&mut df)
         .map_err(|e| enc(&parquet, e))?;
     let file = File::create(&arrow).map_err(OutputError::io(&arrow))?;
-    IpcWriter::new(file)
-        .with_compression(Some(IpcCompression::ZSTD(Default::default())))
-        .finish(&mut df)
-        .map_err(|e| enc(&arrow, e))?;
+    IpcWriter::new(file).with_compression(Some(IpcCompression::ZSTD(Default::default()))).finish(&mut df).map_err(|e| enc(&arrow, e))?;
     Ok(vec![csv, parquet, arrow])
 }

@@ -12,7 +12,7 @@ use crate::indicators::{self, AssignedCase, Results};
 use crate::io::cases::SourceCases;
 use crate::io::grids::GridLayer;
 use crate::join::assign::Assignment;
-use crate::outputs::charts::{write_charts, MappedLevel};
+use crate::outputs::charts::{MappedLevel, write_charts};
 use crate::outputs::classes::Classes;
 use crate::outputs::manifest::{self, Output, SourceAccount};
 use crate::outputs::publish::RunDir;
@@ -213,4 +213,3 @@ fn write_dictionary(path: &Path, r: &indicators::Results) -> Result<usize, Outpu
     std::fs::write(path, out).map_err(OutputError::io(path))?;
     Ok(keys.len())
 }
-

@@ -54,11 +54,7 @@ pub(crate) fn short_community_name(name: &str) -> String {
     }
     for suffix in ["村民委员会", "村委会"] {
         if let Some(s) = name.strip_suffix(suffix) {
-            return if s.ends_with('村') {
-                s.to_owned()
-            } else {
-                format!("{s}村")
-            };
+            return if s.ends_with('村') { s.to_owned() } else { format!("{s}村") };
         }
     }
     name.to_owned()
@@ -75,15 +71,7 @@ fn cluster(points: &[(f64, f64)], weights: &[f64], k: usize, rng: &mut ChaCha8Rn
     // k-means++ seeding spreads the seeds out; then a few Lloyd rounds balance the groups.
     let mut seeds = vec![rng.random_range(0..n)];
     while seeds.len() < k {
-        let dist: Vec<f64> = points
-            .iter()
-            .map(|&p| {
-                seeds
-                    .iter()
-                    .map(|&s| d2(p, points[s]))
-                    .fold(f64::MAX, f64::min)
-            })
-            .collect();
+        let dist: Vec<f64> = points.iter().map(|&p| seeds.iter().map(|&s| d2(p, points[s])).fold(f64::MAX, f64::min)).collect();
         let total: f64 = dist.iter().sum();
         let next = if total > 0.0 {
             let mut u = rng.random::<f64>() * total;
@@ -136,11 +124,8 @@ fn cluster(points: &[(f64, f64)], weights: &[f64], k: usize, rng: &mut ChaCha8Rn
                 continue;
             }
             let mean = (sums[g].0 / sums[g].2, sums[g].1 / sums[g].2);
-            let medoid = (0..n).filter(|&i| labels[i] == g).min_by(|&a, &b| {
-                d2(points[a], mean)
-                    .total_cmp(&d2(points[b], mean))
-                    .then(a.cmp(&b))
-            });
+            let medoid =
+                (0..n).filter(|&i| labels[i] == g).min_by(|&a, &b| d2(points[a], mean).total_cmp(&d2(points[b], mean)).then(a.cmp(&b)));
             if let Some(m) = medoid {
                 new_seeds[g] = m;
             }
@@ -163,22 +148,10 @@ fn group_means(points: &[(f64, f64)], labels: &[usize], k: usize) -> Vec<(f64, f
     for (p, &g) in points.iter().zip(labels) {
         sums[g] = (sums[g].0 + p.0, sums[g].1 + p.1, sums[g].2 + 1.0);
     }
-    sums.iter()
-        .map(|s| {
-            if s.2 > 0.0 {
-                (s.0 / s.2, s.1 / s.2)
-            } else {
-                (0.0, 0.0)
-            }
-        })
-        .collect()
+    sums.iter().map(|s| if s.2 > 0.0 { (s.0 / s.2, s.1 / s.2) } else { (0.0, 0.0) }).collect()
 }
 
-pub(crate) fn assign(
-    reference: &Reference,
-    tiling: &Tiling,
-    seed: u64,
-) -> Result<Vec<Grid>, SynthError> {
+pub(crate) fn assign(reference: &Reference, tiling: &Tiling, seed: u64) -> Result<Vec<Grid>, SynthError> {
     let n = tiling.cells.len();
     let centres: Vec<(f64, f64)> = tiling.cells.iter().map(|c| centroid_km(&c.shape)).collect();
     let areas: Vec<f64> = tiling.cells.iter().map(|c| area_km2(&c.shape)).collect();
@@ -189,12 +162,8 @@ pub(crate) fn assign(
 
     for (d, _) in reference.districts.iter().enumerate() {
         // The enclave takes its parent's community below, so it does not seed a cluster.
-        let members: Vec<usize> = (0..n)
-            .filter(|&i| tiling.cells[i].district == d && tiling.cells[i].enclave_of.is_none())
-            .collect();
-        let streets: Vec<usize> = (0..reference.streets.len())
-            .filter(|&s| reference.streets[s].district == d)
-            .collect();
+        let members: Vec<usize> = (0..n).filter(|&i| tiling.cells[i].district == d && tiling.cells[i].enclave_of.is_none()).collect();
+        let streets: Vec<usize> = (0..reference.streets.len()).filter(|&s| reference.streets[s].district == d).collect();
         if members.is_empty() || streets.is_empty() {
             continue;
         }
@@ -225,16 +194,11 @@ pub(crate) fn assign(
         if members.is_empty() {
             continue;
         }
-        let comms: Vec<usize> = (0..reference.communities.len())
-            .filter(|&c| reference.communities[c].street == s)
-            .collect();
+        let comms: Vec<usize> = (0..reference.communities.len()).filter(|&c| reference.communities[c].street == s).collect();
         if comms.is_empty() {
             return Err(SynthError::Reference {
                 path: super::reference::COMMUNITIES_FILE.into(),
-                msg: format!(
-                    "street {} has cells but no community",
-                    reference.streets[s].code
-                ),
+                msg: format!("street {} has cells but no community", reference.streets[s].code),
             });
         }
         let m = comms.len().min(members.len());
@@ -244,13 +208,7 @@ pub(crate) fn assign(
         // Community groups in reading order (north first, then west), on the group means.
         let means = group_means(&pts, &labels, m);
         let mut order: Vec<usize> = (0..m).collect();
-        order.sort_by(|&a, &b| {
-            means[b]
-                .1
-                .total_cmp(&means[a].1)
-                .then(means[a].0.total_cmp(&means[b].0))
-                .then(a.cmp(&b))
-        });
+        order.sort_by(|&a, &b| means[b].1.total_cmp(&means[a].1).then(means[a].0.total_cmp(&means[b].0)).then(a.cmp(&b)));
         let mut comm_of_group = vec![0; m];
         for (rank, &g) in order.iter().enumerate() {
             comm_of_group[g] = comms[rank];
@@ -281,14 +239,9 @@ pub(crate) fn assign(
     for (d, dist) in reference.districts.iter().enumerate() {
         let members: Vec<usize> = (0..n).filter(|&i| tiling.cells[i].district == d).collect();
         let total_w: f64 = members.iter().map(|&i| raw[i]).sum();
-        let total_pop = district_population(&dist.code)
-            .unwrap_or_else(|| 1000.0 * members.iter().map(|&i| areas[i]).sum::<f64>());
+        let total_pop = district_population(&dist.code).unwrap_or_else(|| 1000.0 * members.iter().map(|&i| areas[i]).sum::<f64>());
         for &i in &members {
-            let p = if total_w > 0.0 {
-                (total_pop * raw[i] / total_w).round()
-            } else {
-                0.0
-            };
+            let p = if total_w > 0.0 { (total_pop * raw[i] / total_w).round() } else { 0.0 };
             population[i] = p as u64;
             households[i] = (p / prng.random_range(2.4..2.8)).round() as u64;
         }
@@ -301,21 +254,14 @@ pub(crate) fn assign(
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| {
         let (ca, cb) = (&tiling.cells[a], &tiling.cells[b]);
-        community_of[a]
-            .cmp(&community_of[b])
-            .then(cb.row.cmp(&ca.row))
-            .then(ca.col.cmp(&cb.col))
-            .then(ca.sub.cmp(&cb.sub))
+        community_of[a].cmp(&community_of[b]).then(cb.row.cmp(&ca.row)).then(ca.col.cmp(&cb.col)).then(ca.sub.cmp(&cb.sub))
     });
     for i in order {
         let cell = &tiling.cells[i];
         let (Some(c), Some(s)) = (community_of[i], street_of[i]) else {
             return Err(SynthError::Tiling {
                 district: reference.districts[cell.district].code.clone(),
-                msg: format!(
-                    "cell ({},{}) got no street or community",
-                    cell.col, cell.row
-                ),
+                msg: format!("cell ({},{}) got no street or community", cell.col, cell.row),
             });
         };
         seq_of_community[c] += 1;
@@ -323,10 +269,7 @@ pub(crate) fn assign(
         if seq > 999 {
             return Err(SynthError::Tiling {
                 district: reference.districts[cell.district].code.clone(),
-                msg: format!(
-                    "community {} would need more than 999 grids",
-                    reference.communities[c].code
-                ),
+                msg: format!("community {} would need more than 999 grids", reference.communities[c].code),
             });
         }
         let comm = &reference.communities[c];

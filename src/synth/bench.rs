@@ -125,7 +125,8 @@ fn ring_json(r: &[(f64, f64)]) -> String {
 pub fn write_bench(size: &BenchSize, out: &Path, seed: u64) -> Result<PathBuf, SynthError> {
     let dir = out.join(size.name);
     std::fs::create_dir_all(&dir).map_err(|source| SynthError::Write { path: dir.clone(), source })?;
-    let lat = Lattice { cols: size.cols, rows: size.rows, dx: (LON.1 - LON.0) / size.cols as f64, dy: (LAT.1 - LAT.0) / size.rows as f64, seed };
+    let lat =
+        Lattice { cols: size.cols, rows: size.rows, dx: (LON.1 - LON.0) / size.cols as f64, dy: (LAT.1 - LAT.0) / size.rows as f64, seed };
     // 1. Grids. Codes: district (6) + street (3) + community (3) + sequence (3), from blocks of
     //    the lattice, so roll-ups have something to do.
     let code = |i: usize, j: usize, extra: usize| -> String {
@@ -144,13 +145,23 @@ pub fn write_bench(size: &BenchSize, out: &Path, seed: u64) -> Result<PathBuf, S
             let c = code(i, j, 0);
             if k % 37 == 36 {
                 let hole = lat.hole(i, j);
-                feats.push((c.clone(), format!(r#"{{"type":"Polygon","coordinates":[{},{}]}}"#, ring_json(&lat.ring(i, j)), ring_json(&hole))));
+                feats.push((
+                    c.clone(),
+                    format!(r#"{{"type":"Polygon","coordinates":[{},{}]}}"#, ring_json(&lat.ring(i, j)), ring_json(&hole)),
+                ));
                 let mut enclave = hole.clone();
                 enclave.reverse();
                 feats.push((code(i, j, 500), format!(r#"{{"type":"Polygon","coordinates":[{}]}}"#, ring_json(&enclave))));
             } else if k % 101 == 100 && i + 1 < size.cols && j + 1 < size.rows && (k + size.cols + 1) % 37 != 36 {
                 merged[(j + 1) * (size.cols + 1) + i + 1] = true;
-                feats.push((c, format!(r#"{{"type":"MultiPolygon","coordinates":[[{}],[{}]]}}"#, ring_json(&lat.ring(i, j)), ring_json(&lat.ring(i + 1, j + 1)))));
+                feats.push((
+                    c,
+                    format!(
+                        r#"{{"type":"MultiPolygon","coordinates":[[{}],[{}]]}}"#,
+                        ring_json(&lat.ring(i, j)),
+                        ring_json(&lat.ring(i + 1, j + 1))
+                    ),
+                ));
             } else {
                 feats.push((c, format!(r#"{{"type":"Polygon","coordinates":[{}]}}"#, ring_json(&lat.ring(i, j)))));
             }
@@ -187,7 +198,13 @@ pub fn write_bench(size: &BenchSize, out: &Path, seed: u64) -> Result<PathBuf, S
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 6).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default();
     // Relative weight of each hour of the day: few at night, peaks mid-morning and afternoon.
     const HOURS: [f64; 24] = [1., 0.5, 0.3, 0.3, 0.4, 0.8, 2., 4., 7., 9., 9., 8., 6., 7., 8., 8., 7., 6., 5., 4., 3., 3., 2., 1.5];
-    let cum: Vec<f64> = HOURS.iter().scan(0.0, |a, h| { *a += h; Some(*a) }).collect();
+    let cum: Vec<f64> = HOURS
+        .iter()
+        .scan(0.0, |a, h| {
+            *a += h;
+            Some(*a)
+        })
+        .collect();
     let total_w = cum[23];
     let mut csv = if size.parquet_only {
         None
@@ -195,7 +212,8 @@ pub fn write_bench(size: &BenchSize, out: &Path, seed: u64) -> Result<PathBuf, S
         let p = dir.join("cases.csv");
         let f = std::fs::File::create(&p).map_err(|source| SynthError::Write { path: p.clone(), source })?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-        writeln!(w, "case_id,received_at,closed_at,due_at,lon,lat,followup_valid,resolved,satisfaction").map_err(|source| SynthError::Write { path: p.clone(), source })?;
+        writeln!(w, "case_id,received_at,closed_at,due_at,lon,lat,followup_valid,resolved,satisfaction")
+            .map_err(|source| SynthError::Write { path: p.clone(), source })?;
         Some((p, w))
     };
     let fmt = |t: NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
@@ -237,7 +255,15 @@ pub fn write_bench(size: &BenchSize, out: &Path, seed: u64) -> Result<PathBuf, S
             let valid = closed.is_some() && rng.random::<f64>() < 0.7;
             let resolved = valid.then(|| if rng.random::<f64>() < 0.75 { "1" } else { "0" });
             let s: f64 = rng.random();
-            let sat = valid.then(|| if s < 0.65 { "满意" } else if s < 0.85 { "基本满意" } else { "不满意" });
+            let sat = valid.then(|| {
+                if s < 0.65 {
+                    "满意"
+                } else if s < 0.85 {
+                    "基本满意"
+                } else {
+                    "不满意"
+                }
+            });
             cols[0].push(Some(format!("C{row:09}")));
             cols[1].push(Some(fmt(received)));
             cols[2].push(closed.map(fmt));
@@ -253,7 +279,20 @@ pub fn write_bench(size: &BenchSize, out: &Path, seed: u64) -> Result<PathBuf, S
             for k in 0..n {
                 let s = |c: &Option<String>| c.clone().unwrap_or_default();
                 let f = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-                writeln!(w, "{},{},{},{},{},{},{},{},{}", s(&cols[0][k]), s(&cols[1][k]), s(&cols[2][k]), s(&cols[3][k]), f(lons[k]), f(lats[k]), s(&cols[4][k]), s(&cols[5][k]), s(&cols[6][k])).map_err(e)?;
+                writeln!(
+                    w,
+                    "{},{},{},{},{},{},{},{},{}",
+                    s(&cols[0][k]),
+                    s(&cols[1][k]),
+                    s(&cols[2][k]),
+                    s(&cols[3][k]),
+                    f(lons[k]),
+                    f(lats[k]),
+                    s(&cols[4][k]),
+                    s(&cols[5][k]),
+                    s(&cols[6][k])
+                )
+                .map_err(e)?;
             }
         }
         let names = ["case_id", "received_at", "closed_at", "due_at", "followup_valid", "resolved", "satisfaction"];
@@ -269,7 +308,10 @@ pub fn write_bench(size: &BenchSize, out: &Path, seed: u64) -> Result<PathBuf, S
         let p = if size.parquet_only { dir.join(format!("cases-{chunk:05}.parquet")) } else { dir.join("cases.parquet") };
         let mut df = DataFrame::new_infer_height(columns).map_err(|source| SynthError::Parquet { path: p.clone(), source })?;
         let f = std::fs::File::create(&p).map_err(|source| SynthError::Write { path: p.clone(), source })?;
-        ParquetWriter::new(f).with_compression(ParquetCompression::Zstd(None)).finish(&mut df).map_err(|source| SynthError::Parquet { path: p.clone(), source })?;
+        ParquetWriter::new(f)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(&mut df)
+            .map_err(|source| SynthError::Parquet { path: p.clone(), source })?;
     }
     if let Some((p, mut w)) = csv {
         w.flush().map_err(|source| SynthError::Write { path: p.clone(), source })?;

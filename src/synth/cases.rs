@@ -70,12 +70,7 @@ pub(crate) struct Category {
 }
 
 const fn sub(name: &'static str, limit_h: i64, weight: f64) -> Sub {
-    Sub {
-        name,
-        limit_h,
-        weight,
-        summer_only: false,
-    }
+    Sub { name, limit_h, weight, summer_only: false }
 }
 
 /// Categories of Beijing 12345 (一级分类 / 二级分类), the bureau that handles them and the time
@@ -86,35 +81,21 @@ pub(crate) static CATEGORIES: &[Category] = &[
         dept: Dept::District("城市管理委"),
         share: [0.08, 0.02, 0.0],
         season: Season::Heating,
-        subs: &[
-            sub("室温不达标", 72, 4.0),
-            sub("暖气漏水", 24, 1.5),
-            sub("供暖费争议", 168, 1.0),
-            sub("停暖", 24, 1.0),
-        ],
+        subs: &[sub("室温不达标", 72, 4.0), sub("暖气漏水", 24, 1.5), sub("供暖费争议", 168, 1.0), sub("停暖", 24, 1.0)],
     },
     Category {
         name: "物业管理",
         dept: Dept::District("住房城乡建设委"),
         share: [0.14, 0.04, 0.02],
         season: Season::Flat,
-        subs: &[
-            sub("物业服务质量", 168, 3.0),
-            sub("电梯故障", 24, 1.0),
-            sub("公共设施维修", 72, 2.0),
-            sub("物业收费", 360, 1.0),
-        ],
+        subs: &[sub("物业服务质量", 168, 3.0), sub("电梯故障", 24, 1.0), sub("公共设施维修", 72, 2.0), sub("物业收费", 360, 1.0)],
     },
     Category {
         name: "噪声扰民",
         dept: Dept::District("生态环境局"),
         share: [0.09, 0.06, 0.03],
         season: Season::Summer,
-        subs: &[
-            sub("施工噪声", 72, 2.0),
-            sub("社会生活噪声", 72, 3.0),
-            sub("商业经营噪声", 72, 1.5),
-        ],
+        subs: &[sub("施工噪声", 72, 2.0), sub("社会生活噪声", 72, 3.0), sub("商业经营噪声", 72, 1.5)],
     },
     Category {
         name: "市容环卫",
@@ -124,12 +105,7 @@ pub(crate) static CATEGORIES: &[Category] = &[
         subs: &[
             sub("垃圾清运不及时", 24, 3.0),
             sub("道路不洁", 72, 2.0),
-            Sub {
-                name: "蚊虫消杀",
-                limit_h: 72,
-                weight: 1.5,
-                summer_only: true,
-            },
+            Sub { name: "蚊虫消杀", limit_h: 72, weight: 1.5, summer_only: true },
             sub("小广告", 72, 1.5),
         ],
     },
@@ -138,122 +114,72 @@ pub(crate) static CATEGORIES: &[Category] = &[
         dept: Dept::District("城管执法局"),
         share: [0.04, 0.08, 0.15],
         season: Season::Flat,
-        subs: &[
-            sub("违建房屋", 360, 2.0),
-            sub("私搭乱建", 360, 2.0),
-            sub("占用绿地", 360, 1.0),
-        ],
+        subs: &[sub("违建房屋", 360, 2.0), sub("私搭乱建", 360, 2.0), sub("占用绿地", 360, 1.0)],
     },
     Category {
         name: "交通管理",
         dept: Dept::District("交通委"),
         share: [0.06, 0.03, 0.02],
         season: Season::Flat,
-        subs: &[
-            sub("信号灯故障", 24, 1.0),
-            sub("道路拥堵", 168, 1.5),
-            sub("公交运营", 168, 1.5),
-        ],
+        subs: &[sub("信号灯故障", 24, 1.0), sub("道路拥堵", 168, 1.5), sub("公交运营", 168, 1.5)],
     },
     Category {
         name: "停车管理",
         dept: Dept::District("交通委"),
         share: [0.07, 0.15, 0.15],
         season: Season::Flat,
-        subs: &[
-            sub("违章停车", 24, 3.0),
-            sub("占用消防通道", 24, 1.0),
-            sub("停车收费", 168, 1.0),
-        ],
+        subs: &[sub("违章停车", 24, 3.0), sub("占用消防通道", 24, 1.0), sub("停车收费", 168, 1.0)],
     },
     Category {
         name: "市政设施",
         dept: Dept::District("城市管理委"),
         share: [0.07, 0.20, 0.25],
         season: Season::Flat,
-        subs: &[
-            sub("路灯不亮", 72, 2.0),
-            sub("井盖缺失破损", 24, 1.5),
-            sub("道路破损", 168, 2.0),
-            sub("供水问题", 24, 1.5),
-        ],
+        subs: &[sub("路灯不亮", 72, 2.0), sub("井盖缺失破损", 24, 1.5), sub("道路破损", 168, 2.0), sub("供水问题", 24, 1.5)],
     },
     Category {
         name: "房屋管理",
         dept: Dept::District("住房城乡建设委"),
         share: [0.07, 0.02, 0.0],
         season: Season::Flat,
-        subs: &[
-            sub("房屋漏水", 168, 2.0),
-            sub("老旧小区改造", 360, 1.5),
-            sub("房屋租赁", 360, 1.0),
-        ],
+        subs: &[sub("房屋漏水", 168, 2.0), sub("老旧小区改造", 360, 1.5), sub("房屋租赁", 360, 1.0)],
     },
     Category {
         name: "劳动社保",
         dept: Dept::District("人力社保局"),
         share: [0.08, 0.0, 0.0],
         season: Season::BeforeSpringFestival,
-        subs: &[
-            sub("拖欠工资", 360, 3.0),
-            sub("社保缴纳", 360, 1.5),
-            sub("劳动合同", 360, 1.0),
-        ],
+        subs: &[sub("拖欠工资", 360, 3.0), sub("社保缴纳", 360, 1.5), sub("劳动合同", 360, 1.0)],
     },
     Category {
         name: "市场监管",
         dept: Dept::District("市场监管局"),
         share: [0.08, 0.05, 0.03],
         season: Season::Flat,
-        subs: &[
-            sub("食品安全", 168, 1.5),
-            sub("价格问题", 168, 1.0),
-            sub("消费纠纷", 168, 2.0),
-        ],
+        subs: &[sub("食品安全", 168, 1.5), sub("价格问题", 168, 1.0), sub("消费纠纷", 168, 2.0)],
     },
     Category {
         name: "其他",
         dept: Dept::Street,
         share: [0.12, 0.05, 0.0],
         season: Season::Flat,
-        subs: &[
-            sub("政策咨询", 168, 2.0),
-            sub("意见建议", 360, 1.0),
-            sub("其他诉求", 168, 1.0),
-        ],
+        subs: &[sub("政策咨询", 168, 2.0), sub("意见建议", 360, 1.0), sub("其他诉求", 168, 1.0)],
     },
 ];
 
 /// Hotline channels (来源渠道) and their shares; 街乡吹哨 cases get no follow-up call.
-pub(crate) const CHANNELS: [(&str, f64); 4] = [
-    ("12345热线", 0.80),
-    ("12345网站", 0.08),
-    ("微信小程序", 0.08),
-    ("街乡吹哨", 0.04),
-];
+pub(crate) const CHANNELS: [(&str, f64); 4] = [("12345热线", 0.80), ("12345网站", 0.08), ("微信小程序", 0.08), ("街乡吹哨", 0.04)];
 pub(crate) const WHISTLE: usize = 3;
 
 /// Arrivals by hour of day: two office-hour peaks, few at night; inspectors patrol 8-18 h.
 const HOURS: [[f64; 24]; 3] = [
-    [
-        0.4, 0.25, 0.15, 0.1, 0.1, 0.2, 0.6, 1.8, 4.0, 6.5, 7.0, 6.0, 3.8, 4.2, 6.0, 6.5, 6.0, 4.5,
-        3.2, 2.8, 2.6, 2.0, 1.3, 0.7,
-    ],
-    [
-        0.3, 0.15, 0.1, 0.05, 0.05, 0.2, 0.8, 2.5, 4.0, 4.5, 4.5, 4.0, 3.5, 3.5, 4.0, 4.0, 4.0,
-        4.0, 4.5, 4.5, 4.0, 3.0, 1.5, 0.7,
-    ],
-    [
-        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.8, 4.0, 6.0, 6.5, 5.0, 1.5, 2.5, 5.5, 6.0, 5.0, 2.5,
-        0.5, 0.2, 0.1, 0.0, 0.0, 0.0,
-    ],
+    [0.4, 0.25, 0.15, 0.1, 0.1, 0.2, 0.6, 1.8, 4.0, 6.5, 7.0, 6.0, 3.8, 4.2, 6.0, 6.5, 6.0, 4.5, 3.2, 2.8, 2.6, 2.0, 1.3, 0.7],
+    [0.3, 0.15, 0.1, 0.05, 0.05, 0.2, 0.8, 2.5, 4.0, 4.5, 4.5, 4.0, 3.5, 3.5, 4.0, 4.0, 4.0, 4.0, 4.5, 4.5, 4.0, 3.0, 1.5, 0.7],
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.8, 4.0, 6.0, 6.5, 5.0, 1.5, 2.5, 5.5, 6.0, 5.0, 2.5, 0.5, 0.2, 0.1, 0.0, 0.0, 0.0],
 ];
 /// Monday..Sunday.
-const WEEKDAY: [[f64; 7]; 3] = [
-    [1.0, 1.0, 1.0, 1.0, 0.97, 0.75, 0.7],
-    [1.0, 1.0, 1.0, 1.0, 1.0, 0.95, 0.9],
-    [1.0, 1.0, 1.0, 1.0, 1.0, 0.35, 0.3],
-];
+const WEEKDAY: [[f64; 7]; 3] =
+    [[1.0, 1.0, 1.0, 1.0, 0.97, 0.75, 0.7], [1.0, 1.0, 1.0, 1.0, 1.0, 0.95, 0.9], [1.0, 1.0, 1.0, 1.0, 1.0, 0.35, 0.3]];
 const HOLIDAY: [f64; 3] = [0.6, 0.8, 0.3];
 /// Share of cases withdrawn by the caller / voided.
 const CANCELLED: [f64; 3] = [0.02, 0.03, 0.015];
@@ -269,9 +195,7 @@ const HOTSPOT_SIGMA_KM: f64 = 0.3;
 fn is_holiday(d: NaiveDate) -> bool {
     let md = (d.month(), d.day());
     // New Year, Spring Festival 2026 (17 Feb, 9-day break), National Day week.
-    md == (1, 1)
-        || (d.year() == 2026 && md.0 == 2 && (15..=23).contains(&md.1))
-        || (md.0 == 10 && md.1 <= 7)
+    md == (1, 1) || (d.year() == 2026 && md.0 == 2 && (15..=23).contains(&md.1)) || (md.0 == 10 && md.1 <= 7)
 }
 
 fn season_factor(s: Season, d: NaiveDate) -> f64 {
@@ -377,28 +301,16 @@ impl<'a> World<'a> {
             .iter()
             .enumerate()
             .filter_map(|(i, g)| {
-                g.shape.bounding_rect().map(|r| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        i,
-                    )
-                })
+                g.shape
+                    .bounding_rect()
+                    .map(|r| GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i))
             })
             .collect();
         let index = RTree::bulk_load(boxes);
         let population = Cumulative::new(grids.iter().map(|g| g.population as f64));
         let mut rng = rng_for(seed, 0xCA5E_0001);
-        let quality = (0..reference.streets.len())
-            .map(|_| std_normal(&mut rng))
-            .collect();
-        let mut world = World {
-            reference,
-            grids,
-            index,
-            population,
-            hotspots: Vec::new(),
-            quality,
-        };
+        let quality = (0..reference.streets.len()).map(|_| std_normal(&mut rng)).collect();
+        let mut world = World { reference, grids, index, population, hotspots: Vec::new(), quality };
         let cat_table = Cumulative::new(CATEGORIES.iter().map(|c| c.share[0]));
         for rank in 0..HOTSPOT_COUNT {
             let Some(grid) = world.population.as_ref().map(|p| p.sample(&mut rng)) else {
@@ -409,27 +321,16 @@ impl<'a> World<'a> {
             let cat = cat_table.as_ref().map(|t| t.sample(&mut rng)).unwrap_or(0);
             // Zipf-like: a few spots dominate, as repeat-complaint sites do.
             let weight = 1.0 / (rank as f64 + 1.0).powf(0.8);
-            world.hotspots.push(Hotspot {
-                x,
-                y,
-                grid,
-                cat,
-                weight,
-            });
+            world.hotspots.push(Hotspot { x, y, grid, cat, weight });
         }
         world
     }
 
     /// The grid containing a point, if any (the lowest index on a shared edge).
     pub(crate) fn locate(&self, lon: f64, lat: f64) -> Option<usize> {
-        let mut cand: Vec<usize> = self
-            .index
-            .locate_all_at_point(&[lon, lat])
-            .map(|g| g.data)
-            .collect();
+        let mut cand: Vec<usize> = self.index.locate_all_at_point(&[lon, lat]).map(|g| g.data).collect();
         cand.sort_unstable();
-        cand.into_iter()
-            .find(|&i| self.grids[i].shape.contains(&Point::new(lon, lat)))
+        cand.into_iter().find(|&i| self.grids[i].shape.contains(&Point::new(lon, lat)))
     }
 
     /// A uniform point inside a grid, rounded to 6 decimals and still inside it.
@@ -445,28 +346,18 @@ impl<'a> World<'a> {
             }
         }
         // Extremely thin cells only; the interior point is inside by construction.
-        shape
-            .interior_point()
-            .map(|p| (p.x(), p.y()))
-            .unwrap_or((0.0, 0.0))
+        shape.interior_point().map(|p| (p.x(), p.y())).unwrap_or((0.0, 0.0))
     }
 
     /// Where a case of category `cat` happens: near a hot spot (30 %, spots of the same category
     /// 4x as likely), else in a population-weighted grid.
     fn place(&self, cat: usize, rng: &mut ChaCha8Rng) -> (usize, f64, f64) {
         if !self.hotspots.is_empty() && rng.random::<f64>() < HOTSPOT_SHARE {
-            let table = Cumulative::new(
-                self.hotspots
-                    .iter()
-                    .map(|h| h.weight * if h.cat == cat { 4.0 } else { 1.0 }),
-            );
+            let table = Cumulative::new(self.hotspots.iter().map(|h| h.weight * if h.cat == cat { 4.0 } else { 1.0 }));
             if let Some(t) = table {
                 let h = &self.hotspots[t.sample(rng)];
                 for _ in 0..20 {
-                    let (lon, lat) = from_km(
-                        h.x + HOTSPOT_SIGMA_KM * std_normal(rng),
-                        h.y + HOTSPOT_SIGMA_KM * std_normal(rng),
-                    );
+                    let (lon, lat) = from_km(h.x + HOTSPOT_SIGMA_KM * std_normal(rng), h.y + HOTSPOT_SIGMA_KM * std_normal(rng));
                     let (lon, lat) = (round6(lon), round6(lat));
                     if let Some(g) = self.locate(lon, lat) {
                         return (g, lon, lat);
@@ -494,11 +385,7 @@ impl<'a> World<'a> {
             }
             Dept::Street => {
                 let s = &self.reference.streets[g.street].name;
-                if s.ends_with("街道") {
-                    format!("{s}办事处")
-                } else {
-                    format!("{s}人民政府")
-                }
+                if s.ends_with("街道") { format!("{s}办事处") } else { format!("{s}人民政府") }
             }
         }
     }
@@ -512,9 +399,7 @@ fn clamp01(p: f64, lo: f64, hi: f64) -> f64 {
 pub(crate) fn generate(world: &World, source: Source, n: usize, seed: u64) -> Vec<Case> {
     let s = source.idx();
     let mut rng = rng_for(seed, 0xCA5E_0100 + s as u64);
-    let days: Vec<NaiveDate> = (0..PERIOD_DAYS)
-        .map(|d| PERIOD_START + TimeDelta::days(d as i64))
-        .collect();
+    let days: Vec<NaiveDate> = (0..PERIOD_DAYS).map(|d| PERIOD_START + TimeDelta::days(d as i64)).collect();
     // Joint table over (category, day) so that seasons shape both volume and mix.
     let table = Cumulative::new(CATEGORIES.iter().flat_map(|c| {
         days.iter().map(move |&d| {
@@ -536,9 +421,7 @@ pub(crate) fn generate(world: &World, source: Source, n: usize, seed: u64) -> Ve
         let (cat, day) = (idx / PERIOD_DAYS, idx % PERIOD_DAYS);
         let date = days[day];
         let category = &CATEGORIES[cat];
-        let sub = Cumulative::new(category.subs.iter().map(|x| sub_weight(x, date)))
-            .map(|t| t.sample(&mut rng))
-            .unwrap_or(0);
+        let sub = Cumulative::new(category.subs.iter().map(|x| sub_weight(x, date))).map(|t| t.sample(&mut rng)).unwrap_or(0);
         let hour = hours.sample(&mut rng) as u32;
         let secs = hour as i64 * 3600 + rng.random_range(0..3600);
         let received = date.and_time(chrono::NaiveTime::MIN) + TimeDelta::seconds(secs);
@@ -546,11 +429,7 @@ pub(crate) fn generate(world: &World, source: Source, n: usize, seed: u64) -> Ve
         let due = received + TimeDelta::hours(limit_h);
         let (grid, lon, lat) = world.place(cat, &mut rng);
         let q = world.quality[world.street_of(grid)];
-        let channel = if source == Source::Hotline {
-            channels.sample(&mut rng)
-        } else {
-            0
-        };
+        let channel = if source == Source::Hotline { channels.sample(&mut rng) } else { 0 };
 
         let age_days = (as_of - received).num_seconds() as f64 / 86_400.0;
         // Recent cases are more often still open: some are simply not finished yet.
@@ -560,15 +439,10 @@ pub(crate) fn generate(world: &World, source: Source, n: usize, seed: u64) -> Ve
         } else if rng.random::<f64>() < stuck {
             Outcome::Open
         } else {
-            let log_ratio =
-                LOG_DURATION_MU[s] - 0.15 * q + LOG_DURATION_SIGMA * std_normal(&mut rng);
+            let log_ratio = LOG_DURATION_MU[s] - 0.15 * q + LOG_DURATION_SIGMA * std_normal(&mut rng);
             let hours_taken = (limit_h as f64 * log_ratio.exp()).max(0.2);
             let closed = received + TimeDelta::seconds((hours_taken * 3600.0).round() as i64);
-            if closed > as_of {
-                Outcome::Open
-            } else {
-                Outcome::Closed(closed)
-            }
+            if closed > as_of { Outcome::Open } else { Outcome::Closed(closed) }
         };
 
         let followup = match outcome {
@@ -582,42 +456,23 @@ pub(crate) fn generate(world: &World, source: Source, n: usize, seed: u64) -> Ve
                     let valid = source != Source::Hotline || rng.random::<f64>() < 0.90;
                     let contacted = rng.random::<f64>() < clamp01(0.95 + 0.02 * q, 0.80, 0.995);
                     let late = if closed > due { 0.10 } else { 0.0 };
-                    let resolved =
-                        rng.random::<f64>() < clamp01(0.75 + 0.07 * q - late, 0.35, 0.97);
+                    let resolved = rng.random::<f64>() < clamp01(0.75 + 0.07 * q - late, 0.35, 0.97);
                     let w = if resolved {
                         [0.78 + 0.05 * q, 0.17, (0.05 - 0.02 * q).max(0.01)]
                     } else {
                         [0.25 + 0.05 * q, 0.30, (0.45 - 0.05 * q).max(0.05)]
                     };
-                    let satisfaction = match Cumulative::new(w.iter().map(|x| x.max(0.01)))
-                        .map(|t| t.sample(&mut rng))
-                    {
+                    let satisfaction = match Cumulative::new(w.iter().map(|x| x.max(0.01))).map(|t| t.sample(&mut rng)) {
                         Some(0) => Satisfaction::Satisfied,
                         Some(1) => Satisfaction::Basic,
                         _ => Satisfaction::Unsatisfied,
                     };
-                    FollowUp {
-                        valid,
-                        contacted,
-                        resolved,
-                        satisfaction,
-                    }
+                    FollowUp { valid, contacted, resolved, satisfaction }
                 })
             }
             _ => None,
         };
-        out.push(Case {
-            grid,
-            lon,
-            lat,
-            cat,
-            sub,
-            received,
-            due,
-            outcome,
-            followup,
-            channel,
-        });
+        out.push(Case { grid, lon, lat, cat, sub, received, due, outcome, followup, channel });
     }
     // Stable sort: equal timestamps keep their generation order, so the order is deterministic.
     out.sort_by_key(|c| c.received);

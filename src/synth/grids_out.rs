@@ -11,18 +11,10 @@ use super::SynthError;
 use super::admin::Grid;
 use super::reference::Reference;
 
-pub(crate) fn write(
-    path: &Path,
-    grids: &[Grid],
-    reference: &Reference,
-) -> Result<usize, SynthError> {
-    let werr = |source: std::io::Error| SynthError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
+pub(crate) fn write(path: &Path, grids: &[Grid], reference: &Reference) -> Result<usize, SynthError> {
+    let werr = |source: std::io::Error| SynthError::Write { path: path.to_path_buf(), source };
     let mut w = BufWriter::new(File::create(path).map_err(werr)?);
-    w.write_all(b"{\"type\":\"FeatureCollection\",\"name\":\"beijing_grids\",\"features\":[\n")
-        .map_err(werr)?;
+    w.write_all(b"{\"type\":\"FeatureCollection\",\"name\":\"beijing_grids\",\"features\":[\n").map_err(werr)?;
     for (i, g) in grids.iter().enumerate() {
         let comm = &reference.communities[g.community];
         let street = &reference.streets[g.street];
@@ -38,15 +30,11 @@ pub(crate) fn write(
         props.insert("district_name".into(), dist.name.clone().into());
         props.insert("population".into(), g.population.into());
         props.insert("households".into(), g.households.into());
-        let value = if g.shape.0.len() == 1 {
-            GeometryValue::from(&g.shape.0[0])
-        } else {
-            GeometryValue::from(&g.shape)
-        };
-        let id: u64 = g.code.parse().map_err(|_| SynthError::Tiling {
-            district: dist.code.clone(),
-            msg: format!("grid code {} is not numeric", g.code),
-        })?;
+        let value = if g.shape.0.len() == 1 { GeometryValue::from(&g.shape.0[0]) } else { GeometryValue::from(&g.shape) };
+        let id: u64 = g
+            .code
+            .parse()
+            .map_err(|_| SynthError::Tiling { district: dist.code.clone(), msg: format!("grid code {} is not numeric", g.code) })?;
         let feature = Feature {
             bbox: None,
             geometry: Some(Geometry::new(value)),

@@ -57,24 +57,15 @@ pub struct DemoReport {
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error("{path}: {msg}")]
     Reference { path: PathBuf, msg: String },
     #[error("cannot build the grid layer (district {district}): {msg}")]
     Tiling { district: String, msg: String },
     #[error("cannot write {path}: {source}")]
-    Parquet {
-        path: PathBuf,
-        source: polars::error::PolarsError,
-    },
+    Parquet { path: PathBuf, source: polars::error::PolarsError },
     #[error("cannot write {path}: {source}")]
     Csv { path: PathBuf, source: csv::Error },
 }
@@ -109,10 +100,7 @@ pub fn write_demo_report(opts: &DemoOptions) -> Result<DemoReport, SynthError> {
     let reference = reference::load(&opts.reference_dir)?;
     let tiling = tiling::tile(&reference, opts.seed)?;
     let grids = admin::assign(&reference, &tiling, opts.seed)?;
-    std::fs::create_dir_all(&opts.out_dir).map_err(|source| SynthError::Write {
-        path: opts.out_dir.clone(),
-        source,
-    })?;
+    std::fs::create_dir_all(&opts.out_dir).map_err(|source| SynthError::Write { path: opts.out_dir.clone(), source })?;
     let mut files = Vec::new();
 
     let path = opts.out_dir.join(GRIDS_FILE);
@@ -142,41 +130,21 @@ pub fn write_demo_report(opts: &DemoOptions) -> Result<DemoReport, SynthError> {
 
     let path = opts.out_dir.join(SIGNUPS_FILE);
     let s = signups::write(&path, &reference, &grids, opts.seed)?;
-    defects.push((
-        SIGNUPS_FILE.to_owned(),
-        "grid code that does not exist".to_owned(),
-        s.unknown_grid,
-    ));
-    defects.push((
-        SIGNUPS_FILE.to_owned(),
-        "unparseable signed_date".to_owned(),
-        s.bad_date,
-    ));
+    defects.push((SIGNUPS_FILE.to_owned(), "grid code that does not exist".to_owned(), s.unknown_grid));
+    defects.push((SIGNUPS_FILE.to_owned(), "unparseable signed_date".to_owned(), s.bad_date));
     files.push((path, s.rows));
 
     let grids_per_district = reference
         .districts
         .iter()
         .enumerate()
-        .map(|(d, dist)| {
-            (
-                dist.code.clone(),
-                dist.name.clone(),
-                grids.iter().filter(|g| g.district == d).count(),
-            )
-        })
+        .map(|(d, dist)| (dist.code.clone(), dist.name.clone(), grids.iter().filter(|g| g.district == d).count()))
         .collect();
     Ok(DemoReport {
-        summary: DemoSummary {
-            grids: grids.len(),
-            files,
-        },
+        summary: DemoSummary { grids: grids.len(), files },
         grids_per_district,
         multipolygon_grids: grids.iter().filter(|g| g.shape.0.len() > 1).count(),
-        grids_with_holes: grids
-            .iter()
-            .filter(|g| g.shape.0.iter().any(|p| !p.interiors().is_empty()))
-            .count(),
+        grids_with_holes: grids.iter().filter(|g| g.shape.0.iter().any(|p| !p.interiors().is_empty())).count(),
         slivers_merged: tiling.slivers_merged,
         defects,
     })

@@ -110,11 +110,7 @@ fn defect_counts(n: usize, plan: &[(Defect, f64)]) -> Vec<(Defect, usize)> {
 
 /// Chooses the rows that carry each defect. Returns the defect of each base row and the base rows
 /// to duplicate.
-fn assign_defects(
-    cases: &[Case],
-    counts: &[(Defect, usize)],
-    rng: &mut ChaCha8Rng,
-) -> (Vec<Option<Defect>>, Vec<usize>) {
+fn assign_defects(cases: &[Case], counts: &[(Defect, usize)], rng: &mut ChaCha8Rng) -> (Vec<Option<Defect>>, Vec<usize>) {
     let mut order: Vec<usize> = (0..cases.len()).collect();
     order.shuffle(rng);
     let mut defect: Vec<Option<Defect>> = vec![None; cases.len()];
@@ -179,12 +175,7 @@ fn daily_ids(prefix: &str, cases: &[Case]) -> Vec<String> {
     out
 }
 
-fn unknown_grid_code(
-    world: &World,
-    c: &Case,
-    rng: &mut ChaCha8Rng,
-    existing: &HashSet<&str>,
-) -> String {
+fn unknown_grid_code(world: &World, c: &Case, rng: &mut ChaCha8Rng, existing: &HashSet<&str>) -> String {
     let comm = &world.reference.communities[world.grids[c.grid].community].code;
     // Sequence 9xx: no community here has more than a few dozen grids.
     loop {
@@ -240,29 +231,15 @@ struct HotlineRow {
 }
 
 const HOTLINE_TS: &str = "%Y-%m-%d %H:%M:%S";
-const HOTLINE_BAD_TS: [&str; 4] = [
-    "2026-02-30 09:12:00",
-    "待补录",
-    "2026-13-05 10:00:00",
-    "2026-04-31 25:61:00",
-];
+const HOTLINE_BAD_TS: [&str; 4] = ["2026-02-30 09:12:00", "待补录", "2026-13-05 10:00:00", "2026-04-31 25:61:00"];
 
 fn yes_no(b: bool) -> &'static str {
     if b { "是" } else { "否" }
 }
 
-pub(crate) fn write_hotline(
-    path: &Path,
-    world: &World,
-    n: usize,
-    seed: u64,
-) -> Result<(usize, DefectTally), SynthError> {
+pub(crate) fn write_hotline(path: &Path, world: &World, n: usize, seed: u64) -> Result<(usize, DefectTally), SynthError> {
     let counts = defect_counts(n, HOTLINE_DEFECTS);
-    let n_dup = counts
-        .iter()
-        .find(|c| c.0 == Defect::Duplicate)
-        .map_or(0, |c| c.1)
-        .min(n / 2);
+    let n_dup = counts.iter().find(|c| c.0 == Defect::Duplicate).map_or(0, |c| c.1).min(n / 2);
     let cases = super::cases::generate(world, super::cases::Source::Hotline, n - n_dup, seed);
     let mut rng = rng_for(seed, 0x4E01);
     let (defects, dups) = assign_defects(&cases, &counts, &mut rng);
@@ -322,25 +299,18 @@ pub(crate) fn write_hotline(
         match defects[i] {
             None | Some(Defect::Duplicate) => {}
             Some(Defect::NoLocation) => {
-                (row.lon, row.lat, row.grid, row.community, row.street) =
-                    (None, None, None, None, None);
+                (row.lon, row.lat, row.grid, row.community, row.street) = (None, None, None, None, None);
             }
-            Some(Defect::ClosedBeforeReceived) => {
-                row.closed = Some(closed_before(c, &mut rng).format(HOTLINE_TS).to_string())
-            }
+            Some(Defect::ClosedBeforeReceived) => row.closed = Some(closed_before(c, &mut rng).format(HOTLINE_TS).to_string()),
             Some(Defect::SwappedLatLon) => (row.lon, row.lat) = (Some(c.lat), Some(c.lon)),
             Some(Defect::BadCoordinates) => (row.lon, row.lat) = (Some(f64::NAN), Some(f64::NAN)),
             Some(Defect::FarOutside) => {
                 let p = if i % 2 == 0 { (0.0, 0.0) } else { SHANGHAI };
                 (row.lon, row.lat) = (Some(p.0), Some(p.1));
             }
-            Some(Defect::BadTimestamp) => {
-                row.received = Some(HOTLINE_BAD_TS[i % HOTLINE_BAD_TS.len()].to_owned())
-            }
+            Some(Defect::BadTimestamp) => row.received = Some(HOTLINE_BAD_TS[i % HOTLINE_BAD_TS.len()].to_owned()),
             Some(Defect::MissingId) => row.id = None,
-            Some(Defect::UnknownGrid) => {
-                row.grid = Some(unknown_grid_code(world, c, &mut rng, &existing))
-            }
+            Some(Defect::UnknownGrid) => row.grid = Some(unknown_grid_code(world, c, &mut rng, &existing)),
             Some(Defect::DefaultLocation) => {
                 // The geocoder gave up: no grid code either, only what the caller said.
                 (row.lon, row.lat, row.grid) = (Some(CITY_HALL.0), Some(CITY_HALL.1), None);
@@ -350,12 +320,8 @@ pub(crate) fn write_hotline(
     }
     let rows = with_duplicates(rows, &dups);
 
-    let col_s = |name: &str, f: &dyn Fn(&HotlineRow) -> Option<String>| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
-    let col_f = |name: &str, f: &dyn Fn(&HotlineRow) -> Option<f64>| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
+    let col_s = |name: &str, f: &dyn Fn(&HotlineRow) -> Option<String>| Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>());
+    let col_f = |name: &str, f: &dyn Fn(&HotlineRow) -> Option<f64>| Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>());
     let owned = |s: Option<&'static str>| s.map(str::to_owned);
     let columns = vec![
         col_s("工单编号", &|r| r.id.clone()),
@@ -377,21 +343,12 @@ pub(crate) fn write_hotline(
         col_s("是否解决", &|r| owned(r.resolved)),
         col_s("满意度", &|r| owned(r.satisfaction)),
     ];
-    let perr = |source: PolarsError| SynthError::Parquet {
-        path: path.to_path_buf(),
-        source,
-    };
+    let perr = |source: PolarsError| SynthError::Parquet { path: path.to_path_buf(), source };
     let mut df = DataFrame::new_infer_height(columns).map_err(perr)?;
-    let file = File::create(path).map_err(|source| SynthError::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = File::create(path).map_err(|source| SynthError::Write { path: path.to_path_buf(), source })?;
     // Level 19: the file is written once and read many times, and it keeps data/ small.
     let level = polars::polars_utils::compression::ZstdLevel::try_new(19).map_err(perr)?;
-    ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(Some(level)))
-        .finish(&mut df)
-        .map_err(perr)?;
+    ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(Some(level))).finish(&mut df).map_err(perr)?;
     Ok((rows.len(), tally(&defects, &dups)))
 }
 
@@ -399,29 +356,18 @@ pub(crate) fn write_hotline(
 // CSV helpers
 
 fn csv_writer(path: &Path) -> Result<csv::Writer<File>, SynthError> {
-    let file = File::create(path).map_err(|source| SynthError::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(file))
+    let file = File::create(path).map_err(|source| SynthError::Write { path: path.to_path_buf(), source })?;
+    Ok(csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(file))
 }
 
 fn write_csv(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Result<(), SynthError> {
-    let cerr = |source: csv::Error| SynthError::Csv {
-        path: path.to_path_buf(),
-        source,
-    };
+    let cerr = |source: csv::Error| SynthError::Csv { path: path.to_path_buf(), source };
     let mut w = csv_writer(path)?;
     w.write_record(header).map_err(cerr)?;
     for r in rows {
         w.write_record(r).map_err(cerr)?;
     }
-    w.flush().map_err(|source| SynthError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+    w.flush().map_err(|source| SynthError::Write { path: path.to_path_buf(), source })
 }
 
 fn fmt6(v: f64) -> String {
@@ -432,11 +378,7 @@ fn fmt6(v: f64) -> String {
 // Citizen app "随手拍" (CSV, GCJ-02 points, ISO 8601 timestamps with offset)
 
 const APP_TS: &str = "%Y-%m-%dT%H:%M:%S+08:00";
-const APP_BAD_TS: [&str; 3] = [
-    "2026-02-30T09:12:00+08:00",
-    "yesterday 14:07",
-    "0000-00-00T00:00:00+08:00",
-];
+const APP_BAD_TS: [&str; 3] = ["2026-02-30T09:12:00+08:00", "yesterday 14:07", "0000-00-00T00:00:00+08:00"];
 pub(crate) const APP_HEADER: [&str; 13] = [
     "report_id",
     "reported_at",
@@ -453,29 +395,16 @@ pub(crate) const APP_HEADER: [&str; 13] = [
     "satisfaction",
 ];
 
-pub(crate) fn write_app(
-    path: &Path,
-    world: &World,
-    n: usize,
-    seed: u64,
-) -> Result<(usize, DefectTally), SynthError> {
+pub(crate) fn write_app(path: &Path, world: &World, n: usize, seed: u64) -> Result<(usize, DefectTally), SynthError> {
     let counts = defect_counts(n, APP_DEFECTS);
-    let n_dup = counts
-        .iter()
-        .find(|c| c.0 == Defect::Duplicate)
-        .map_or(0, |c| c.1)
-        .min(n / 2);
+    let n_dup = counts.iter().find(|c| c.0 == Defect::Duplicate).map_or(0, |c| c.1).min(n / 2);
     let cases = super::cases::generate(world, super::cases::Source::App, n - n_dup, seed);
     let mut rng = rng_for(seed, 0x4E02);
     let (defects, dups) = assign_defects(&cases, &counts, &mut rng);
     // App ids are daily sequences too, e.g. SSP202603050001.
     let ids = daily_ids("SSP", &cases);
     let tf = |b: bool| {
-        if b {
-            "true".to_owned()
-        } else {
-            "false".to_owned()
-        }
+        if b { "true".to_owned() } else { "false".to_owned() }
     };
 
     let mut rows = Vec::with_capacity(cases.len());
@@ -512,28 +441,15 @@ pub(crate) fn write_app(
             .unwrap_or_default(),
         ];
         match defects[i] {
-            None
-            | Some(Defect::Duplicate)
-            | Some(Defect::UnknownGrid)
-            | Some(Defect::DefaultLocation) => {}
+            None | Some(Defect::Duplicate) | Some(Defect::UnknownGrid) | Some(Defect::DefaultLocation) => {}
             Some(Defect::NoLocation) => (row[8], row[9]) = (String::new(), String::new()),
-            Some(Defect::ClosedBeforeReceived) => {
-                row[2] = closed_before(c, &mut rng).format(APP_TS).to_string()
-            }
+            Some(Defect::ClosedBeforeReceived) => row[2] = closed_before(c, &mut rng).format(APP_TS).to_string(),
             Some(Defect::SwappedLatLon) => (row[8], row[9]) = (fmt6(glat), fmt6(glon)),
             Some(Defect::BadCoordinates) => {
-                (row[8], row[9]) = if i % 2 == 0 {
-                    ("abc".into(), fmt6(glat))
-                } else {
-                    ("NaN".into(), "NaN".into())
-                }
+                (row[8], row[9]) = if i % 2 == 0 { ("abc".into(), fmt6(glat)) } else { ("NaN".into(), "NaN".into()) }
             }
             Some(Defect::FarOutside) => {
-                let (x, y) = if i % 2 == 0 {
-                    (0.0, 0.0)
-                } else {
-                    crs::wgs84_to_gcj02(SHANGHAI.0, SHANGHAI.1)
-                };
+                let (x, y) = if i % 2 == 0 { (0.0, 0.0) } else { crs::wgs84_to_gcj02(SHANGHAI.0, SHANGHAI.1) };
                 (row[8], row[9]) = (fmt6(x), fmt6(y));
             }
             Some(Defect::BadTimestamp) => row[1] = APP_BAD_TS[i % APP_BAD_TS.len()].to_owned(),
@@ -551,32 +467,12 @@ pub(crate) fn write_app(
 
 const INSPECTOR_TS: &str = "%Y/%m/%d %H:%M";
 const INSPECTOR_BAD_TS: [&str; 3] = ["2026/02/30 09:12", "待定", "2026/13/01 08:00"];
-pub(crate) const INSPECTOR_HEADER: [&str; 11] = [
-    "案件编号",
-    "上报时间",
-    "结案时间",
-    "处置时限",
-    "案件状态",
-    "大类",
-    "小类",
-    "责任部门",
-    "X",
-    "Y",
-    "所属网格",
-];
+pub(crate) const INSPECTOR_HEADER: [&str; 11] =
+    ["案件编号", "上报时间", "结案时间", "处置时限", "案件状态", "大类", "小类", "责任部门", "X", "Y", "所属网格"];
 
-pub(crate) fn write_inspector(
-    path: &Path,
-    world: &World,
-    n: usize,
-    seed: u64,
-) -> Result<(usize, DefectTally), SynthError> {
+pub(crate) fn write_inspector(path: &Path, world: &World, n: usize, seed: u64) -> Result<(usize, DefectTally), SynthError> {
     let counts = defect_counts(n, INSPECTOR_DEFECTS);
-    let n_dup = counts
-        .iter()
-        .find(|c| c.0 == Defect::Duplicate)
-        .map_or(0, |c| c.1)
-        .min(n / 2);
+    let n_dup = counts.iter().find(|c| c.0 == Defect::Duplicate).map_or(0, |c| c.1).min(n / 2);
     let cases = super::cases::generate(world, super::cases::Source::Inspector, n - n_dup, seed);
     let mut rng = rng_for(seed, 0x4E03);
     let (defects, dups) = assign_defects(&cases, &counts, &mut rng);
@@ -592,11 +488,7 @@ pub(crate) fn write_inspector(
         };
         let cat = &CATEGORIES[c.cat];
         // Inspectors pick their grid on the handset most of the time.
-        let grid = if rng.random::<f64>() < 0.9 {
-            world.grids[c.grid].code.clone()
-        } else {
-            String::new()
-        };
+        let grid = if rng.random::<f64>() < 0.9 { world.grids[c.grid].code.clone() } else { String::new() };
         let mut row = vec![
             ids[i].clone(),
             c.received.format(INSPECTOR_TS).to_string(),
@@ -612,27 +504,17 @@ pub(crate) fn write_inspector(
         ];
         match defects[i] {
             None | Some(Defect::Duplicate) => {}
-            Some(Defect::NoLocation) => {
-                (row[8], row[9], row[10]) = (String::new(), String::new(), String::new())
-            }
-            Some(Defect::ClosedBeforeReceived) => {
-                row[2] = closed_before(c, &mut rng).format(INSPECTOR_TS).to_string()
-            }
+            Some(Defect::NoLocation) => (row[8], row[9], row[10]) = (String::new(), String::new(), String::new()),
+            Some(Defect::ClosedBeforeReceived) => row[2] = closed_before(c, &mut rng).format(INSPECTOR_TS).to_string(),
             Some(Defect::SwappedLatLon) => (row[8], row[9]) = (fmt6(c.lat), fmt6(c.lon)),
             Some(Defect::BadCoordinates) => {
-                (row[8], row[9]) = if i % 2 == 0 {
-                    ("abc".into(), "abc".into())
-                } else {
-                    ("NaN".into(), fmt6(c.lat))
-                }
+                (row[8], row[9]) = if i % 2 == 0 { ("abc".into(), "abc".into()) } else { ("NaN".into(), fmt6(c.lat)) }
             }
             Some(Defect::FarOutside) => {
                 let (x, y) = if i % 2 == 0 { (0.0, 0.0) } else { SHANGHAI };
                 (row[8], row[9]) = (fmt6(x), fmt6(y));
             }
-            Some(Defect::BadTimestamp) => {
-                row[1] = INSPECTOR_BAD_TS[i % INSPECTOR_BAD_TS.len()].to_owned()
-            }
+            Some(Defect::BadTimestamp) => row[1] = INSPECTOR_BAD_TS[i % INSPECTOR_BAD_TS.len()].to_owned(),
             Some(Defect::MissingId) => row[0] = String::new(),
             Some(Defect::UnknownGrid) => row[10] = unknown_grid_code(world, c, &mut rng, &existing),
             Some(Defect::DefaultLocation) => {}

@@ -52,31 +52,17 @@ pub(crate) fn load(dir: &Path) -> Result<Reference, SynthError> {
     let districts = load_districts(&dir.join(DISTRICTS_FILE))?;
     let streets = load_streets(&dir.join(STREETS_FILE), &districts)?;
     let communities = load_communities(&dir.join(COMMUNITIES_FILE), &streets)?;
-    Ok(Reference {
-        districts,
-        streets,
-        communities,
-    })
+    Ok(Reference { districts, streets, communities })
 }
 
 fn bad(path: &Path, msg: impl Into<String>) -> SynthError {
-    SynthError::Reference {
-        path: path.to_path_buf(),
-        msg: msg.into(),
-    }
+    SynthError::Reference { path: path.to_path_buf(), msg: msg.into() }
 }
 
 fn load_districts(path: &Path) -> Result<Vec<District>, SynthError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SynthError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let root: Value =
-        serde_json::from_str(&text).map_err(|e| bad(path, format!("not JSON: {e}")))?;
-    let features = root
-        .get("features")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad(path, "no \"features\" array"))?;
+    let text = std::fs::read_to_string(path).map_err(|source| SynthError::Read { path: path.to_path_buf(), source })?;
+    let root: Value = serde_json::from_str(&text).map_err(|e| bad(path, format!("not JSON: {e}")))?;
+    let features = root.get("features").and_then(Value::as_array).ok_or_else(|| bad(path, "no \"features\" array"))?;
     let mut out = Vec::with_capacity(features.len());
     for (i, f) in features.iter().enumerate() {
         let prop = |k: &str| {
@@ -89,42 +75,26 @@ fn load_districts(path: &Path) -> Result<Vec<District>, SynthError> {
         let code = prop("district_code")?;
         let name = prop("district_name")?;
         if !is_code(&code, 6) {
-            return Err(bad(
-                path,
-                format!("feature {i}: district_code {code:?} is not 6 digits"),
-            ));
+            return Err(bad(path, format!("feature {i}: district_code {code:?} is not 6 digits")));
         }
-        let geom = f
-            .get("geometry")
-            .ok_or_else(|| bad(path, format!("district {code}: no geometry")))?;
-        let coords = geom
-            .get("coordinates")
-            .ok_or_else(|| bad(path, format!("district {code}: no coordinates")))?;
+        let geom = f.get("geometry").ok_or_else(|| bad(path, format!("district {code}: no geometry")))?;
+        let coords = geom.get("coordinates").ok_or_else(|| bad(path, format!("district {code}: no coordinates")))?;
         let polys = match geom.get("type").and_then(Value::as_str) {
             Some("Polygon") => vec![parse_polygon(coords, path, &code)?],
             Some("MultiPolygon") => coords
                 .as_array()
-                .ok_or_else(|| {
-                    bad(
-                        path,
-                        format!("district {code}: MultiPolygon coordinates not an array"),
-                    )
-                })?
+                .ok_or_else(|| bad(path, format!("district {code}: MultiPolygon coordinates not an array")))?
                 .iter()
                 .map(|p| parse_polygon(p, path, &code))
                 .collect::<Result<Vec<_>, _>>()?,
             other => {
-                return Err(bad(
-                    path,
-                    format!("district {code}: unsupported geometry type {other:?}"),
-                ));
+                return Err(bad(path, format!("district {code}: unsupported geometry type {other:?}")));
             }
         };
         // No validity check here: geo's check is quadratic in the vertex count (minutes on
         // these 9,000-vertex rings in a debug build). The overlay used for clipping tolerates
         // rounding artefacts, and every cell cut from the district is validated instead.
-        let shape =
-            MultiPolygon::new(polys.into_iter().flatten().collect()).orient(Direction::Default);
+        let shape = MultiPolygon::new(polys.into_iter().flatten().collect()).orient(Direction::Default);
         if shape.0.is_empty() {
             return Err(bad(path, format!("district {code}: empty geometry")));
         }
@@ -140,38 +110,20 @@ fn load_districts(path: &Path) -> Result<Vec<District>, SynthError> {
 /// Parses one polygon's rings, converting each vertex GCJ-02 -> WGS84 and rounding to 6 decimals.
 /// Returns None if the exterior collapses.
 fn parse_polygon(v: &Value, path: &Path, code: &str) -> Result<Option<Polygon<f64>>, SynthError> {
-    let rings = v.as_array().ok_or_else(|| {
-        bad(
-            path,
-            format!("district {code}: polygon is not an array of rings"),
-        )
-    })?;
+    let rings = v.as_array().ok_or_else(|| bad(path, format!("district {code}: polygon is not an array of rings")))?;
     let mut parsed: Vec<LineString<f64>> = Vec::new();
     for (ri, ring) in rings.iter().enumerate() {
-        let pts = ring
-            .as_array()
-            .ok_or_else(|| bad(path, format!("district {code}: ring {ri} not an array")))?;
+        let pts = ring.as_array().ok_or_else(|| bad(path, format!("district {code}: ring {ri} not an array")))?;
         let mut coords = Vec::with_capacity(pts.len());
         for p in pts {
-            let (lon, lat) = match p.as_array().map(|a| {
-                (
-                    a.first().and_then(Value::as_f64),
-                    a.get(1).and_then(Value::as_f64),
-                )
-            }) {
+            let (lon, lat) = match p.as_array().map(|a| (a.first().and_then(Value::as_f64), a.get(1).and_then(Value::as_f64))) {
                 Some((Some(x), Some(y))) if x.is_finite() && y.is_finite() => (x, y),
                 _ => {
-                    return Err(bad(
-                        path,
-                        format!("district {code}: ring {ri} has a bad position {p}"),
-                    ));
+                    return Err(bad(path, format!("district {code}: ring {ri} has a bad position {p}")));
                 }
             };
             let (x, y) = crs::gcj02_to_wgs84(lon, lat);
-            coords.push(Coord {
-                x: round6(x),
-                y: round6(y),
-            });
+            coords.push(Coord { x: round6(x), y: round6(y) });
         }
         match clean_ring(coords) {
             Some(r) => parsed.push(r),
@@ -210,10 +162,7 @@ fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<(u64, T)>, 
 }
 
 fn csv_err(path: &Path, e: csv::Error) -> SynthError {
-    SynthError::Reference {
-        path: PathBuf::from(path),
-        msg: e.to_string(),
-    }
+    SynthError::Reference { path: PathBuf::from(path), msg: e.to_string() }
 }
 
 fn load_streets(path: &Path, districts: &[District]) -> Result<Vec<Street>, SynthError> {
@@ -224,34 +173,16 @@ fn load_streets(path: &Path, districts: &[District]) -> Result<Vec<Street>, Synt
         if !is_code(&r.street_code, 9) || !r.street_code.starts_with(&r.district_code) {
             return Err(bad(
                 path,
-                format!(
-                    "line {line}: street_code {:?} is not 9 digits under district {:?}",
-                    r.street_code, r.district_code
-                ),
+                format!("line {line}: street_code {:?} is not 9 digits under district {:?}", r.street_code, r.district_code),
             ));
         }
         if out.last().is_some_and(|s| s.code == r.street_code) {
-            return Err(bad(
-                path,
-                format!("line {line}: street {} appears twice", r.street_code),
-            ));
+            return Err(bad(path, format!("line {line}: street {} appears twice", r.street_code)));
         }
         let district = districts
             .binary_search_by(|d| d.code.as_str().cmp(&r.district_code))
-            .map_err(|_| {
-                bad(
-                    path,
-                    format!(
-                        "line {line}: district {} has no polygon in {DISTRICTS_FILE}",
-                        r.district_code
-                    ),
-                )
-            })?;
-        out.push(Street {
-            code: r.street_code,
-            name: r.street_name,
-            district,
-        });
+            .map_err(|_| bad(path, format!("line {line}: district {} has no polygon in {DISTRICTS_FILE}", r.district_code)))?;
+        out.push(Street { code: r.street_code, name: r.street_name, district });
     }
     Ok(out)
 }
@@ -264,34 +195,16 @@ fn load_communities(path: &Path, streets: &[Street]) -> Result<Vec<Community>, S
         if !is_code(&r.community_code, 12) || !r.community_code.starts_with(&r.street_code) {
             return Err(bad(
                 path,
-                format!(
-                    "line {line}: community_code {:?} is not 12 digits under street {:?}",
-                    r.community_code, r.street_code
-                ),
+                format!("line {line}: community_code {:?} is not 12 digits under street {:?}", r.community_code, r.street_code),
             ));
         }
         if out.last().is_some_and(|c| c.code == r.community_code) {
-            return Err(bad(
-                path,
-                format!("line {line}: community {} appears twice", r.community_code),
-            ));
+            return Err(bad(path, format!("line {line}: community {} appears twice", r.community_code)));
         }
         let street = streets
             .binary_search_by(|s| s.code.as_str().cmp(&r.street_code))
-            .map_err(|_| {
-                bad(
-                    path,
-                    format!(
-                        "line {line}: street {} is not in {STREETS_FILE}",
-                        r.street_code
-                    ),
-                )
-            })?;
-        out.push(Community {
-            code: r.community_code,
-            name: r.community_name,
-            street,
-        });
+            .map_err(|_| bad(path, format!("line {line}: street {} is not in {STREETS_FILE}", r.street_code)))?;
+        out.push(Community { code: r.community_code, name: r.community_name, street });
     }
     Ok(out)
 }

@@ -16,14 +16,7 @@ use super::reference::Reference;
 use super::util::{Cumulative, key, rng_for};
 use super::{AS_OF, SynthError};
 
-pub(crate) const HEADER: [&str; 6] = [
-    "household_id",
-    "project_id",
-    "project_name",
-    "grid_code",
-    "in_scope",
-    "signed_date",
-];
+pub(crate) const HEADER: [&str; 6] = ["household_id", "project_id", "project_name", "grid_code", "in_scope", "signed_date"];
 
 struct Spec {
     id: &'static str,
@@ -96,16 +89,12 @@ fn adjacency(grids: &[Grid], members: &[usize]) -> BTreeMap<usize, BTreeSet<usiz
             for r in std::iter::once(p.exterior()).chain(p.interiors()) {
                 for w in r.0.windows(2) {
                     let (a, b) = (key(w[0]), key(w[1]));
-                    edges
-                        .entry(if a <= b { (a, b) } else { (b, a) })
-                        .or_default()
-                        .push(g);
+                    edges.entry(if a <= b { (a, b) } else { (b, a) }).or_default().push(g);
                 }
             }
         }
     }
-    let mut adj: BTreeMap<usize, BTreeSet<usize>> =
-        members.iter().map(|&g| (g, BTreeSet::new())).collect();
+    let mut adj: BTreeMap<usize, BTreeSet<usize>> = members.iter().map(|&g| (g, BTreeSet::new())).collect();
     for owners in edges.values() {
         for &a in owners {
             for &b in owners {
@@ -119,29 +108,16 @@ fn adjacency(grids: &[Grid], members: &[usize]) -> BTreeMap<usize, BTreeSet<usiz
 }
 
 /// A few contiguous grids of one street of the district: breadth-first from a random grid.
-fn pick_grids(
-    reference: &Reference,
-    grids: &[Grid],
-    spec: &Spec,
-    rng: &mut ChaCha8Rng,
-) -> Option<(usize, Vec<usize>)> {
-    let d = reference
-        .districts
-        .iter()
-        .position(|d| d.code == spec.district)?;
+fn pick_grids(reference: &Reference, grids: &[Grid], spec: &Spec, rng: &mut ChaCha8Rng) -> Option<(usize, Vec<usize>)> {
+    let d = reference.districts.iter().position(|d| d.code == spec.district)?;
     let mut by_street: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, g) in grids.iter().enumerate() {
         if g.district == d {
             by_street.entry(g.street).or_default().push(i);
         }
     }
-    let candidates: Vec<(usize, Vec<usize>)> = by_street
-        .into_iter()
-        .filter(|(_, m)| m.len() >= spec.grids + 1)
-        .collect();
-    let (street, members) = candidates
-        .get(rng.random_range(0..candidates.len().max(1)))?
-        .clone();
+    let candidates: Vec<(usize, Vec<usize>)> = by_street.into_iter().filter(|(_, m)| m.len() >= spec.grids + 1).collect();
+    let (street, members) = candidates.get(rng.random_range(0..candidates.len().max(1)))?.clone();
     let adj = adjacency(grids, &members);
     let start = members[rng.random_range(0..members.len())];
     let mut chosen = vec![start];
@@ -164,12 +140,7 @@ pub(crate) struct SignupStats {
     pub bad_date: usize,
 }
 
-pub(crate) fn write(
-    path: &Path,
-    reference: &Reference,
-    grids: &[Grid],
-    seed: u64,
-) -> Result<SignupStats, SynthError> {
+pub(crate) fn write(path: &Path, reference: &Reference, grids: &[Grid], seed: u64) -> Result<SignupStats, SynthError> {
     let mut rng = rng_for(seed, 0x5160);
     let mut rows: Vec<[String; 6]> = Vec::new();
     let (mut unknown_grid, mut bad_date) = (0, 0);
@@ -178,46 +149,28 @@ pub(crate) fn write(
         let Some((street, chosen)) = pick_grids(reference, grids, spec, &mut rng) else {
             return Err(SynthError::Tiling {
                 district: spec.district.into(),
-                msg: format!(
-                    "no street with {} contiguous grids for project {}",
-                    spec.grids, spec.id
-                ),
+                msg: format!("no street with {} contiguous grids for project {}", spec.grids, spec.id),
             });
         };
         let name = format!("{}{}", reference.streets[street].name, spec.kind);
         let n = rng.random_range(spec.households.0..=spec.households.1);
         let weights = Cumulative::new(chosen.iter().map(|&g| grids[g].households.max(1) as f64));
-        let mut hh_grid: Vec<usize> = (0..n)
-            .map(|_| {
-                weights
-                    .as_ref()
-                    .map(|w| chosen[w.sample(&mut rng)])
-                    .unwrap_or(chosen[0])
-            })
-            .collect();
+        let mut hh_grid: Vec<usize> = (0..n).map(|_| weights.as_ref().map(|w| chosen[w.sample(&mut rng)]).unwrap_or(chosen[0])).collect();
         // Registers list households grid by grid.
         hh_grid.sort_unstable();
-        let in_scope: Vec<bool> = (0..n)
-            .map(|_| rng.random::<f64>() >= OUT_OF_SCOPE)
-            .collect();
+        let in_scope: Vec<bool> = (0..n).map(|_| rng.random::<f64>() >= OUT_OF_SCOPE).collect();
         let scope_idx: Vec<usize> = (0..n).filter(|&i| in_scope[i]).collect();
         let n_signed = (spec.final_share * scope_idx.len() as f64).floor() as usize;
         let mut signers = scope_idx.clone();
         signers.shuffle(&mut rng);
         signers.truncate(n_signed);
         // Out-of-scope households sometimes sign too; a correct rate ignores them.
-        signers.extend(
-            (0..n)
-                .filter(|&i| !in_scope[i])
-                .filter(|_| rng.random::<f64>() < 0.4),
-        );
+        signers.extend((0..n).filter(|&i| !in_scope[i]).filter(|_| rng.random::<f64>() < 0.4));
         signers.sort_unstable();
         let mut signed: Vec<Option<NaiveDate>> = vec![None; n];
         for &i in &signers {
             let u: f64 = rng.random_range(1e-9..1.0 - 1e-9);
-            let day = (spec.mid + spec.scale * (u / (1.0 - u)).ln())
-                .floor()
-                .clamp(0.0, max_day(spec.start) as f64);
+            let day = (spec.mid + spec.scale * (u / (1.0 - u)).ln()).floor().clamp(0.0, max_day(spec.start) as f64);
             signed[i] = Some(spec.start + TimeDelta::days(day as i64));
         }
         let mut project_rows: Vec<[String; 6]> = (0..n)
@@ -228,16 +181,13 @@ pub(crate) fn write(
                     name.clone(),
                     grids[hh_grid[i]].code.clone(),
                     if in_scope[i] { "1" } else { "0" }.to_owned(),
-                    signed[i]
-                        .map(|d| d.format("%Y-%m-%d").to_string())
-                        .unwrap_or_default(),
+                    signed[i].map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
                 ]
             })
             .collect();
         // Bad rows: one unknown grid code and one unparseable date per project, on different
         // in-scope households (the date one on a household that signed).
-        let signed_in_scope: Vec<usize> =
-            signers.iter().copied().filter(|&i| in_scope[i]).collect();
+        let signed_in_scope: Vec<usize> = signers.iter().copied().filter(|&i| in_scope[i]).collect();
         if let Some(&i) = signed_in_scope.get(rng.random_range(0..signed_in_scope.len().max(1))) {
             project_rows[i][5] = ["2026-06-31", "2026-13-02", "待定"][pi % 3].to_owned();
             bad_date += 1;
@@ -250,28 +200,13 @@ pub(crate) fn write(
         }
         rows.extend(project_rows);
     }
-    let cerr = |source: csv::Error| SynthError::Csv {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::create(path).map_err(|source| SynthError::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(file);
+    let cerr = |source: csv::Error| SynthError::Csv { path: path.to_path_buf(), source };
+    let file = std::fs::File::create(path).map_err(|source| SynthError::Write { path: path.to_path_buf(), source })?;
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(file);
     w.write_record(HEADER).map_err(cerr)?;
     for r in &rows {
         w.write_record(r).map_err(cerr)?;
     }
-    w.flush().map_err(|source| SynthError::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(SignupStats {
-        rows: rows.len(),
-        unknown_grid,
-        bad_date,
-    })
+    w.flush().map_err(|source| SynthError::Write { path: path.to_path_buf(), source })?;
+    Ok(SignupStats { rows: rows.len(), unknown_grid, bad_date })
 }

@@ -19,9 +19,7 @@ const SMALL_CASES: usize = 2000;
 const SEED: u64 = 20261127;
 
 fn reference_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("data")
-        .join("reference")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data").join("reference")
 }
 
 struct Fixture {
@@ -34,12 +32,7 @@ fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
-        let opts = DemoOptions {
-            reference_dir: reference_dir(),
-            out_dir: dir.path().to_path_buf(),
-            seed: SEED,
-            cases: SMALL_CASES,
-        };
+        let opts = DemoOptions { reference_dir: reference_dir(), out_dir: dir.path().to_path_buf(), seed: SEED, cases: SMALL_CASES };
         let report = write_demo_report(&opts).expect("demo generation");
         Fixture { dir, report }
     })
@@ -54,11 +47,7 @@ struct GridFeature {
 
 impl GridFeature {
     fn prop(&self, k: &str) -> &str {
-        self.props
-            .iter()
-            .find(|(n, _)| n == k)
-            .and_then(|(_, v)| v.as_str())
-            .unwrap_or("")
+        self.props.iter().find(|(n, _)| n == k).and_then(|(_, v)| v.as_str()).unwrap_or("")
     }
 }
 
@@ -80,31 +69,15 @@ fn read_grids(path: &Path) -> Vec<GridFeature> {
             let raw_coords = shape
                 .0
                 .iter()
-                .flat_map(|p| {
-                    p.exterior()
-                        .0
-                        .iter()
-                        .chain(p.interiors().iter().flat_map(|r| r.0.iter()))
-                })
+                .flat_map(|p| p.exterior().0.iter().chain(p.interiors().iter().flat_map(|r| r.0.iter())))
                 .flat_map(|c| [c.x, c.y])
                 .collect();
             let id = match &f.id {
                 Some(geojson::feature::Id::Number(n)) => n.as_u64().expect("integer id"),
                 other => panic!("id must be an integer, got {other:?}"),
             };
-            let props = f
-                .properties
-                .as_ref()
-                .expect("properties")
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            GridFeature {
-                id,
-                props,
-                shape,
-                raw_coords,
-            }
+            let props = f.properties.as_ref().expect("properties").iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            GridFeature { id, props, shape, raw_coords }
         })
         .collect()
 }
@@ -113,26 +86,14 @@ fn read_grids(path: &Path) -> Vec<GridFeature> {
 fn same_seed_gives_byte_identical_files() {
     let f = fixture();
     let dir = tempfile::tempdir().expect("temp dir");
-    let opts = DemoOptions {
-        reference_dir: reference_dir(),
-        out_dir: dir.path().to_path_buf(),
-        seed: SEED,
-        cases: SMALL_CASES,
-    };
+    let opts = DemoOptions { reference_dir: reference_dir(), out_dir: dir.path().to_path_buf(), seed: SEED, cases: SMALL_CASES };
     let again = write_demo(&opts).expect("second run");
     assert_eq!(again.files.len(), f.report.summary.files.len());
     for ((a, na), (b, nb)) in f.report.summary.files.iter().zip(&again.files) {
         assert_eq!(a.file_name(), b.file_name());
         assert_eq!(na, nb);
-        let (x, y) = (
-            std::fs::read(a).expect("read"),
-            std::fs::read(b).expect("read"),
-        );
-        assert!(
-            x == y,
-            "{} differs between two runs with the same seed",
-            a.display()
-        );
+        let (x, y) = (std::fs::read(a).expect("read"), std::fs::read(b).expect("read"));
+        assert!(x == y, "{} differs between two runs with the same seed", a.display());
     }
 }
 
@@ -141,11 +102,7 @@ fn grid_features_are_valid_ccw_and_coded() {
     let f = fixture();
     let grids = read_grids(&f.dir.path().join(GRIDS_FILE));
     assert_eq!(grids.len(), f.report.summary.grids);
-    assert!(
-        (3000..=5000).contains(&grids.len()),
-        "{} grids",
-        grids.len()
-    );
+    assert!((3000..=5000).contains(&grids.len()), "{} grids", grids.len());
     let order = [
         "grid_code",
         "grid_name",
@@ -162,75 +119,27 @@ fn grid_features_are_valid_ccw_and_coded() {
     for g in &grids {
         let names: Vec<&str> = g.props.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, order, "property order");
-        let (code, comm, street, dist) = (
-            g.prop("grid_code"),
-            g.prop("community_code"),
-            g.prop("street_code"),
-            g.prop("district_code"),
-        );
-        assert!(
-            code.len() == 15 && code.bytes().all(|b| b.is_ascii_digit()),
-            "grid code {code}"
-        );
-        assert!(
-            comm.len() == 12 && code.starts_with(comm),
-            "{code} not under community {comm}"
-        );
-        assert!(
-            street.len() == 9 && comm.starts_with(street),
-            "{comm} not under street {street}"
-        );
-        assert!(
-            dist.len() == 6 && street.starts_with(dist),
-            "{street} not under district {dist}"
-        );
+        let (code, comm, street, dist) = (g.prop("grid_code"), g.prop("community_code"), g.prop("street_code"), g.prop("district_code"));
+        assert!(code.len() == 15 && code.bytes().all(|b| b.is_ascii_digit()), "grid code {code}");
+        assert!(comm.len() == 12 && code.starts_with(comm), "{code} not under community {comm}");
+        assert!(street.len() == 9 && comm.starts_with(street), "{comm} not under street {street}");
+        assert!(dist.len() == 6 && street.starts_with(dist), "{street} not under district {dist}");
         assert_eq!(g.id.to_string(), code, "id = grid code");
-        assert!(
-            code > previous.as_str(),
-            "features sorted by grid_code, unique"
-        );
+        assert!(code > previous.as_str(), "features sorted by grid_code, unique");
         previous = code.to_owned();
-        assert!(
-            g.prop("grid_name").ends_with("网格") && !g.prop("grid_name").contains("委"),
-            "{}",
-            g.prop("grid_name")
-        );
+        assert!(g.prop("grid_name").ends_with("网格") && !g.prop("grid_name").contains("委"), "{}", g.prop("grid_name"));
         let pop = g.props[8].1.as_u64().expect("integer population");
         let hh = g.props[9].1.as_u64().expect("integer households");
-        assert!(
-            hh as f64 <= pop as f64 / 2.0 + 1.0,
-            "households {hh} for population {pop}"
-        );
-        assert!(
-            g.shape.is_valid(),
-            "{code} invalid: {:?}",
-            g.shape.check_validation().err()
-        );
+        assert!(hh as f64 <= pop as f64 / 2.0 + 1.0, "households {hh} for population {pop}");
+        assert!(g.shape.is_valid(), "{code} invalid: {:?}", g.shape.check_validation().err());
         for p in &g.shape.0 {
-            assert!(
-                p.exterior().is_ccw(),
-                "{code}: exterior must be counter-clockwise"
-            );
-            assert!(
-                p.interiors().iter().all(|r| r.is_cw()),
-                "{code}: holes must be clockwise"
-            );
+            assert!(p.exterior().is_ccw(), "{code}: exterior must be counter-clockwise");
+            assert!(p.interiors().iter().all(|r| r.is_cw()), "{code}: holes must be clockwise");
         }
-        assert!(
-            g.raw_coords.iter().all(|&v| (v * 1e6).round() / 1e6 == v),
-            "{code}: more than 6 decimals"
-        );
+        assert!(g.raw_coords.iter().all(|&v| (v * 1e6).round() / 1e6 == v), "{code}: more than 6 decimals");
     }
-    assert!(
-        grids.iter().any(|g| g.shape.0.len() > 1),
-        "at least one MultiPolygon grid"
-    );
-    assert!(
-        grids
-            .iter()
-            .any(|g| g.shape.0.iter().any(|p| !p.interiors().is_empty())),
-        "at least one grid with a hole"
-    );
+    assert!(grids.iter().any(|g| g.shape.0.len() > 1), "at least one MultiPolygon grid");
+    assert!(grids.iter().any(|g| g.shape.0.iter().any(|p| !p.interiors().is_empty())), "at least one grid with a hole");
 }
 
 #[test]
@@ -240,20 +149,13 @@ fn cells_tile_their_districts_without_overlap() {
     let reference = reference::load(&reference_dir()).expect("reference");
     let mut cell_area: BTreeMap<String, f64> = BTreeMap::new();
     for g in &grids {
-        *cell_area
-            .entry(g.prop("district_code").to_owned())
-            .or_insert(0.0) += g.shape.geodesic_area_unsigned();
+        *cell_area.entry(g.prop("district_code").to_owned()).or_insert(0.0) += g.shape.geodesic_area_unsigned();
     }
     let (mut total_cells, mut total_districts) = (0.0, 0.0);
     for d in &reference.districts {
         let want = d.shape.geodesic_area_unsigned();
         let got = cell_area.get(&d.code).copied().unwrap_or(0.0);
-        assert!(
-            (got - want).abs() / want < 0.01,
-            "{} {}: cells {got:.0} m² vs district {want:.0} m²",
-            d.code,
-            d.name
-        );
+        assert!((got - want).abs() / want < 0.01, "{} {}: cells {got:.0} m² vs district {want:.0} m²", d.code, d.name);
         total_cells += got;
         total_districts += want;
     }
@@ -264,12 +166,7 @@ fn cells_tile_their_districts_without_overlap() {
         .iter()
         .enumerate()
         .filter_map(|(i, g)| {
-            g.shape.bounding_rect().map(|r| {
-                GeomWithData::new(
-                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                    i,
-                )
-            })
+            g.shape.bounding_rect().map(|r| GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i))
         })
         .collect();
     let tree = RTree::bulk_load(boxes);
@@ -284,18 +181,10 @@ fn cells_tile_their_districts_without_overlap() {
             if j <= i {
                 continue;
             }
-            let overlap = grids[i]
-                .shape
-                .intersection(&grids[j].shape)
-                .geodesic_area_unsigned();
+            let overlap = grids[i].shape.intersection(&grids[j].shape).geodesic_area_unsigned();
             // 0.01 m²: cells are >= 25,000 m²; rounding a vertex that is not shared by both
             // neighbours would already leave square metres along a long edge.
-            assert!(
-                overlap < 0.01,
-                "{} and {} overlap by {overlap:.3} m²",
-                grids[i].prop("grid_code"),
-                grids[j].prop("grid_code")
-            );
+            assert!(overlap < 0.01, "{} and {} overlap by {overlap:.3} m²", grids[i].prop("grid_code"), grids[j].prop("grid_code"));
             checked += 1;
         }
     }
@@ -305,11 +194,7 @@ fn cells_tile_their_districts_without_overlap() {
     // district layer itself has none; Chaoyang's exclave fills Shunyi's hole).
     let city = unary_union(grids.iter().map(|g| &g.shape));
     let holes: usize = city.0.iter().map(|p| p.interiors().len()).sum();
-    assert_eq!(
-        (city.0.len(), holes),
-        (1, 0),
-        "union of all cells: (parts, holes)"
-    );
+    assert_eq!((city.0.len(), holes), (1, 0), "union of all cells: (parts, holes)");
 }
 
 #[test]
@@ -318,10 +203,7 @@ fn communities_dissolve_cleanly() {
     let grids = read_grids(&f.dir.path().join(GRIDS_FILE));
     let mut by_comm: BTreeMap<&str, Vec<&MultiPolygon<f64>>> = BTreeMap::new();
     for g in &grids {
-        by_comm
-            .entry(g.prop("community_code"))
-            .or_default()
-            .push(&g.shape);
+        by_comm.entry(g.prop("community_code")).or_default().push(&g.shape);
     }
     let mut multi_cell = 0;
     for (comm, shapes) in &by_comm {
@@ -335,54 +217,28 @@ fn communities_dissolve_cleanly() {
         // leaves a sliver part or a sliver hole behind.
         for p in &union.0 {
             let part = MultiPolygon::new(vec![geo::Polygon::new(p.exterior().clone(), vec![])]);
-            assert!(
-                part.geodesic_area_unsigned() > 100.0,
-                "{comm}: sliver part in the union"
-            );
+            assert!(part.geodesic_area_unsigned() > 100.0, "{comm}: sliver part in the union");
             for h in p.interiors() {
                 let hole = MultiPolygon::new(vec![geo::Polygon::new(h.clone(), vec![])]);
-                assert!(
-                    hole.geodesic_area_unsigned() > 100.0,
-                    "{comm}: sliver hole in the union"
-                );
+                assert!(hole.geodesic_area_unsigned() > 100.0, "{comm}: sliver hole in the union");
             }
         }
         assert!(union.0.len() <= parts_before);
     }
-    assert!(
-        multi_cell > 100,
-        "only {multi_cell} communities with several grids"
-    );
+    assert!(multi_cell > 100, "only {multi_cell} communities with several grids");
 }
 
 fn read_csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let bytes = std::fs::read(path).expect("read csv");
-    assert!(
-        !bytes.starts_with(&[0xEF, 0xBB, 0xBF]),
-        "{}: no BOM",
-        path.display()
-    );
+    assert!(!bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "{}: no BOM", path.display());
     let mut r = csv::Reader::from_reader(bytes.as_slice());
-    let header = r
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let rows = r
-        .records()
-        .map(|rec| rec.expect("record").iter().map(str::to_owned).collect())
-        .collect();
+    let header = r.headers().expect("header").iter().map(str::to_owned).collect();
+    let rows = r.records().map(|rec| rec.expect("record").iter().map(str::to_owned).collect()).collect();
     (header, rows)
 }
 
 fn defect_count(f: &Fixture, file: &str, defect: Defect) -> usize {
-    f.report
-        .defects
-        .iter()
-        .filter(|(n, d, _)| n == file && d == defect.label())
-        .map(|x| x.2)
-        .sum()
+    f.report.defects.iter().filter(|(n, d, _)| n == file && d == defect.label()).map(|x| x.2).sum()
 }
 
 #[test]
@@ -390,28 +246,13 @@ fn case_files_add_up_and_match_their_schemas() {
     // Scoped: polars' prelude has names that clash with geo's.
     use polars::prelude::*;
     let f = fixture();
-    let rows_of = |name: &str| {
-        f.report
-            .summary
-            .files
-            .iter()
-            .find(|(p, _)| p.ends_with(name))
-            .map(|x| x.1)
-            .expect("file listed")
-    };
-    assert_eq!(
-        rows_of(HOTLINE_FILE) + rows_of(APP_FILE) + rows_of(INSPECTOR_FILE),
-        SMALL_CASES
-    );
+    let rows_of = |name: &str| f.report.summary.files.iter().find(|(p, _)| p.ends_with(name)).map(|x| x.1).expect("file listed");
+    assert_eq!(rows_of(HOTLINE_FILE) + rows_of(APP_FILE) + rows_of(INSPECTOR_FILE), SMALL_CASES);
 
     let file = std::fs::File::open(f.dir.path().join(HOTLINE_FILE)).expect("open parquet");
     let df = ParquetReader::new(file).finish().expect("read parquet");
     assert_eq!(df.height(), rows_of(HOTLINE_FILE));
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     assert_eq!(
         names,
         [
@@ -436,78 +277,37 @@ fn case_files_add_up_and_match_their_schemas() {
         ]
     );
     assert_eq!(df.column("经度").expect("col").dtype(), &DataType::Float64);
-    assert_eq!(
-        df.column("受理时间").expect("col").dtype(),
-        &DataType::String
-    );
+    assert_eq!(df.column("受理时间").expect("col").dtype(), &DataType::String);
     let lon = df.column("经度").expect("col").f64().expect("f64");
     let street = df.column("街道编码").expect("col").str().expect("str");
     let located = lon.iter().filter(|v| v.is_some()).count() as f64 / df.height() as f64;
     assert!((0.65..0.85).contains(&located), "located share {located}");
-    let no_loc = lon
-        .iter()
-        .zip(street.iter())
-        .filter(|(x, s)| x.is_none() && s.is_none())
-        .count();
+    let no_loc = lon.iter().zip(street.iter()).filter(|(x, s)| x.is_none() && s.is_none()).count();
     assert_eq!(no_loc, defect_count(f, HOTLINE_FILE, Defect::NoLocation));
     let ids = df.column("工单编号").expect("col").str().expect("str");
     let distinct: BTreeSet<&str> = ids.iter().flatten().collect();
     let present = ids.iter().flatten().count();
-    assert_eq!(
-        present - distinct.len(),
-        defect_count(f, HOTLINE_FILE, Defect::Duplicate)
-    );
-    assert_eq!(
-        df.height() - present,
-        defect_count(f, HOTLINE_FILE, Defect::MissingId)
-    );
+    assert_eq!(present - distinct.len(), defect_count(f, HOTLINE_FILE, Defect::Duplicate));
+    assert_eq!(df.height() - present, defect_count(f, HOTLINE_FILE, Defect::MissingId));
 
     let (header, rows) = read_csv_rows(&f.dir.path().join(APP_FILE));
     assert_eq!(header, records::APP_HEADER);
     assert_eq!(rows.len(), rows_of(APP_FILE));
-    let empty = rows
-        .iter()
-        .filter(|r| r[8].is_empty() && r[9].is_empty())
-        .count();
+    let empty = rows.iter().filter(|r| r[8].is_empty() && r[9].is_empty()).count();
     assert_eq!(empty, defect_count(f, APP_FILE, Defect::NoLocation));
-    let ids: Vec<&str> = rows
-        .iter()
-        .map(|r| r[0].as_str())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let ids: Vec<&str> = rows.iter().map(|r| r[0].as_str()).filter(|s| !s.is_empty()).collect();
     let distinct: BTreeSet<&str> = ids.iter().copied().collect();
-    assert_eq!(
-        ids.len() - distinct.len(),
-        defect_count(f, APP_FILE, Defect::Duplicate)
-    );
-    assert!(
-        rows.iter()
-            .all(|r| ["open", "closed", "cancelled"].contains(&r[4].as_str()))
-    );
+    assert_eq!(ids.len() - distinct.len(), defect_count(f, APP_FILE, Defect::Duplicate));
+    assert!(rows.iter().all(|r| ["open", "closed", "cancelled"].contains(&r[4].as_str())));
 
     let (header, rows) = read_csv_rows(&f.dir.path().join(INSPECTOR_FILE));
     assert_eq!(header, records::INSPECTOR_HEADER);
     assert_eq!(rows.len(), rows_of(INSPECTOR_FILE));
-    let grids: BTreeSet<String> = read_grids(&f.dir.path().join(GRIDS_FILE))
-        .iter()
-        .map(|g| g.prop("grid_code").to_owned())
-        .collect();
-    let unknown = rows
-        .iter()
-        .filter(|r| !r[10].is_empty() && !grids.contains(&r[10]))
-        .count();
-    assert_eq!(
-        unknown,
-        defect_count(f, INSPECTOR_FILE, Defect::UnknownGrid)
-    );
+    let grids: BTreeSet<String> = read_grids(&f.dir.path().join(GRIDS_FILE)).iter().map(|g| g.prop("grid_code").to_owned()).collect();
+    let unknown = rows.iter().filter(|r| !r[10].is_empty() && !grids.contains(&r[10])).count();
+    assert_eq!(unknown, defect_count(f, INSPECTOR_FILE, Defect::UnknownGrid));
 
-    let total_defects: usize = f
-        .report
-        .defects
-        .iter()
-        .filter(|(n, _, _)| n != SIGNUPS_FILE)
-        .map(|x| x.2)
-        .sum();
+    let total_defects: usize = f.report.defects.iter().filter(|(n, _, _)| n != SIGNUPS_FILE).map(|x| x.2).sum();
     let share = total_defects as f64 / SMALL_CASES as f64;
     assert!((0.025..0.05).contains(&share), "defect share {share}");
 }
@@ -532,27 +332,15 @@ fn signup_curves_cross_their_thresholds_as_designed() {
         let mut d = dates.clone();
         d.sort();
         let start = *d.first()?;
-        d.iter()
-            .enumerate()
-            .find(|(i, _)| (*i + 1) as f64 / *n as f64 >= threshold)
-            .map(|(_, day)| (*day - start).num_days())
+        d.iter().enumerate().find(|(i, _)| (*i + 1) as f64 / *n as f64 >= threshold).map(|(_, day)| (*day - start).num_days())
     };
     let p: Vec<&(usize, Vec<NaiveDate>)> = per_project.values().collect();
     for (n, _) in &p {
         assert!((800..=3000).contains(n), "{n} households in scope");
     }
     let d90 = crossing(p[0], 0.90).expect("first project crosses 90 %");
-    assert!(
-        (33..=47).contains(&d90),
-        "first project crosses 90 % on day {d90}"
-    );
-    assert!(
-        crossing(p[1], 0.85).is_none(),
-        "second project must stall below 85 %"
-    );
-    assert!(
-        crossing(p[1], 0.80).is_some(),
-        "second project gets close to 85 %"
-    );
+    assert!((33..=47).contains(&d90), "first project crosses 90 % on day {d90}");
+    assert!(crossing(p[1], 0.85).is_none(), "second project must stall below 85 %");
+    assert!(crossing(p[1], 0.80).is_some(), "second project gets close to 85 %");
     assert!(crossing(p[2], 0.95).is_some(), "third project crosses 95 %");
 }

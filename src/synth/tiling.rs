@@ -11,10 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use geo::orient::{Direction, Orient};
-use geo::{
-    BooleanOps, Contains, Coord, CoordsIter, LineString, MultiPolygon, Point, Polygon, Validation,
-    unary_union,
-};
+use geo::{BooleanOps, Contains, Coord, CoordsIter, LineString, MultiPolygon, Point, Polygon, Validation, unary_union};
 use rand::Rng;
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -22,10 +19,7 @@ use rstar::{AABB, RTree};
 
 use super::SynthError;
 use super::reference::{District, Reference};
-use super::util::{
-    centroid_km, clean_ring, from_key, from_km, key, polygon_area_km2, rng_for, round_multipolygon,
-    round6, to_km,
-};
+use super::util::{centroid_km, clean_ring, from_key, from_km, key, polygon_area_km2, rng_for, round_multipolygon, round6, to_km};
 
 /// Largest vertex displacement, as a share of the spacing. Below 0.5 no two lattice edges can
 /// cross, so every quad stays a simple polygon; 0.25 keeps them visibly irregular but not spiky.
@@ -62,23 +56,15 @@ pub(crate) fn spacing_km(district_code: &str) -> f64 {
         "110101" | "110102" => 0.5,                                  // 东城, 西城
         "110105" | "110106" | "110107" | "110108" => 1.0,            // 朝阳, 丰台, 石景山, 海淀
         "110111" | "110112" | "110113" | "110114" | "110115" => 2.5, // plains: 房山 通州 顺义 昌平 大兴
-        _ => 3.5, // mountains: 门头沟 怀柔 平谷 密云 延庆
+        _ => 3.5,                                                    // mountains: 门头沟 怀柔 平谷 密云 延庆
     }
 }
 
 pub(crate) fn tile(reference: &Reference, seed: u64) -> Result<Tiling, SynthError> {
-    let spacing: Vec<f64> = reference
-        .districts
-        .iter()
-        .map(|d| spacing_km(&d.code))
-        .collect();
+    let spacing: Vec<f64> = reference.districts.iter().map(|d| spacing_km(&d.code)).collect();
     // Each district has its own random stream, so the parallel map is deterministic.
-    let per_district: Vec<Result<(Vec<Cell>, usize), SynthError>> = reference
-        .districts
-        .par_iter()
-        .enumerate()
-        .map(|(d, dist)| tile_district(d, dist, spacing[d], seed))
-        .collect();
+    let per_district: Vec<Result<(Vec<Cell>, usize), SynthError>> =
+        reference.districts.par_iter().enumerate().map(|(d, dist)| tile_district(d, dist, spacing[d], seed)).collect();
     let mut cells = Vec::new();
     let mut slivers_merged = 0;
     for r in per_district {
@@ -88,10 +74,7 @@ pub(crate) fn tile(reference: &Reference, seed: u64) -> Result<Tiling, SynthErro
     }
     stitch_districts(&mut cells);
     add_enclave(&mut cells, reference, &spacing)?;
-    Ok(Tiling {
-        cells,
-        slivers_merged,
-    })
+    Ok(Tiling { cells, slivers_merged })
 }
 
 struct Piece {
@@ -106,18 +89,10 @@ struct Piece {
 type Key = (i64, i64);
 
 fn tiling_err(dist: &District, msg: impl Into<String>) -> SynthError {
-    SynthError::Tiling {
-        district: format!("{} {}", dist.code, dist.name),
-        msg: msg.into(),
-    }
+    SynthError::Tiling { district: format!("{} {}", dist.code, dist.name), msg: msg.into() }
 }
 
-fn tile_district(
-    d: usize,
-    dist: &District,
-    s: f64,
-    seed: u64,
-) -> Result<(Vec<Cell>, usize), SynthError> {
+fn tile_district(d: usize, dist: &District, s: f64, seed: u64) -> Result<(Vec<Cell>, usize), SynthError> {
     let mut rng = rng_for(seed, 0x7100 + d as u64);
     let (mut xmin, mut ymin, mut xmax, mut ymax) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
     for c in dist.shape.coords_iter() {
@@ -138,10 +113,7 @@ fn tile_district(
             let dy = rng.random_range(-JITTER..JITTER) * s;
             let (lon, lat) = from_km(i as f64 * s + dx, j as f64 * s + dy);
             // Rounded before clipping: both neighbours then see the identical vertex.
-            verts.push(Coord {
-                x: round6(lon),
-                y: round6(lat),
-            });
+            verts.push(Coord { x: round6(lon), y: round6(lat) });
         }
     }
     let vert = |i: i64, j: i64| verts[(j - j0) as usize * ni + (i - i0) as usize];
@@ -158,47 +130,27 @@ fn tile_district(
         .iter()
         .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
         .flat_map(|r| r.lines())
-        .map(|l| {
-            GeomWithData::new(
-                Rectangle::from_corners([l.start.x, l.start.y], [l.end.x, l.end.y]),
-                (),
-            )
-        })
+        .map(|l| GeomWithData::new(Rectangle::from_corners([l.start.x, l.start.y], [l.end.x, l.end.y]), ()))
         .collect();
     let boundary = RTree::bulk_load(segments);
 
     let mut pieces: Vec<Piece> = Vec::new();
     for j in j0..j1 {
         for i in i0..i1 {
-            let ring = vec![
-                vert(i, j),
-                vert(i + 1, j),
-                vert(i + 1, j + 1),
-                vert(i, j + 1),
-                vert(i, j),
-            ];
+            let ring = vec![vert(i, j), vert(i + 1, j), vert(i + 1, j + 1), vert(i, j + 1), vert(i, j)];
             let (mut bmin, mut bmax) = ([f64::MAX; 2], [f64::MIN; 2]);
             for c in &ring {
                 bmin = [bmin[0].min(c.x), bmin[1].min(c.y)];
                 bmax = [bmax[0].max(c.x), bmax[1].max(c.y)];
             }
             let quad = Polygon::new(LineString::new(ring), vec![]);
-            let crosses = boundary
-                .locate_in_envelope_intersecting(&AABB::from_corners(bmin, bmax))
-                .next()
-                .is_some();
+            let crosses = boundary.locate_in_envelope_intersecting(&AABB::from_corners(bmin, bmax)).next().is_some();
             if !crosses {
                 // No boundary segment near the quad: it is wholly inside or wholly outside, and
                 // any vertex tells which. Skipping the overlay here is what keeps tiling fast.
                 if dist.shape.contains(&Point::from(vert(i, j))) {
                     let area = polygon_area_km2(&quad);
-                    pieces.push(Piece {
-                        col: i,
-                        row: j,
-                        poly: quad,
-                        area,
-                        whole: true,
-                    });
+                    pieces.push(Piece { col: i, row: j, poly: quad, area, whole: true });
                 }
                 continue;
             }
@@ -207,13 +159,7 @@ fn tile_district(
                 if let Some(poly) = snap_polygon(&p, &exact, &mut snapped) {
                     let area = polygon_area_km2(&poly);
                     if area > 0.0 {
-                        pieces.push(Piece {
-                            col: i,
-                            row: j,
-                            poly,
-                            area,
-                            whole: false,
-                        });
+                        pieces.push(Piece { col: i, row: j, poly, area, whole: false });
                     }
                 }
             }
@@ -228,16 +174,9 @@ fn tile_district(
 /// Rounds a clipped polygon and maps each new vertex to its canonical key, so that the copy of an
 /// intersection point computed for the cell on the other side of the edge lands on the same
 /// vertex (the overlay computes them with ~1e-9 noise, which can straddle a rounding boundary).
-fn snap_polygon(
-    p: &Polygon<f64>,
-    exact: &HashSet<Key>,
-    snapped: &mut HashMap<Key, Key>,
-) -> Option<Polygon<f64>> {
+fn snap_polygon(p: &Polygon<f64>, exact: &HashSet<Key>, snapped: &mut HashMap<Key, Key>) -> Option<Polygon<f64>> {
     let mut snap_ring = |r: &LineString<f64>| {
-        let coords: Vec<Coord<f64>> =
-            r.0.iter()
-                .map(|c| from_key(canonical(key(*c), exact, snapped)))
-                .collect();
+        let coords: Vec<Coord<f64>> = r.0.iter().map(|c| from_key(canonical(key(*c), exact, snapped))).collect();
         clean_ring(coords)
     };
     let ext = snap_ring(p.exterior())?;
@@ -256,16 +195,7 @@ fn canonical(k: Key, exact: &HashSet<Key>, snapped: &mut HashMap<Key, Key>) -> K
     if let Some(&c) = snapped.get(&k) {
         return c;
     }
-    const AROUND: [(i64, i64); 8] = [
-        (-1, -1),
-        (-1, 0),
-        (-1, 1),
-        (0, -1),
-        (0, 1),
-        (1, -1),
-        (1, 0),
-        (1, 1),
-    ];
+    const AROUND: [(i64, i64); 8] = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)];
     let near = |(dx, dy): (i64, i64)| (k.0 + dx, k.1 + dy);
     let c = AROUND
         .iter()
@@ -282,20 +212,11 @@ fn edge_key(a: Key, b: Key) -> (Key, Key) {
 
 /// Assigns each sliver to the neighbour it shares the longest edge with, then builds one cell per
 /// lattice quad from its remaining pieces (several pieces -> MultiPolygon).
-fn merge_slivers(
-    d: usize,
-    dist: &District,
-    pieces: Vec<Piece>,
-    nominal: f64,
-) -> Result<(Vec<Cell>, usize), SynthError> {
-    let mut small: Vec<bool> = pieces
-        .iter()
-        .map(|p| p.area < SLIVER_SHARE * nominal)
-        .collect();
+fn merge_slivers(d: usize, dist: &District, pieces: Vec<Piece>, nominal: f64) -> Result<(Vec<Cell>, usize), SynthError> {
+    let mut small: Vec<bool> = pieces.iter().map(|p| p.area < SLIVER_SHARE * nominal).collect();
     if small.iter().all(|&s| s) {
         // A district smaller than a sliver still needs one cell: keep its largest piece.
-        let largest = (0..pieces.len())
-            .max_by(|&a, &b| pieces[a].area.total_cmp(&pieces[b].area).then(b.cmp(&a)));
+        let largest = (0..pieces.len()).max_by(|&a, &b| pieces[a].area.total_cmp(&pieces[b].area).then(b.cmp(&a)));
         if let Some(l) = largest {
             small[l] = false;
         }
@@ -305,10 +226,7 @@ fn merge_slivers(
     for (pi, p) in pieces.iter().enumerate() {
         for r in std::iter::once(p.poly.exterior()).chain(p.poly.interiors()) {
             for w in r.0.windows(2) {
-                edges
-                    .entry(edge_key(key(w[0]), key(w[1])))
-                    .or_default()
-                    .push(pi);
+                edges.entry(edge_key(key(w[0]), key(w[1]))).or_default().push(pi);
             }
         }
     }
@@ -329,11 +247,7 @@ fn merge_slivers(
         }
     }
 
-    let mut cell_of: Vec<Option<(i64, i64)>> = pieces
-        .iter()
-        .zip(&small)
-        .map(|(p, &s)| (!s).then_some((p.col, p.row)))
-        .collect();
+    let mut cell_of: Vec<Option<(i64, i64)>> = pieces.iter().zip(&small).map(|(p, &s)| (!s).then_some((p.col, p.row))).collect();
     let mut order: Vec<usize> = (0..pieces.len()).filter(|&p| small[p]).collect();
     order.sort_by(|&a, &b| pieces[a].area.total_cmp(&pieces[b].area).then(a.cmp(&b)));
     let mut merged = 0;
@@ -360,10 +274,7 @@ fn merge_slivers(
     // Islands with no edge neighbour: stay with their own quad if it has a large piece, else join
     // the nearest assigned piece (which makes that cell a MultiPolygon).
     let own_quads: HashSet<(i64, i64)> = cell_of.iter().flatten().copied().collect();
-    let centroids: Vec<(f64, f64)> = pieces
-        .iter()
-        .map(|p| centroid_km(&MultiPolygon::new(vec![p.poly.clone()])))
-        .collect();
+    let centroids: Vec<(f64, f64)> = pieces.iter().map(|p| centroid_km(&MultiPolygon::new(vec![p.poly.clone()]))).collect();
     for &p in &order {
         if cell_of[p].is_some() {
             continue;
@@ -375,10 +286,8 @@ fn merge_slivers(
             (0..pieces.len())
                 .filter(|&q| !small[q])
                 .min_by(|&a, &b| {
-                    let da =
-                        (centroids[a].0 - centroids[p].0).hypot(centroids[a].1 - centroids[p].1);
-                    let db =
-                        (centroids[b].0 - centroids[p].0).hypot(centroids[b].1 - centroids[p].1);
+                    let da = (centroids[a].0 - centroids[p].0).hypot(centroids[a].1 - centroids[p].1);
+                    let db = (centroids[b].0 - centroids[p].0).hypot(centroids[b].1 - centroids[p].1);
                     da.total_cmp(&db).then(a.cmp(&b))
                 })
                 .and_then(|q| cell_of[q])
@@ -398,22 +307,13 @@ fn merge_slivers(
         let shape = if members.len() == 1 {
             MultiPolygon::new(vec![pieces[members[0]].poly.clone()])
         } else {
-            let polys: Vec<Polygon<f64>> =
-                members.iter().map(|&m| pieces[m].poly.clone()).collect();
+            let polys: Vec<Polygon<f64>> = members.iter().map(|&m| pieces[m].poly.clone()).collect();
             // The pieces share edges exactly, so the union dissolves them; it returns the input
             // vertices with ~1e-9 noise, which rounding removes again.
             round_multipolygon(&unary_union(&polys))
         };
         let shape = make_valid(dist, shape, col, row)?;
-        cells.push(Cell {
-            district: d,
-            col,
-            row,
-            sub: 0,
-            shape,
-            enclave_of: None,
-            whole,
-        });
+        cells.push(Cell { district: d, col, row, sub: 0, shape, enclave_of: None, whole });
     }
     // North -> south, then west -> east: the order grid sequence numbers follow.
     cells.sort_by(|a, b| b.row.cmp(&a.row).then(a.col.cmp(&b.col)));
@@ -439,11 +339,8 @@ fn stitch_districts(cells: &mut [Cell]) {
             seen.insert((c.district, k));
         }
     }
-    let points: Vec<GeomWithData<[f64; 2], (usize, Key)>> = seen
-        .iter()
-        .map(|&(d, k)| (d, k, from_key(k)))
-        .map(|(d, k, c)| GeomWithData::new([c.x, c.y], (d, k)))
-        .collect();
+    let points: Vec<GeomWithData<[f64; 2], (usize, Key)>> =
+        seen.iter().map(|&(d, k)| (d, k, from_key(k))).map(|(d, k, c)| GeomWithData::new([c.x, c.y], (d, k))).collect();
     let tree = RTree::bulk_load(points);
     cells.par_iter_mut().for_each(|cell| {
         let district = cell.district;
@@ -463,14 +360,8 @@ fn stitch_districts(cells: &mut [Cell]) {
                     continue;
                 }
                 let env = AABB::from_corners(
-                    [
-                        a.x.min(b.x) - STITCH_TOLERANCE,
-                        a.y.min(b.y) - STITCH_TOLERANCE,
-                    ],
-                    [
-                        a.x.max(b.x) + STITCH_TOLERANCE,
-                        a.y.max(b.y) + STITCH_TOLERANCE,
-                    ],
+                    [a.x.min(b.x) - STITCH_TOLERANCE, a.y.min(b.y) - STITCH_TOLERANCE],
+                    [a.x.max(b.x) + STITCH_TOLERANCE, a.y.max(b.y) + STITCH_TOLERANCE],
                 );
                 for p in tree.locate_in_envelope(&env) {
                     let (d, k) = p.data;
@@ -480,11 +371,7 @@ fn stitch_districts(cells: &mut [Cell]) {
                     let [px, py] = *p.geom();
                     let t = ((px - a.x) * dx + (py - a.y) * dy) / len2;
                     let dist = ((a.x + t * dx - px).powi(2) + (a.y + t * dy - py).powi(2)).sqrt();
-                    if t > 0.0
-                        && t < 1.0
-                        && dist < STITCH_TOLERANCE
-                        && best.get(&k).is_none_or(|b| dist < b.2)
-                    {
+                    if t > 0.0 && t < 1.0 && dist < STITCH_TOLERANCE && best.get(&k).is_none_or(|b| dist < b.2) {
                         best.insert(k, (e, t, dist));
                     }
                 }
@@ -511,12 +398,7 @@ fn stitch_districts(cells: &mut [Cell]) {
             cell.shape
                 .0
                 .iter()
-                .map(|p| {
-                    Polygon::new(
-                        stitch_ring(p.exterior()),
-                        p.interiors().iter().map(&mut stitch_ring).collect(),
-                    )
-                })
+                .map(|p| Polygon::new(stitch_ring(p.exterior()), p.interiors().iter().map(&mut stitch_ring).collect()))
                 .collect(),
         );
         // A stitched vertex is centimetres off the edge; keep the unstitched cell in the
@@ -531,39 +413,22 @@ fn stitch_districts(cells: &mut [Cell]) {
 }
 
 /// Orients and checks a cell; re-nodes it once if rounding made it invalid.
-fn make_valid(
-    dist: &District,
-    shape: MultiPolygon<f64>,
-    col: i64,
-    row: i64,
-) -> Result<MultiPolygon<f64>, SynthError> {
+fn make_valid(dist: &District, shape: MultiPolygon<f64>, col: i64, row: i64) -> Result<MultiPolygon<f64>, SynthError> {
     let shape = shape.orient(Direction::Default);
     if shape.is_valid() && !shape.0.is_empty() {
         return Ok(shape);
     }
-    let fixed = round_multipolygon(&shape.union(&MultiPolygon::<f64>::new(vec![])))
-        .orient(Direction::Default);
+    let fixed = round_multipolygon(&shape.union(&MultiPolygon::<f64>::new(vec![]))).orient(Direction::Default);
     if fixed.is_valid() && !fixed.0.is_empty() {
         return Ok(fixed);
     }
-    let why = fixed
-        .check_validation()
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_else(|| "empty".into());
-    Err(tiling_err(
-        dist,
-        format!("cell ({col},{row}) stays invalid after rounding: {why}"),
-    ))
+    let why = fixed.check_validation().err().map(|e| e.to_string()).unwrap_or_else(|| "empty".into());
+    Err(tiling_err(dist, format!("cell ({col},{row}) stays invalid after rounding: {why}")))
 }
 
 /// Cuts a small square out of one whole outer-district cell and makes it its own grid: a cell
 /// with a hole and an enclave inside it, the case point-in-polygon code most often gets wrong.
-fn add_enclave(
-    cells: &mut Vec<Cell>,
-    reference: &Reference,
-    spacing: &[f64],
-) -> Result<(), SynthError> {
+fn add_enclave(cells: &mut Vec<Cell>, reference: &Reference, spacing: &[f64]) -> Result<(), SynthError> {
     // The first mountain district (by code) with a whole quad; among its quads the one nearest
     // the district's centre, far from any boundary.
     for (d, dist) in reference.districts.iter().enumerate() {
@@ -587,28 +452,19 @@ fn add_enclave(
         };
         let (qx, qy) = centroid_km(&cells[pi].shape);
         let h = ENCLAVE_HALF * spacing[d];
-        let mut ring: Vec<Coord<f64>> = [
-            (qx - h, qy - h),
-            (qx + h, qy - h),
-            (qx + h, qy + h),
-            (qx - h, qy + h),
-        ]
-        .iter()
-        .map(|&(x, y)| {
-            let (lon, lat) = from_km(x, y);
-            Coord {
-                x: round6(lon),
-                y: round6(lat),
-            }
-        })
-        .collect();
+        let mut ring: Vec<Coord<f64>> = [(qx - h, qy - h), (qx + h, qy - h), (qx + h, qy + h), (qx - h, qy + h)]
+            .iter()
+            .map(|&(x, y)| {
+                let (lon, lat) = from_km(x, y);
+                Coord { x: round6(lon), y: round6(lat) }
+            })
+            .collect();
         ring.push(ring[0]);
         let square = Polygon::new(LineString::new(ring), vec![]);
         if !poly.contains(&square) {
             continue;
         }
-        let holed = Polygon::new(poly.exterior().clone(), vec![square.exterior().clone()])
-            .orient(Direction::Default);
+        let holed = Polygon::new(poly.exterior().clone(), vec![square.exterior().clone()]).orient(Direction::Default);
         let enclave = MultiPolygon::new(vec![square]).orient(Direction::Default);
         if !holed.is_valid() || !enclave.is_valid() {
             continue;
@@ -616,22 +472,8 @@ fn add_enclave(
         let (col, row) = (cells[pi].col, cells[pi].row);
         cells[pi].shape = MultiPolygon::new(vec![holed]);
         cells[pi].whole = false;
-        cells.insert(
-            pi + 1,
-            Cell {
-                district: d,
-                col,
-                row,
-                sub: 1,
-                shape: enclave,
-                enclave_of: Some(pi),
-                whole: false,
-            },
-        );
+        cells.insert(pi + 1, Cell { district: d, col, row, sub: 1, shape: enclave, enclave_of: Some(pi), whole: false });
         return Ok(());
     }
-    Err(SynthError::Tiling {
-        district: "all".into(),
-        msg: "no whole outer cell to cut the enclave from".into(),
-    })
+    Err(SynthError::Tiling { district: "all".into(), msg: "no whole outer cell to cut the enclave from".into() })
 }

@@ -19,10 +19,7 @@ pub(crate) fn key(c: Coord<f64>) -> (i64, i64) {
 }
 
 pub(crate) fn from_key(k: (i64, i64)) -> Coord<f64> {
-    Coord {
-        x: k.0 as f64 / MICRO,
-        y: k.1 as f64 / MICRO,
-    }
+    Coord { x: k.0 as f64 / MICRO, y: k.1 as f64 / MICRO }
 }
 
 fn splitmix64(mut z: u64) -> u64 {
@@ -71,9 +68,7 @@ impl Cumulative {
         let total = self.acc.last().copied().unwrap_or(0.0);
         let u = rng.random::<f64>() * total;
         // First entry whose running sum exceeds u; zero-weight entries never qualify.
-        self.acc
-            .partition_point(|&a| a <= u)
-            .min(self.acc.len().saturating_sub(1))
+        self.acc.partition_point(|&a| a <= u).min(self.acc.len().saturating_sub(1))
     }
 }
 
@@ -87,10 +82,7 @@ fn km_per_deg_lon() -> f64 {
 }
 
 pub(crate) fn to_km(lon: f64, lat: f64) -> (f64, f64) {
-    (
-        (lon - LON0) * km_per_deg_lon(),
-        (lat - LAT0) * KM_PER_DEG_LAT,
-    )
+    ((lon - LON0) * km_per_deg_lon(), (lat - LAT0) * KM_PER_DEG_LAT)
 }
 
 pub(crate) fn from_km(x: f64, y: f64) -> (f64, f64) {
@@ -112,11 +104,7 @@ fn ring_area_km2(ring: &LineString<f64>) -> f64 {
 
 /// Planar area in km² in the local projection (holes subtracted).
 pub(crate) fn polygon_area_km2(p: &Polygon<f64>) -> f64 {
-    ring_area_km2(p.exterior()).abs()
-        - p.interiors()
-            .iter()
-            .map(|r| ring_area_km2(r).abs())
-            .sum::<f64>()
+    ring_area_km2(p.exterior()).abs() - p.interiors().iter().map(|r| ring_area_km2(r).abs()).sum::<f64>()
 }
 
 pub(crate) fn area_km2(mp: &MultiPolygon<f64>) -> f64 {
@@ -137,12 +125,7 @@ pub(crate) fn centroid_km(mp: &MultiPolygon<f64>) -> (f64, f64) {
     }
     if aa.abs() < 1e-12 {
         // Degenerate: fall back to the first vertex rather than dividing by zero.
-        return mp
-            .0
-            .first()
-            .and_then(|p| p.exterior().0.first())
-            .map(|c| to_km(c.x, c.y))
-            .unwrap_or((0.0, 0.0));
+        return mp.0.first().and_then(|p| p.exterior().0.first()).map(|c| to_km(c.x, c.y)).unwrap_or((0.0, 0.0));
     }
     (ax / (3.0 * aa), ay / (3.0 * aa))
 }
@@ -169,12 +152,7 @@ pub(crate) fn clean_ring(coords: impl IntoIterator<Item = Coord<f64>>) -> Option
 
 /// Rounds every vertex to 6 decimals and drops what collapses.
 pub(crate) fn round_multipolygon(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
-    let round = |r: &LineString<f64>| {
-        clean_ring(r.0.iter().map(|c| Coord {
-            x: round6(c.x),
-            y: round6(c.y),
-        }))
-    };
+    let round = |r: &LineString<f64>| clean_ring(r.0.iter().map(|c| Coord { x: round6(c.x), y: round6(c.y) }));
     MultiPolygon::new(
         mp.0.iter()
             .filter_map(|p| {

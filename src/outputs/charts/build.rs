@@ -5,12 +5,12 @@ use geo::MultiPolygon;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{write_chart, ChartData, ChartFiles, Handling, Map, Pareto, Ranking, RedBlack, Signups, Trend};
-use crate::config::file::ChartsFile;
+use super::{ChartData, ChartFiles, Handling, Map, Pareto, Ranking, RedBlack, Signups, Trend, write_chart};
 use crate::config::Pipeline;
+use crate::config::file::ChartsFile;
 use crate::error::OutputError;
 use crate::hierarchy::Level;
-use crate::indicators::{registry, Results};
+use crate::indicators::{Results, registry};
 use crate::outputs::classes::Classes;
 use crate::outputs::frame::{Frame, Values};
 
@@ -79,7 +79,11 @@ pub fn write_charts(
             accent: vec![accent; rs.len()],
             x_desc: "综合成绩（分）".into(),
         };
-        let chart = RedBlack { title: title(&format!("{zh}红黑榜")), top: panel(top, &format!("红榜 前{k}"), false), bottom: panel(&bottom, &format!("黑榜 后{k}"), true) };
+        let chart = RedBlack {
+            title: title(&format!("{zh}红黑榜")),
+            top: panel(top, &format!("红榜 前{k}"), false),
+            bottom: panel(&bottom, &format!("黑榜 后{k}"), true),
+        };
         out.push(write_chart(dir, &format!("redblack_{key}"), &chart.title.clone(), &data, &chart)?);
     }
 
@@ -93,7 +97,13 @@ pub fn write_charts(
         let v = r.city_monthly.floats(k);
         let label = registry::field(k).map(|f| f.zh).unwrap_or(k).to_string();
         for (i, m) in months.iter().enumerate() {
-            data.push(vec![m.clone(), k.into(), v[i].map(|x| format!("{x:.4}")).unwrap_or_default(), n[i].map(|x| format!("{x}")).unwrap_or_default(), c.targets.get(k).map(|t| t.to_string()).unwrap_or_default()]);
+            data.push(vec![
+                m.clone(),
+                k.into(),
+                v[i].map(|x| format!("{x:.4}")).unwrap_or_default(),
+                n[i].map(|x| format!("{x}")).unwrap_or_default(),
+                c.targets.get(k).map(|t| t.to_string()).unwrap_or_default(),
+            ]);
         }
         series.push((label, v));
     }
@@ -103,15 +113,23 @@ pub fn write_charts(
 
     // Category Pareto.
     if let Some((_, f)) = r.dimensions.iter().find(|(d, _)| *d == "category") {
-        let mut cats: Vec<(String, u64)> =
-            f.texts("category").into_iter().zip(f.floats("cases")).map(|(c, n)| (if c.is_empty() { "未分类".into() } else { c }, n.unwrap_or(0.0) as u64)).collect();
+        let mut cats: Vec<(String, u64)> = f
+            .texts("category")
+            .into_iter()
+            .zip(f.floats("cases"))
+            .map(|(c, n)| (if c.is_empty() { "未分类".into() } else { c }, n.unwrap_or(0.0) as u64))
+            .collect();
         cats.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         // "其他" (other) goes last whatever its size, as Pareto charts of complaints do.
         if let Some(i) = cats.iter().position(|c| c.0 == "其他" || c.0.eq_ignore_ascii_case("other")) {
             let o = cats.remove(i);
             cats.push(o);
         }
-        let chart = Pareto { title: title("问题类别帕累托图"), categories: cats.iter().map(|c| c.0.clone()).collect(), counts: cats.iter().map(|c| c.1).collect() };
+        let chart = Pareto {
+            title: title("问题类别帕累托图"),
+            categories: cats.iter().map(|c| c.0.clone()).collect(),
+            counts: cats.iter().map(|c| c.1).collect(),
+        };
         let mut data = ChartData::new(&["category", "cases", "cumulative_share"]);
         for ((name, n), cum) in cats.iter().zip(chart.cumulative()) {
             data.push(vec![name.clone(), n.to_string(), format!("{cum:.4}")]);
@@ -147,7 +165,12 @@ pub fn write_charts(
         let mut data = ChartData::new(&["code", &c.map_indicator, "class", "class_label"]);
         for (i, code) in codes.iter().enumerate() {
             let cl = m.class_of[i];
-            data.push(vec![code.clone(), values[i].map(|v| format!("{v:.4}")).unwrap_or_default(), cl.to_string(), m.classes.labels[cl].clone()]);
+            data.push(vec![
+                code.clone(),
+                values[i].map(|v| format!("{v:.4}")).unwrap_or_default(),
+                cl.to_string(),
+                m.classes.labels[cl].clone(),
+            ]);
         }
         let chart = Map {
             title: title(&format!("{}{zh}分级图（{}）", m.level.zh(), if m.classes.method == "fixed" { "政策分档" } else { "分位数分级" })),
@@ -166,7 +189,8 @@ pub fn write_charts(
         let thresholds = r.signup_projects.floats("threshold");
         let crossed = dates(&r.signup_projects, "threshold_reached_on");
         let mut curves: BTreeMap<String, Vec<(NaiveDate, f64)>> = BTreeMap::new();
-        let (cid, cdate, crate_) = (r.signup_curve.texts("project_id"), dates(&r.signup_curve, "date"), r.signup_curve.floats("signup_rate_cumulative"));
+        let (cid, cdate, crate_) =
+            (r.signup_curve.texts("project_id"), dates(&r.signup_curve, "date"), r.signup_curve.floats("signup_rate_cumulative"));
         let mut data = ChartData::new(&["project_id", "date", "signup_rate_cumulative", "threshold"]);
         for i in 0..cid.len() {
             if let (Some(d), Some(v)) = (cdate[i], crate_[i]) {
@@ -178,7 +202,9 @@ pub fn write_charts(
         let projects = ids
             .iter()
             .enumerate()
-            .map(|(j, id)| (format!("{} {}", id, names[j]), curves.remove(id).unwrap_or_default(), thresholds[j].unwrap_or(0.0), crossed[j]))
+            .map(|(j, id)| {
+                (format!("{} {}", id, names[j]), curves.remove(id).unwrap_or_default(), thresholds[j].unwrap_or(0.0), crossed[j])
+            })
             .collect();
         let chart = Signups { title: title("签约率累计曲线"), projects };
         out.push(write_chart(dir, "signup_curves", &chart.title.clone(), &data, &chart)?);
@@ -193,7 +219,14 @@ fn ranked_rows(f: &Frame, name_key: &str) -> Vec<(u32, String, f64, u64)> {
     let scores = f.floats("composite_score");
     let n = f.floats("followups");
     let mut rows: Vec<(u32, String, f64, u64)> = (0..f.height())
-        .filter_map(|i| Some((ranks[i]? as u32, if names[i].is_empty() { "未注明".into() } else { names[i].clone() }, scores[i]?, n[i].unwrap_or(0.0) as u64)))
+        .filter_map(|i| {
+            Some((
+                ranks[i]? as u32,
+                if names[i].is_empty() { "未注明".into() } else { names[i].clone() },
+                scores[i]?,
+                n[i].unwrap_or(0.0) as u64,
+            ))
+        })
         .collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     rows

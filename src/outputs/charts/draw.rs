@@ -3,8 +3,8 @@
 
 use chrono::NaiveDate;
 use geo::MultiPolygon;
-use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::{Chart, DrawResult, FONT};
@@ -69,8 +69,14 @@ impl Chart for Ranking {
         for (i, v) in self.values.iter().enumerate() {
             let y = k - 1 - i;
             let color = if self.accent.get(i).copied().unwrap_or(false) { ACCENT } else { BAR };
-            chart.draw_series(std::iter::once(Rectangle::new([(0.0, SegmentValue::Exact(y)), (*v, SegmentValue::Exact(y + 1))], color.filled())))?;
-            chart.draw_series(std::iter::once(Rectangle::new([(0.0, SegmentValue::Exact(y)), (*v, SegmentValue::Exact(y + 1))], WHITE.stroke_width(px(2.0, s)))))?;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(0.0, SegmentValue::Exact(y)), (*v, SegmentValue::Exact(y + 1))],
+                color.filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(0.0, SegmentValue::Exact(y)), (*v, SegmentValue::Exact(y + 1))],
+                WHITE.stroke_width(px(2.0, s)),
+            )))?;
             chart.draw_series(std::iter::once(Text::new(
                 format!("{v:.2}  (n={})", self.n.get(i).copied().unwrap_or(0)),
                 (*v + max * 0.01, SegmentValue::CenterOf(y)),
@@ -166,7 +172,11 @@ impl Chart for Trend {
                     px(4.0, s),
                     color.stroke_width(px(1.0, s)),
                 ))?;
-                chart.draw_series(std::iter::once(Text::new(format!("{label}目标 {:.0}%", t * 100.0), (-0.45, *t + 0.012), font(9.0, s).color(&color))))?;
+                chart.draw_series(std::iter::once(Text::new(
+                    format!("{label}目标 {:.0}%", t * 100.0),
+                    (-0.45, *t + 0.012),
+                    font(9.0, s).color(&color),
+                )))?;
             }
         }
         chart
@@ -231,21 +241,25 @@ impl Chart for Pareto {
             .label_style(font(9.0, s))
             .axis_desc_style(font(10.0, s))
             .draw()?;
-        chart
-            .configure_secondary_axes()
-            .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
-            .label_style(font(9.0, s))
-            .draw()?;
-        chart.draw_series(self.counts.iter().enumerate().map(|(i, c)| {
-            Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *c as f64)], BAR.filled())
-        }))?;
+        chart.configure_secondary_axes().y_label_formatter(&|y| format!("{:.0}%", y * 100.0)).label_style(font(9.0, s)).draw()?;
+        chart.draw_series(
+            self.counts
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *c as f64)], BAR.filled())),
+        )?;
         chart.draw_series(self.counts.iter().enumerate().map(|(i, c)| {
             Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *c as f64)], WHITE.stroke_width(px(2.0, s)))
         }))?;
         let cum: Vec<(f64, f64)> = self.cumulative().into_iter().enumerate().map(|(i, c)| (i as f64 + 0.5, c)).collect();
         chart.draw_secondary_series(LineSeries::new(cum.clone(), SERIES[1].stroke_width(px(2.0, s))))?;
         chart.draw_secondary_series(cum.into_iter().map(|p| Circle::new(p, px(3.0, s), SERIES[1].filled())))?;
-        chart.draw_secondary_series(DashedLineSeries::new(vec![(0.0, 0.8), (k as f64, 0.8)], px(6.0, s), px(4.0, s), ACCENT.stroke_width(px(1.0, s))))?;
+        chart.draw_secondary_series(DashedLineSeries::new(
+            vec![(0.0, 0.8), (k as f64, 0.8)],
+            px(6.0, s),
+            px(4.0, s),
+            ACCENT.stroke_width(px(1.0, s)),
+        ))?;
         chart.draw_secondary_series(std::iter::once(Text::new("80%", (k as f64 + 0.1, 0.81), font(10.0, s).color(&ACCENT))))?;
         Ok(())
     }
@@ -267,7 +281,8 @@ impl Handling {
     pub fn bins(&self) -> Vec<(f64, f64, u64)> {
         let (lo, hi, k) = (-1.0f64, 4.0f64, 20usize);
         let w = (hi - lo) / k as f64;
-        let mut out: Vec<(f64, f64, u64)> = (0..k).map(|i| (10f64.powf(lo + w * i as f64), 10f64.powf(lo + w * (i + 1) as f64), 0)).collect();
+        let mut out: Vec<(f64, f64, u64)> =
+            (0..k).map(|i| (10f64.powf(lo + w * i as f64), 10f64.powf(lo + w * (i + 1) as f64), 0)).collect();
         for h in &self.hours {
             let x = h.max(1e-9).log10();
             let i = (((x - lo) / w).floor().max(0.0) as usize).min(k - 1);
@@ -303,7 +318,8 @@ impl Chart for Handling {
             .label_style(font(10.0, s))
             .axis_desc_style(font(10.0, s))
             .draw()?;
-        chart.draw_series(bins.iter().map(|(a, b, c)| Rectangle::new([(a.log10(), 0.0), (b.log10(), *c as f64)], BAR.mix(0.85).filled())))?;
+        chart
+            .draw_series(bins.iter().map(|(a, b, c)| Rectangle::new([(a.log10(), 0.0), (b.log10(), *c as f64)], BAR.mix(0.85).filled())))?;
         let mut mark = |hours: f64, label: String, color: RGBColor, dy: f64| -> DrawResult {
             let x = hours.max(0.1).log10();
             chart.draw_series(DashedLineSeries::new(vec![(x, 0.0), (x, max)], px(6.0, s), px(3.0, s), color.stroke_width(px(2.0, s))))?;
@@ -380,7 +396,10 @@ impl Chart for Map {
         for (j, class) in rows.into_iter().enumerate() {
             let y = px(40.0 + 22.0 * j as f64, s) as i32;
             let [r, g, b] = self.classes.color(class);
-            legend.draw(&Rectangle::new([(px(5.0, s) as i32, y), (px(25.0, s) as i32, y + px(14.0, s) as i32)], RGBColor(r, g, b).filled()))?;
+            legend.draw(&Rectangle::new(
+                [(px(5.0, s) as i32, y), (px(25.0, s) as i32, y + px(14.0, s) as i32)],
+                RGBColor(r, g, b).filled(),
+            ))?;
             legend.draw(&Text::new(
                 format!("{}  ({})", self.classes.labels[class], self.classes.counts[class]),
                 (px(30.0, s) as i32, y + px(2.0, s) as i32),
@@ -447,11 +466,20 @@ impl Chart for Signups {
                 .draw_series(LineSeries::new(xy, color.stroke_width(px(2.0, s))))?
                 .label(label.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
-            chart.draw_series(DashedLineSeries::new(vec![(0.0, *threshold), (span, *threshold)], px(6.0, s), px(4.0, s), color.stroke_width(px(1.0, s))))?;
+            chart.draw_series(DashedLineSeries::new(
+                vec![(0.0, *threshold), (span, *threshold)],
+                px(6.0, s),
+                px(4.0, s),
+                color.stroke_width(px(1.0, s)),
+            ))?;
             if let Some(d) = crossed {
                 let x = (*d - first).num_days() as f64;
                 chart.draw_series(std::iter::once(Circle::new((x, *threshold), px(5.0, s), color.filled())))?;
-                chart.draw_series(std::iter::once(Text::new(format!("{} 达 {:.0}%", d.format("%m-%d"), threshold * 100.0), (x + span * 0.01, *threshold - 0.05), font(9.0, s).color(&color))))?;
+                chart.draw_series(std::iter::once(Text::new(
+                    format!("{} 达 {:.0}%", d.format("%m-%d"), threshold * 100.0),
+                    (x + span * 0.01, *threshold - 0.05),
+                    font(9.0, s).color(&color),
+                )))?;
             }
         }
         chart

@@ -7,7 +7,7 @@
 
 use super::*;
 use crate::outputs::classes::Classes;
-use geo::{polygon, MultiPolygon};
+use geo::{MultiPolygon, polygon};
 
 fn reference_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference")
@@ -53,7 +53,11 @@ fn charts() -> Vec<(&'static str, Box<dyn Fn(&Path) -> Result<ChartFiles, Output
         (
             "pareto",
             Box::new(move |dir: &Path| {
-                let p = Pareto { title: "类别帕累托".into(), categories: vec!["供暖".into(), "噪声扰民".into(), "物业管理".into(), "其他".into()], counts: vec![500, 300, 150, 80] };
+                let p = Pareto {
+                    title: "类别帕累托".into(),
+                    categories: vec!["供暖".into(), "噪声扰民".into(), "物业管理".into(), "其他".into()],
+                    counts: vec![500, 300, 150, 80],
+                };
                 write_chart(dir, "pareto", "p", &d3, &p)
             }),
         ),
@@ -72,7 +76,13 @@ fn charts() -> Vec<(&'static str, Box<dyn Fn(&Path) -> Result<ChartFiles, Output
                     (0..20).map(|i| (square(116.0 + (i % 5) as f64 * 0.1, 39.8 + (i / 5) as f64 * 0.1), i % 4)).collect();
                 let values: Vec<Option<f64>> = (0..20).map(|i| if i % 4 == 0 { None } else { Some(i as f64 / 20.0) }).collect();
                 let classes = Classes::build("resolution_rate", &values, 5, None, true);
-                let m = Map { title: "解决率分级图".into(), legend_title: "解决率".into(), units, classes, outlines: vec![square(116.0, 39.8)] };
+                let m = Map {
+                    title: "解决率分级图".into(),
+                    legend_title: "解决率".into(),
+                    units,
+                    classes,
+                    outlines: vec![square(116.0, 39.8)],
+                };
                 write_chart(dir, "map", "m", &d5, &m)
             }),
         ),
@@ -80,8 +90,12 @@ fn charts() -> Vec<(&'static str, Box<dyn Fn(&Path) -> Result<ChartFiles, Output
             "signups",
             Box::new(move |dir: &Path| {
                 let d0 = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default();
-                let pts: Vec<(chrono::NaiveDate, f64)> = (0..60).map(|i| (d0 + chrono::Duration::days(i), (i as f64 / 50.0).min(0.97))).collect();
-                let s = Signups { title: "签约率累计曲线".into(), projects: vec![("P1 项目".into(), pts, 0.9, Some(d0 + chrono::Duration::days(45)))] };
+                let pts: Vec<(chrono::NaiveDate, f64)> =
+                    (0..60).map(|i| (d0 + chrono::Duration::days(i), (i as f64 / 50.0).min(0.97))).collect();
+                let s = Signups {
+                    title: "签约率累计曲线".into(),
+                    projects: vec![("P1 项目".into(), pts, 0.9, Some(d0 + chrono::Duration::days(45)))],
+                };
                 write_chart(dir, "signups", "s", &d6, &s)
             }),
         ),
@@ -123,7 +137,8 @@ fn every_chart_kind_matches_its_reference_png() {
             std::fs::copy(&files.png, &reference).unwrap();
             continue;
         }
-        let want = image::open(&reference).unwrap_or_else(|e| panic!("{}: {e} (bless with GRIDGOV_BLESS=1)", reference.display())).to_rgb8();
+        let want =
+            image::open(&reference).unwrap_or_else(|e| panic!("{}: {e} (bless with GRIDGOV_BLESS=1)", reference.display())).to_rgb8();
         let d = mean_abs_diff(&got, &want);
         assert!(d < 2.0, "{name}: mean difference {d:.3} from {}", reference.display());
         // The SVG names the CJK family stack and carries the text.
