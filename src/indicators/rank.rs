@@ -36,11 +36,6 @@ pub fn rank_groups<'a>(
     out
 }
 
-/// Ranks all rows against each other.
-pub fn rank<'a>(derived: &[Derived], accs: &[Acc], codes: &[&'a str]) -> Vec<Option<u32>> {
-    rank_groups(derived, accs, |r| codes[r], |_| 0)
-}
-
 /// Ranks unit-major monthly rows (`row = unit × months + month`) within each month.
 pub fn rank_by_group<'a>(derived: &[Derived], accs: &[Acc], months: usize, code: impl Fn(usize) -> &'a str) -> Vec<Option<u32>> {
     rank_groups(derived, accs, code, |r| r % months)
@@ -75,7 +70,7 @@ mod tests {
         let derived = vec![d(Some(80.0)), d(Some(90.0)), d(None), d(Some(80.0)), d(Some(80.001)), d(Some(70.0))];
         let accs = vec![acc(10), acc(5), acc(99), acc(20), acc(10), acc(1)];
         let codes = ["a", "b", "c", "d", "e", "f"];
-        let r = rank(&derived, &accs, &codes);
+        let r = rank_groups(&derived, &accs, |i| codes[i], |_| 0);
         // b 90 first; d 80 with 20 cases; a and e tie (80.00, 10 cases) at 3; f is 5th; c unranked.
         assert_eq!(r, vec![Some(3), Some(1), None, Some(2), Some(3), Some(5)]);
     }
