@@ -28,6 +28,30 @@ fn px(v: f64, scale: f64) -> u32 {
     (v * scale).round() as u32
 }
 
+/// A thin dashed reference line (target, threshold, 80 %) from `a` to `b`.
+fn reference_line(a: (f64, f64), b: (f64, f64), color: RGBColor, s: f64) -> DashedLineSeries<std::vec::IntoIter<(f64, f64)>, u32> {
+    DashedLineSeries::new(vec![a, b], px(6.0, s), px(4.0, s), color.stroke_width(px(1.0, s)))
+}
+
+/// The series legend of the line charts, in a corner of the plot.
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    position: SeriesLabelPosition,
+    s: f64,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .label_font(font(10.0, s))
+        .background_style(WHITE.mix(0.8))
+        .border_style(GREY)
+        .position(position)
+        .draw()?;
+    Ok(())
+}
+
 /// Horizontal bars, best at top, value and n on each bar; `accent` rows in red.
 pub struct Ranking {
     pub title: String,
@@ -166,12 +190,7 @@ impl Chart for Trend {
                 chart.draw_series(run.into_iter().map(|p| Circle::new(p, px(3.0, s), color.filled())))?;
             }
             if let Some((_, t)) = self.targets.iter().find(|(l, _)| l == label) {
-                chart.draw_series(DashedLineSeries::new(
-                    vec![(-0.5, *t), (n as f64 - 0.5, *t)],
-                    px(6.0, s),
-                    px(4.0, s),
-                    color.stroke_width(px(1.0, s)),
-                ))?;
+                chart.draw_series(reference_line((-0.5, *t), (n as f64 - 0.5, *t), color, s))?;
                 chart.draw_series(std::iter::once(Text::new(
                     format!("{label}目标 {:.0}%", t * 100.0),
                     (-0.45, *t + 0.012),
@@ -179,13 +198,7 @@ impl Chart for Trend {
                 )))?;
             }
         }
-        chart
-            .configure_series_labels()
-            .label_font(font(10.0, s))
-            .background_style(WHITE.mix(0.8))
-            .border_style(GREY)
-            .position(SeriesLabelPosition::LowerLeft)
-            .draw()?;
+        legend(&mut chart, SeriesLabelPosition::LowerLeft, s)?;
         Ok(())
     }
 }
@@ -254,12 +267,7 @@ impl Chart for Pareto {
         let cum: Vec<(f64, f64)> = self.cumulative().into_iter().enumerate().map(|(i, c)| (i as f64 + 0.5, c)).collect();
         chart.draw_secondary_series(LineSeries::new(cum.clone(), SERIES[1].stroke_width(px(2.0, s))))?;
         chart.draw_secondary_series(cum.into_iter().map(|p| Circle::new(p, px(3.0, s), SERIES[1].filled())))?;
-        chart.draw_secondary_series(DashedLineSeries::new(
-            vec![(0.0, 0.8), (k as f64, 0.8)],
-            px(6.0, s),
-            px(4.0, s),
-            ACCENT.stroke_width(px(1.0, s)),
-        ))?;
+        chart.draw_secondary_series(reference_line((0.0, 0.8), (k as f64, 0.8), ACCENT, s))?;
         chart.draw_secondary_series(std::iter::once(Text::new("80%", (k as f64 + 0.1, 0.81), font(10.0, s).color(&ACCENT))))?;
         Ok(())
     }
@@ -466,12 +474,7 @@ impl Chart for Signups {
                 .draw_series(LineSeries::new(xy, color.stroke_width(px(2.0, s))))?
                 .label(label.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
-            chart.draw_series(DashedLineSeries::new(
-                vec![(0.0, *threshold), (span, *threshold)],
-                px(6.0, s),
-                px(4.0, s),
-                color.stroke_width(px(1.0, s)),
-            ))?;
+            chart.draw_series(reference_line((0.0, *threshold), (span, *threshold), color, s))?;
             if let Some(d) = crossed {
                 let x = (*d - first).num_days() as f64;
                 chart.draw_series(std::iter::once(Circle::new((x, *threshold), px(5.0, s), color.filled())))?;
@@ -482,13 +485,7 @@ impl Chart for Signups {
                 )))?;
             }
         }
-        chart
-            .configure_series_labels()
-            .label_font(font(10.0, s))
-            .background_style(WHITE.mix(0.8))
-            .border_style(GREY)
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight, s)?;
         Ok(())
     }
 }
