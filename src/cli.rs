@@ -1,30 +1,56 @@
-//! Command-line interface: subcommands and their output. The only place that uses anyhow.
+//! Command-line interface: subcommands, logging, progress, signals and exit codes. The only
+//! place that uses anyhow.
 
 use chrono::NaiveDate;
-use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use tracing::{error, info, warn};
 
 use gridgov::config;
 use gridgov::indicators::registry::FIELDS;
-use gridgov::pipeline;
+use gridgov::pipeline::{self, Mode, Options};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success: the run was published (or was already published, unchanged)
+  1    finished and published, but a data-quality gate of [quality] failed
+  2    usage or configuration error (the pipeline file, an unknown key, a bad flag)
+  3    an input is missing or unreadable (wrong format, missing column, bad encoding)
+  4    an output could not be written (permissions, full disk)
+  5    another gridgov run holds the output folder's lock; try again later
+  130  interrupted (SIGINT or SIGTERM); nothing was published
+
+Whatever the code, a failed run leaves the last good run published under <output_dir>/latest.";
 
 #[derive(Parser)]
 #[command(
     name = "gridgov",
     version,
-    about = "Grid-based urban governance analytics: grid cells x cases -> indicators, GeoJSON layers and tables"
+    about = "Grid-based urban governance analytics: grid cells x cases -> indicators, GeoJSON layers and tables",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Only warnings and errors on stderr.
+    /// Only warnings, errors and the final summary line on stderr; no progress display.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Log format on stderr: `text` for people, `json` (one object per line) for schedulers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
 pub enum Command {
     /// Run a pipeline and publish a new run folder under its output_dir.
+    #[command(after_help = EXIT_CODES)]
     Run {
         /// The pipeline file (TOML).
         pipeline: PathBuf,
@@ -34,8 +60,17 @@ pub enum Command {
         /// Write the run under this folder instead of the pipeline's output_dir.
         #[arg(long)]
         output_dir: Option<PathBuf>,
+        /// Print the plan (inputs with row counts, coordinate conversions, outputs, gates that
+        /// would fail) after reading and checking everything; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Rebuild and republish even when a run of the same inputs and configuration (the same
+        /// run id) is already published.
+        #[arg(long)]
+        force: bool,
     },
-    /// Check the pipeline file and read every input; write nothing.
+    /// Same as `run --dry-run`: check the pipeline file and read every input; write nothing.
+    #[command(after_help = EXIT_CODES)]
     Validate {
         pipeline: PathBuf,
         #[arg(long, value_parser = parse_date)]
@@ -90,23 +125,110 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
 }
 
+/// Logging on stderr (text or JSON lines) and, on a terminal, a progress spinner.
+pub struct Ui {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Ui {
+    pub fn init(format: LogFormat, quiet: bool) -> Ui {
+        use tracing_subscriber::prelude::*;
+        let show_bar = format == LogFormat::Text && !quiet && std::io::stderr().is_terminal();
+        let bar = show_bar.then(|| {
+            let b = indicatif::ProgressBar::new_spinner();
+            b.enable_steady_tick(std::time::Duration::from_millis(120));
+            b
+        });
+        let level = if quiet { tracing::Level::WARN } else { tracing::Level::INFO };
+        // The summary line is logged under its own target, kept even with -q.
+        let filter = tracing_subscriber::filter::Targets::new().with_target("summary", tracing::Level::INFO).with_default(level);
+        let writer = BarWriter(bar.clone());
+        let registry = tracing_subscriber::registry();
+        match format {
+            LogFormat::Json => {
+                let layer = tracing_subscriber::fmt::layer().json().flatten_event(true).with_writer(writer).with_filter(filter);
+                registry.with(layer).init();
+            }
+            LogFormat::Text => {
+                let ansi = std::io::stderr().is_terminal();
+                let layer = tracing_subscriber::fmt::layer().with_ansi(ansi).with_target(false).with_writer(writer).with_filter(filter);
+                registry.with(layer).init();
+            }
+        }
+        Ui { bar }
+    }
+
+    fn stage(&self, name: &str) {
+        if let Some(b) = &self.bar {
+            b.set_message(name.to_string());
+        }
+    }
+
+    fn done(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// stderr, with the spinner lifted while a log line is written.
+#[derive(Clone)]
+struct BarWriter(Option<indicatif::ProgressBar>);
+
+impl Write for BarWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &self.0 {
+            Some(b) => b.suspend(|| std::io::stderr().write(buf)),
+            None => std::io::stderr().write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for BarWriter {
+    type Writer = BarWriter;
+    fn make_writer(&'a self) -> BarWriter {
+        self.clone()
+    }
+}
+
+/// SIGINT / SIGTERM: ask the pipeline to stop at its next stage boundary (it then removes its
+/// partial folder and exits 130); if a long stage keeps it from noticing within 10 s, exit 130
+/// anyway: the kernel drops the lock and the next run removes the partial folder.
+pub fn install_signal_handler() {
+    let r = ctrlc::set_handler(|| {
+        gridgov::interrupt::request();
+        error!("interrupted: stopping; the previous run stays published");
+        std::thread::sleep(std::time::Duration::from_secs(10));
+        std::process::exit(130);
+    });
+    if let Err(e) = r {
+        warn!("cannot install the signal handler ({e}); an interrupted run exits without cleaning up its partial folder");
+    }
+}
+
 /// Runs the command; returns the process exit code.
-pub fn run(cli: Cli) -> anyhow::Result<i32> {
+pub fn run(cli: Cli, ui: &Ui) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Run { pipeline, as_of, output_dir } => run_pipeline(&pipeline, as_of, output_dir, true, cli.quiet),
-        Command::Validate { pipeline, as_of } => run_pipeline(&pipeline, as_of, None, false, cli.quiet),
+        Command::Run { pipeline, as_of, output_dir, dry_run, force } => {
+            let mode = if dry_run { Mode::Check } else { Mode::Run };
+            run_pipeline(&pipeline, as_of, output_dir, mode, force, ui)
+        }
+        Command::Validate { pipeline, as_of } => run_pipeline(&pipeline, as_of, None, Mode::Check, false, ui),
         Command::Synth { what: SynthCommand::Demo { reference, out, seed, cases } } => {
             let opts = gridgov::synth::DemoOptions { reference_dir: reference, out_dir: out, seed, cases };
             match gridgov::synth::write_demo(&opts) {
                 Ok(summary) => {
                     for (path, n) in &summary.files {
-                        eprintln!("wrote {} ({n} rows or features)", path.display());
+                        info!("wrote {} ({n} rows or features)", path.display());
                     }
-                    eprintln!("gridgov synth demo: {} grids, seed {seed}", summary.grids);
+                    info!(target: "summary", "gridgov synth demo: {} grids, seed {seed}", summary.grids);
                     Ok(0)
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    error!("{e}");
                     Ok(3)
                 }
             }
@@ -115,11 +237,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let Some(sz) = gridgov::synth::bench::SIZES.iter().find(|s| s.name == size) else { return Ok(2) };
             match gridgov::synth::bench::write_bench(sz, &out, seed) {
                 Ok(dir) => {
-                    eprintln!("gridgov synth bench: size {size} written to {}", dir.display());
+                    info!(target: "summary", "gridgov synth bench: size {size} written to {}", dir.display());
                     Ok(0)
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    error!("{e}");
                     Ok(3)
                 }
             }
@@ -135,7 +257,15 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-fn run_pipeline(path: &PathBuf, as_of: Option<NaiveDate>, output_dir: Option<PathBuf>, write: bool, quiet: bool) -> anyhow::Result<i32> {
+fn run_pipeline(
+    path: &Path,
+    as_of: Option<NaiveDate>,
+    output_dir: Option<PathBuf>,
+    mode: Mode,
+    force: bool,
+    ui: &Ui,
+) -> anyhow::Result<i32> {
+    let clock = std::time::Instant::now();
     let mut p = match config::load(path) {
         Ok(p) => p,
         Err(e) => return Ok(report_error(gridgov::Error::from(e))),
@@ -148,44 +278,126 @@ fn run_pipeline(path: &PathBuf, as_of: Option<NaiveDate>, output_dir: Option<Pat
         Ok(None) => p,
         Err(e) => return Ok(report_error(e.into())),
     };
-    let report = match pipeline::run(&p, write) {
+    let progress = |stage: &'static str| {
+        ui.stage(stage);
+        tracing::debug!(stage, "stage started");
+    };
+    let result = pipeline::run(&p, &Options { mode, force, progress: &progress });
+    ui.done();
+    let report = match result {
         Ok(r) => r,
         Err(e) => return Ok(report_error(e)),
     };
-    let m = &report.manifest;
+    let secs = clock.elapsed().as_secs_f64();
+    let Some(m) = &report.manifest else {
+        let dir = report.run_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default();
+        info!(
+            target: "summary",
+            "gridgov run: {} {} as of {}: unchanged inputs and configuration, run {} is already published at {dir}; \
+             nothing written (use --force to rebuild); {secs:.1} s; exit {}",
+            p.name,
+            p.period.label(),
+            p.period.as_of,
+            report.run_id,
+            report.exit_code
+        );
+        return Ok(report.exit_code);
+    };
     for a in &m.sources {
-        if !quiet || a.rows_rejected > 0 {
-            let reasons: Vec<String> = a.rejects_by_reason.iter().map(|(r, n)| format!("{r} {n}")).collect();
-            eprintln!(
-                "{:<12} read {:>8}  assigned {:>8}  rejected {:>6}{}",
-                a.name,
-                a.rows_read,
-                a.rows_assigned,
-                a.rows_rejected,
-                if reasons.is_empty() { String::new() } else { format!("  ({})", reasons.join(", ")) }
-            );
-        }
+        let reasons: Vec<String> = a.rejects_by_reason.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        info!(
+            source = a.name.as_str(),
+            rows_read = a.rows_read,
+            rows_assigned = a.rows_assigned,
+            rows_rejected = a.rows_rejected,
+            "{:<12} read {:>8}  assigned {:>8}  rejected {:>6}{}",
+            a.name,
+            a.rows_read,
+            a.rows_assigned,
+            a.rows_rejected,
+            if reasons.is_empty() { String::new() } else { format!("  ({})", reasons.join(", ")) }
+        );
     }
     for g in m.gates.iter().filter(|g| !g.passed) {
-        eprintln!("quality gate failed: {} rejected share {:.4} > {} (or rows do not add up)", g.source, g.value, g.limit);
+        let cmp = if g.name == "min_cases" { "<" } else { ">" };
+        warn!(
+            gate = g.name.as_str(),
+            source = g.source.as_str(),
+            "quality gate failed: {} for {}: {} {cmp} {}",
+            g.name,
+            g.source,
+            g.value,
+            g.limit
+        );
     }
-    let verb = if write { "run" } else { "validate" };
+    if mode == Mode::Check {
+        print_plan(&p, &report);
+    }
+    let verb = if mode == Mode::Run { "run" } else { "dry run" };
     let dir = report.run_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "nothing written".into());
-    eprintln!(
-        "gridgov {verb}: {} {} as of {}: {} cases assigned, {} rejected, {} grids; {}; exit {}",
+    info!(
+        target: "summary",
+        run_id = report.run_id.as_str(),
+        exit_code = report.exit_code,
+        "gridgov {verb}: {} {} as of {}: {} cases read, {} assigned, {} rejected; {} grids; {} outputs; {dir}; {secs:.1} s; exit {}",
         m.pipeline,
         p.period.label(),
         p.period.as_of,
+        m.totals.get("rows_read").copied().unwrap_or(0),
         m.totals.get("rows_assigned").copied().unwrap_or(0),
         m.totals.get("rows_rejected").copied().unwrap_or(0),
         m.grids.grids_used,
-        dir,
+        if mode == Mode::Run { m.outputs.len() } else { report.planned_outputs.len() },
         report.exit_code
     );
     Ok(report.exit_code)
 }
 
-fn bench(path: &PathBuf, runs: usize) -> anyhow::Result<i32> {
+/// The dry-run plan, on stdout: inputs, coordinate decisions, outputs, gates.
+fn print_plan(p: &config::Pipeline, r: &pipeline::RunReport) {
+    let Some(m) = &r.manifest else { return };
+    let mut out = String::new();
+    let published = p.output_dir.join("runs").join(&r.run_id).join("manifest.json").is_file();
+    out.push_str(&format!("plan: pipeline {} ({}), period {}, as of {}\n", p.name, p.title, p.period.label(), p.period.as_of));
+    out.push_str(&format!(
+        "run id: {}{}\n",
+        r.run_id,
+        if published { " (already published: `run` would write nothing without --force)" } else { "" }
+    ));
+    out.push_str("inputs:\n");
+    for i in &m.inputs {
+        out.push_str(&format!(
+            "  {:<8} {:<12} {}  {} {}, {} bytes, sha256 {}…; coordinates {}: {}\n",
+            i.kind,
+            i.name,
+            i.path,
+            i.rows_read,
+            if i.kind == "grids" { "features" } else { "rows" },
+            i.bytes,
+            &i.sha256[..12.min(i.sha256.len())],
+            i.crs,
+            i.transform
+        ));
+    }
+    out.push_str(&format!("outputs, into {}/runs/{}/:\n", p.output_dir.display(), r.run_id));
+    for o in &r.planned_outputs {
+        out.push_str(&format!("  {o}\n"));
+    }
+    out.push_str("quality gates:\n");
+    for g in &m.gates {
+        out.push_str(&format!(
+            "  {:<4} {} for {}: {} (limit {})\n",
+            if g.passed { "pass" } else { "FAIL" },
+            g.name,
+            g.source,
+            g.value,
+            g.limit
+        ));
+    }
+    print!("{out}");
+}
+
+fn bench(path: &Path, runs: usize) -> anyhow::Result<i32> {
     let mut p = match config::load(path) {
         Ok(p) => p,
         Err(e) => return Ok(report_error(gridgov::Error::from(e))),
@@ -197,18 +409,20 @@ fn bench(path: &PathBuf, runs: usize) -> anyhow::Result<i32> {
     let mut points = 0;
     for i in 0..runs.max(1) {
         let t = std::time::Instant::now();
-        let report = match pipeline::run(&p, true) {
+        // --force: every run computes and publishes, as the first did.
+        let opts = Options { mode: Mode::Run, force: true, progress: &|_| {} };
+        let report = match pipeline::run(&p, &opts) {
             Ok(r) => r,
             Err(e) => return Ok(report_error(e)),
         };
         walls.push(t.elapsed().as_secs_f64());
-        let m = &report.manifest;
+        let Some(m) = &report.manifest else { return Ok(report_error(gridgov::Error::Interrupted)) };
         for (k, v) in &m.timings_seconds {
             stages.entry(k.to_string()).or_default().push(*v);
         }
         rates.push(m.join.points_per_second);
         points = m.join.points;
-        eprintln!("run {}: {:.3} s", i + 1, walls[i]);
+        info!("run {}: {:.3} s", i + 1, walls[i]);
     }
     let _ = std::fs::remove_dir_all(&tmp);
     let median = |v: &mut Vec<f64>| {
@@ -229,6 +443,7 @@ fn bench(path: &PathBuf, runs: usize) -> anyhow::Result<i32> {
 
 fn report_error(e: gridgov::Error) -> i32 {
     // Messages already carry their cause (see error.rs), so one line per error is enough.
-    eprintln!("error: {e}");
-    e.exit_code()
+    let code = e.exit_code();
+    error!(exit_code = code, "{e}");
+    code
 }

@@ -17,15 +17,21 @@ pub enum Error {
     /// An output could not be written. Check disk space and permissions of the output folder.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// SIGINT or SIGTERM arrived; the run stopped and published nothing. Exit code 130.
+    #[error("interrupted; nothing was published and the previous run stays in place")]
+    Interrupted,
 }
 
 impl Error {
-    /// Exit code for the nightly scheduler: 2 for configuration, 3 for inputs, 4 for outputs.
+    /// Exit code for the nightly scheduler: 2 for configuration, 3 for inputs, 4 for outputs,
+    /// 5 when another run holds the lock, 130 when interrupted.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) => 2,
             Error::Read(_) => 3,
+            Error::Output(OutputError::Locked { .. }) => 5,
             Error::Output(_) => 4,
+            Error::Interrupted => 130,
         }
     }
 }
@@ -56,6 +62,12 @@ pub enum ReadError {
     /// Polars could not parse the CSV or Parquet file.
     #[error("{path}: cannot read as {format}: {message}")]
     Table { path: PathBuf, format: &'static str, message: String },
+    /// A CSV file is not in the encoding its source declares.
+    #[error("{path}: {message}")]
+    Encoding { path: PathBuf, message: String },
+    /// A folder or glob pattern matched no file.
+    #[error("{path}: {message}")]
+    NoFiles { path: PathBuf, message: String },
     /// A column named in the pipeline file is not in the input file.
     #[error("{path}: column {column:?} (mapped to field `{field}`) is missing; the file has: {available}")]
     MissingColumn { path: PathBuf, column: String, field: String, available: String },
@@ -77,12 +89,23 @@ pub enum OutputError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("cannot write {path}: {message}")]
     Encode { path: PathBuf, message: String },
-    /// Another run holds the output folder's lock; wait for it or remove the stale run.
-    #[error("another gridgov run is writing to {path}")]
-    Locked { path: PathBuf },
+    /// Another run holds the output folder's lock (exit code 5); the kernel releases it when
+    /// that process ends, however it ends.
+    #[error("another gridgov run holds the lock on {path} ({holder}); try again when it has finished")]
+    Locked { path: PathBuf, holder: String },
 }
 
 impl OutputError {
+    /// An encoder's error. Encoders (Parquet, PNG) may hide an I/O error such as a full disk
+    /// behind their own words, so the free space of the folder is checked and named.
+    pub(crate) fn encode(path: &std::path::Path, message: String) -> OutputError {
+        let hint = match free_bytes(path.parent().unwrap_or(path)) {
+            Some(free) if free < 1 << 20 => format!(" (No space left on device: {free} bytes free)"),
+            _ => String::new(),
+        };
+        OutputError::Encode { path: path.to_path_buf(), message: message + &hint }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> OutputError {
         let path = path.into();
         move |source| OutputError::Io { path, source }
@@ -94,6 +117,15 @@ impl ReadError {
         let path = path.into();
         move |source| ReadError::Io { path, source }
     }
+}
+
+/// Bytes available to this user on the file system holding `dir`.
+fn free_bytes(dir: &std::path::Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a writable statvfs.
+    (unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -12,6 +12,7 @@ pub mod crs;
 pub mod error;
 pub mod hierarchy;
 pub mod indicators;
+pub mod interrupt;
 pub mod io;
 pub mod join;
 pub mod outputs;

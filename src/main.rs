@@ -1,4 +1,4 @@
-//! The `gridgov` binary: parse arguments, run, turn the result into an exit code.
+//! The `gridgov` binary: parse arguments, set up logging and signals, run, exit with a code.
 
 mod cli;
 
@@ -6,10 +6,12 @@ use clap::Parser;
 
 fn main() {
     let cli = cli::Cli::parse();
-    let code = match cli::run(cli) {
+    let ui = cli::Ui::init(cli.log_format, cli.quiet);
+    cli::install_signal_handler();
+    let code = match cli::run(cli, &ui) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            tracing::error!("{e:#}");
             4
         }
     };

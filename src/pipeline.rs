@@ -9,8 +9,10 @@ use crate::config::Pipeline;
 use crate::error::{Error, OutputError, ReadError};
 use crate::hierarchy::{Hierarchy, Level};
 use crate::indicators;
+use crate::interrupt;
 use crate::io::cases::{Dictionaries, ReadContext, SourceCases, read_cases};
 use crate::io::grids::read_grids;
+use crate::io::inputs::Inputs;
 use crate::io::signups::{Household, read_signups};
 use crate::join;
 use crate::outputs::manifest::{self, Gate, GridSummary, Input, JoinSummary, Manifest, Output, SourceAccount};
@@ -19,17 +21,55 @@ use crate::outputs::rejects;
 use crate::outputs::write;
 use crate::quarantine::{Quarantine, Reject};
 
-/// What a run (or a validation) produced.
-pub struct RunReport {
-    /// The published run folder; `None` for `validate`.
-    pub run_dir: Option<PathBuf>,
-    pub manifest: Manifest,
-    /// 0, or 1 when a quality gate failed.
-    pub exit_code: i32,
+/// What the run does besides computing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Compute and publish a run folder.
+    Run,
+    /// Read and check everything, compute, write nothing (`validate`, `run --dry-run`).
+    Check,
 }
 
-/// Runs a pipeline. With `write = false` (validate) every stage runs but nothing is written.
-pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
+/// How to run.
+pub struct Options<'a> {
+    pub mode: Mode,
+    /// Rebuild and republish a run whose inputs and configuration are unchanged.
+    pub force: bool,
+    /// Called with the name of each stage as it starts (the binary's progress display).
+    pub progress: &'a (dyn Fn(&'static str) + Sync),
+}
+
+impl Options<'_> {
+    /// Publish, no progress display.
+    pub fn run() -> Options<'static> {
+        Options { mode: Mode::Run, force: false, progress: &|_| {} }
+    }
+    /// Check only, no progress display.
+    pub fn check() -> Options<'static> {
+        Options { mode: Mode::Check, force: false, progress: &|_| {} }
+    }
+}
+
+/// What a run (or a check) produced.
+pub struct RunReport {
+    /// Derived from the inputs' and configuration's hashes (see `io::inputs::run_id`).
+    pub run_id: String,
+    /// The published run folder: the new one, or the earlier one when `unchanged`; `None` for
+    /// a check.
+    pub run_dir: Option<PathBuf>,
+    /// A run with this id was already published: nothing was read, computed or written.
+    pub unchanged: bool,
+    /// `None` only when `unchanged`.
+    pub manifest: Option<Manifest>,
+    /// 0, or 1 when a quality gate failed (for an unchanged run: the published run's code).
+    pub exit_code: i32,
+    /// What a run would write, relative to its run folder (for a check).
+    pub planned_outputs: Vec<String>,
+    pub inputs: Inputs,
+}
+
+/// Runs a pipeline. In [`Mode::Check`] every stage runs but nothing is written.
+pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     let started = chrono::Utc::now();
     let mut timings: BTreeMap<&'static str, f64> = BTreeMap::new();
     let mut clock = Instant::now();
@@ -37,10 +77,32 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
         timings.insert(name, clock.elapsed().as_secs_f64());
         clock = Instant::now();
     };
+    let progress = opts.progress;
     // Lock before reading, so a concurrent run cannot publish between our read and our write.
-    let run_dir = if write { Some(RunDir::begin(&p.output_dir)?) } else { None };
+    let mut run_dir = if opts.mode == Mode::Run { Some(RunDir::lock(&p.output_dir, &p.name)?) } else { None };
+    progress("hashing inputs");
+    let inputs = crate::io::inputs::find(p)?;
+    let run_id = crate::io::inputs::run_id(p, &inputs);
+    if let Some(dir) = &mut run_dir {
+        if let Some(done) = dir.published(&run_id).filter(|_| !opts.force) {
+            let exit_code = published_exit_code(&done.join("manifest.json"));
+            return Ok(RunReport {
+                run_id,
+                run_dir: Some(done),
+                unchanged: true,
+                manifest: None,
+                exit_code,
+                planned_outputs: Vec::new(),
+                inputs,
+            });
+        }
+        dir.start(&run_id)?;
+    }
+    lap("hash_inputs", &mut timings);
+    interrupt::check()?;
 
     // 1. Grids and their hierarchy.
+    progress("reading grids");
     let layer = read_grids(&p.grids)?;
     let h = Hierarchy::build(&layer);
     let mut quarantine = Quarantine::default();
@@ -57,6 +119,8 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
         });
     }
     lap("read_grids", &mut timings);
+    interrupt::check()?;
+    progress("reading records");
 
     // 2. Case records: mapping, checks, CRS conversion, code-only locations.
     let extent = layer.grids.iter().filter_map(|g| g.geometry.bounding_rect()).reduce(|a, b| {
@@ -69,15 +133,16 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
         hierarchy: &h,
         extent,
         default_time_limit_ms: (p.indicators.default_time_limit_hours * 3_600_000.0) as i64,
+        as_of_ms: p.period.as_of_ms(),
         suspect_points: &p.quality.suspect_points,
         suspect_radius_m: p.quality.suspect_radius_m,
     };
     let mut dicts = Dictionaries::default();
     let mut read_errors = Vec::new();
     let mut sources: Vec<Option<SourceCases>> = Vec::new();
-    for s in &p.cases {
+    for (s, files) in p.cases.iter().zip(&inputs.cases) {
         let mut rs = Vec::new();
-        match read_cases(s, &ctx, &mut dicts, &mut rs) {
+        match read_cases(s, files, &ctx, &mut dicts, &mut rs) {
             Ok(sc) => sources.push(Some(sc)),
             Err(e) => {
                 read_errors.push(e);
@@ -88,11 +153,13 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
     }
     let mut households: Vec<Household> = Vec::new();
     let mut signup_rows: Vec<(u64, u64)> = Vec::new();
-    for s in &p.signups {
+    let mut signup_file_rows: Vec<u64> = Vec::new();
+    for (s, files) in p.signups.iter().zip(&inputs.signups) {
         let mut rs = Vec::new();
-        match read_signups(s, &h, &mut rs) {
+        match read_signups(s, files, &h, &mut rs) {
             Ok(ss) => {
                 signup_rows.push((ss.rows_read, ss.households.len() as u64));
+                signup_file_rows.extend(&ss.rows_per_file);
                 households.extend(ss.households);
             }
             Err(e) => {
@@ -110,6 +177,8 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
     }
     let sources: Vec<SourceCases> = sources.into_iter().flatten().collect();
     lap("read_records", &mut timings);
+    interrupt::check()?;
+    progress("joining");
 
     // 3. Spatial join of the points (in parallel), code-located rows, quarantine of the rest.
     let assignment = join::assign::assign(p, &h, &layer, &sources, &mut quarantine);
@@ -120,6 +189,8 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
         .map(|((sc, src), by)| SourceAccount::new(&src.name, "cases", sc.rows_read, by.clone()))
         .collect();
     lap("join", &mut timings);
+    interrupt::check()?;
+    progress("computing indicators");
 
     // Placement counts per source (cases are in source order in `assigned`).
     let period = (p.period.start_ms(), p.period.end_ms());
@@ -151,24 +222,22 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
     let results = indicators::compute(p, &h, &assignment.cases, &dicts, &households);
     lap("indicators", &mut timings);
 
+    interrupt::check()?;
+
     // 5. Quality gates.
-    let gates: Vec<Gate> = accounts
-        .iter()
-        .map(|a| {
-            let share = if a.rows_read == 0 { 0.0 } else { a.rows_rejected as f64 / a.rows_read as f64 };
-            Gate {
-                name: "max_reject_share".into(),
-                source: a.name.clone(),
-                value: (share * 1e6).round() / 1e6,
-                limit: p.quality.max_reject_share,
-                passed: share <= p.quality.max_reject_share && a.balanced,
-            }
-        })
-        .collect();
+    let totals = case_totals(&accounts);
+    let gates = quality_gates(p, &accounts, &totals);
     let exit_code = if gates.iter().all(|g| g.passed) { 0 } else { 1 };
+
+    // Rows read per input file, in the order of `inputs.files`.
+    let mut file_rows = vec![layer.features_read as u64];
+    file_rows.extend(sources.iter().flat_map(|sc| sc.tables.iter().map(|t| t.height as u64)));
+    file_rows.extend(signup_file_rows);
+    let facts = RunFacts { run_id: &run_id, started, exit_code, layer: &layer, h: &h, inputs: &inputs, file_rows: &file_rows };
 
     // 6. Outputs, published by rename with the manifest written last.
     if let Some(dir) = run_dir {
+        progress("writing outputs");
         let outputs = write::write_outputs(
             &dir,
             &write::Inputs {
@@ -184,97 +253,150 @@ pub fn run(p: &Pipeline, write: bool) -> Result<RunReport, Error> {
             },
             &mut timings,
         )?;
-        let m = build_manifest(p, &dir.id, started, exit_code, &layer, &h, accounts, outputs, gates, &timings, &assignment)?;
+        interrupt::check()?;
+        let m = build_manifest(p, &facts, accounts, totals, outputs, gates, &timings, &assignment)?;
         let mpath = dir.path.join("manifest.json");
         let text = serde_json::to_string_pretty(&m).map_err(|e| OutputError::Encode { path: mpath.clone(), message: e.to_string() })?;
         std::fs::write(&mpath, text + "\n").map_err(OutputError::io(&mpath))?;
-        let published = Some(dir.commit()?);
-        return Ok(RunReport { run_dir: published, manifest: m, exit_code });
+        progress("publishing");
+        let published = Some(dir.commit(p.outputs.keep_runs)?);
+        return Ok(RunReport {
+            run_id,
+            run_dir: published,
+            unchanged: false,
+            manifest: Some(m),
+            exit_code,
+            planned_outputs: Vec::new(),
+            inputs,
+        });
     }
-    let m = build_manifest(p, "validate", started, exit_code, &layer, &h, accounts, Vec::new(), gates, &timings, &assignment)?;
-    Ok(RunReport { run_dir: None, manifest: m, exit_code })
+    let planned_outputs = write::planned_outputs(p, &results);
+    let m = build_manifest(p, &facts, accounts, totals, Vec::new(), gates, &timings, &assignment)?;
+    Ok(RunReport { run_id, run_dir: None, unchanged: false, manifest: Some(m), exit_code, planned_outputs, inputs })
+}
+
+/// The exit code recorded in a published run's manifest (1 if it cannot be read: the run
+/// cannot vouch for its data).
+fn published_exit_code(manifest: &Path) -> i32 {
+    std::fs::read_to_string(manifest)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("exit_code").and_then(|c| c.as_i64()))
+        .map(|c| c as i32)
+        .unwrap_or(1)
+}
+
+/// Sums over the case sources.
+fn case_totals(accounts: &[SourceAccount]) -> BTreeMap<&'static str, u64> {
+    let mut totals = BTreeMap::new();
+    for a in accounts.iter().filter(|a| a.kind == "cases") {
+        *totals.entry("rows_read").or_insert(0) += a.rows_read;
+        *totals.entry("rows_assigned").or_insert(0) += a.rows_assigned;
+        *totals.entry("rows_rejected").or_insert(0) += a.rows_rejected;
+        *totals.entry("in_period").or_insert(0) += a.in_period;
+        let unassigned: u64 =
+            a.rejects_by_reason.iter().filter(|(r, _)| crate::quarantine::UNASSIGNED_REASONS.contains(r)).map(|(_, n)| n).sum();
+        *totals.entry("rows_unassigned").or_insert(0) += unassigned;
+    }
+    for key in ["rows_read", "rows_assigned", "rows_rejected", "in_period", "rows_unassigned"] {
+        totals.entry(key).or_insert(0);
+    }
+    totals
+}
+
+/// The data-quality gates of `[quality]`: reject shares per source and for all record sources
+/// together (in all and per configured reason), the unassigned share and the minimum number of
+/// cases. A source whose rows do not add up fails its gate whatever the share.
+fn quality_gates(p: &Pipeline, accounts: &[SourceAccount], totals: &BTreeMap<&'static str, u64>) -> Vec<Gate> {
+    let q = &p.quality;
+    let share = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+    let gate = |name: String, source: &str, value: f64, limit: f64, passed: bool| Gate {
+        name,
+        source: source.to_string(),
+        value: (value * 1e6).round() / 1e6,
+        limit,
+        passed,
+    };
+    let total = |k: &str| totals.get(k).copied().unwrap_or(0);
+    let mut gates = Vec::new();
+    let all_read: u64 = accounts.iter().map(|a| a.rows_read).sum();
+    let all_rejected: u64 = accounts.iter().map(|a| a.rows_rejected).sum();
+    let mut scopes: Vec<(&str, u64, u64, bool, BTreeMap<&'static str, u64>)> =
+        accounts.iter().map(|a| (a.name.as_str(), a.rows_read, a.rows_rejected, a.balanced, a.rejects_by_reason.clone())).collect();
+    if accounts.len() > 1 {
+        let mut by_reason: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for a in accounts {
+            for (r, n) in &a.rejects_by_reason {
+                *by_reason.entry(r).or_default() += n;
+            }
+        }
+        scopes.push(("all", all_read, all_rejected, accounts.iter().all(|a| a.balanced), by_reason));
+    }
+    for (name, read, rejected, balanced, by_reason) in scopes {
+        let v = share(rejected, read);
+        gates.push(gate("max_reject_share".into(), name, v, q.max_reject_share, v <= q.max_reject_share && balanced));
+        for (reason, limit) in &q.max_reject_share_by_reason {
+            let v = share(by_reason.get(reason.as_str()).copied().unwrap_or(0), read);
+            gates.push(gate(format!("max_reject_share_by_reason.{reason}"), name, v, *limit, v <= *limit));
+        }
+    }
+    if let Some(limit) = q.max_unassigned_share {
+        let v = share(total("rows_unassigned"), total("rows_read"));
+        gates.push(gate("max_unassigned_share".into(), "cases", v, limit, v <= limit));
+    }
+    if let Some(min) = q.min_cases {
+        let v = total("in_period");
+        gates.push(gate("min_cases".into(), "cases", v as f64, min as f64, v >= min));
+    }
+    gates
+}
+
+/// What the manifest says about the run besides accounts, outputs and gates.
+struct RunFacts<'a> {
+    run_id: &'a str,
+    started: chrono::DateTime<chrono::Utc>,
+    exit_code: i32,
+    layer: &'a crate::io::grids::GridLayer,
+    h: &'a Hierarchy,
+    inputs: &'a Inputs,
+    /// Rows (features) read from each of `inputs.files`.
+    file_rows: &'a [u64],
 }
 
 #[allow(clippy::too_many_arguments)]
 fn build_manifest(
     p: &Pipeline,
-    run_id: &str,
-    started: chrono::DateTime<chrono::Utc>,
-    exit_code: i32,
-    layer: &crate::io::grids::GridLayer,
-    h: &Hierarchy,
+    f: &RunFacts<'_>,
     sources: Vec<SourceAccount>,
+    totals: BTreeMap<&'static str, u64>,
     outputs: Vec<Output>,
     gates: Vec<Gate>,
     timings: &BTreeMap<&'static str, f64>,
     a: &join::assign::Assignment,
 ) -> Result<Manifest, Error> {
+    let RunFacts { run_id, started, exit_code, layer, h, inputs: found, file_rows } = *f;
     let base = p.file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut inputs = Vec::new();
-    let hash = |path: &Path| -> Result<(String, u64), Error> {
-        let sha = manifest::sha256_file(path).map_err(ReadError::io(path))?;
-        let bytes = std::fs::metadata(path).map_err(ReadError::io(path))?.len();
-        Ok((sha, bytes))
-    };
-    let (sha, bytes) = hash(&p.grids.path)?;
-    inputs.push(Input {
-        kind: "grids",
-        name: "grids".into(),
-        path: rejects::relative(&p.grids.path, &base),
-        format: "geojson".into(),
-        sha256: sha,
-        bytes,
-        rows_read: layer.features_read as u64,
-        crs: p.grids.crs.as_str().into(),
-        transform: p.grids.crs.transform_description().into(),
-    });
-    for (s, a) in p.cases.iter().zip(&sources) {
-        let (sha, bytes) = hash(&s.path)?;
-        inputs.push(Input {
-            kind: "cases",
-            name: s.name.clone(),
-            path: rejects::relative(&s.path, &base),
-            format: format!("{:?}", s.format).to_lowercase(),
-            sha256: sha,
-            bytes,
-            rows_read: a.rows_read,
-            crs: s.crs.as_str().into(),
-            transform: s.crs.transform_description().into(),
-        });
-    }
-    for (s, a) in p.signups.iter().zip(sources.iter().filter(|a| a.kind == "signups")) {
-        let (sha, bytes) = hash(&s.path)?;
-        inputs.push(Input {
-            kind: "signups",
-            name: s.name.clone(),
-            path: rejects::relative(&s.path, &base),
-            format: format!("{:?}", s.format).to_lowercase(),
-            sha256: sha,
-            bytes,
-            rows_read: a.rows_read,
-            crs: "-".into(),
-            transform: "assigned by grid code".into(),
-        });
-    }
+    let inputs: Vec<Input> = found
+        .files
+        .iter()
+        .zip(file_rows.iter().chain(std::iter::repeat(&0)))
+        .map(|(f, rows)| Input {
+            kind: f.kind,
+            name: f.source.clone(),
+            path: rejects::relative(&f.path, &base),
+            format: f.format.clone(),
+            sha256: f.sha256.clone(),
+            bytes: f.bytes,
+            rows_read: *rows,
+            crs: f.crs.clone(),
+            transform: f.transform.clone(),
+        })
+        .collect();
     let mut problems: BTreeMap<&'static str, BTreeMap<&'static str, u64>> = BTreeMap::new();
     for g in &layer.problems {
         *problems.entry(g.reason).or_default().entry(g.action).or_default() += 1;
     }
     let units = Level::ALL.iter().filter(|l| h.present[**l as usize]).map(|l| (l.as_str(), h.units(*l).len())).collect();
-    let mut totals = BTreeMap::new();
-    for key in ["rows_read", "rows_assigned", "rows_rejected", "in_period"] {
-        let v: u64 = sources
-            .iter()
-            .filter(|a| a.kind == "cases")
-            .map(|a| match key {
-                "rows_read" => a.rows_read,
-                "rows_assigned" => a.rows_assigned,
-                "rows_rejected" => a.rows_rejected,
-                _ => a.in_period,
-            })
-            .sum();
-        totals.insert(key, v);
-    }
     let config = serde_json::to_value(p).map_err(|e| OutputError::Encode { path: p.file.clone(), message: e.to_string() })?;
     let config_sha256 = manifest::sha256_bytes(config.to_string().as_bytes());
     let mut period = BTreeMap::new();

@@ -4,6 +4,43 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// Every reason code a row or grid can be rejected with (docs/indicators.md explains each).
+/// Quality gates per reason name one of these.
+pub const REASONS: &[&str] = &[
+    "missing_case_id",
+    "missing_household_id",
+    "missing_project_id",
+    "duplicate_case_id",
+    "duplicate_household_id",
+    "bad_received_at",
+    "bad_closed_at",
+    "bad_due_at",
+    "bad_signed_date",
+    "closed_before_received",
+    "timestamp_in_future",
+    "bad_value",
+    "bad_coordinate",
+    "coordinate_out_of_range",
+    "swapped_coordinates",
+    "default_coordinate",
+    "no_location",
+    "unknown_grid_code",
+    "unknown_community_code",
+    "unknown_street_code",
+    "outside_all_grids",
+    "ambiguous_boundary",
+    "grid_no_code",
+    "grid_not_polygon",
+    "grid_empty_geometry",
+    "grid_invalid_geometry",
+    "grid_duplicate_code",
+];
+
+/// Reasons that mean "a valid row that could not be placed in a grid", for
+/// `quality.max_unassigned_share`.
+pub const UNASSIGNED_REASONS: &[&str] =
+    &["no_location", "unknown_grid_code", "unknown_community_code", "unknown_street_code", "outside_all_grids", "ambiguous_boundary"];
+
 /// One rejected row.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reject {

@@ -68,7 +68,7 @@ fn validate_reads_inputs_and_writes_nothing() {
     let p = tiny_config(tmp.path(), "");
     let o = gridgov(&["validate", p.to_str().unwrap()]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(o.stderr.contains("1 cases assigned"), "{}", o.stderr);
+    assert!(o.stderr.contains("1 cases read, 1 assigned"), "{}", o.stderr);
     assert!(!tmp.path().join("out").exists());
     // A wrong column name is an input error (exit 3) naming the file, column and field.
     std::fs::write(tmp.path().join("c.csv"), "id,time,x,y\n1,2026-10-01 00:00:00,0.5,0.5\n").unwrap();

@@ -3,11 +3,15 @@
 //! - `tiny`: a 4-grid layer with 19 hand-made cases; every number is computed by hand below
 //! - `nyc`: real NYC 311 requests against the real community districts
 //! - `cli`: configuration errors, validate, every pipeline file in `pipelines/`
+//! - `nightly`: run ids, re-runs, the lock, daily files, dry runs, logs, kill -9, SIGINT, full disk
+//! - `bad_input`: the table of bad files and settings, each with its reason or exit code
 
 mod util;
 
+mod bad_input;
 mod charts;
 mod cli;
 mod demo;
+mod nightly;
 mod nyc;
 mod tiny;

@@ -367,7 +367,7 @@ fn a_failed_gate_exits_1_but_publishes() {
     std::fs::write(&p, strict).unwrap();
     let (o, run) = run_into(&p, &tmp.path().join("out"));
     assert_eq!(o.code, 1, "{}", o.stderr);
-    assert!(o.stderr.contains("quality gate failed: hotline"), "{}", o.stderr);
+    assert!(o.stderr.contains("quality gate failed: max_reject_share for hotline"), "{}", o.stderr);
     let m = json(&run.join("manifest.json"));
     assert_eq!(m["status"], "quality_gate_failed");
     assert_eq!(m["exit_code"], 1);

@@ -72,14 +72,28 @@ fn default_top_n() -> usize {
     5
 }
 
-/// Optional outputs.
-#[derive(Debug, Clone, Deserialize, Default, serde::Serialize)]
+/// Optional outputs and how many runs to keep.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputsFile {
     /// Also write `case_assignments.csv` / `.parquet`: the unit every accepted case was assigned
     /// to, by source and row. One row per case, so large for a city-year.
     #[serde(default)]
     pub case_assignments: bool,
+    /// How many published run folders to keep under `runs/` (the newest, and always the one
+    /// `latest` points at); older ones are removed after a successful publish.
+    #[serde(default = "default_keep_runs")]
+    pub keep_runs: usize,
+}
+
+impl Default for OutputsFile {
+    fn default() -> Self {
+        OutputsFile { case_assignments: false, keep_runs: default_keep_runs() }
+    }
+}
+
+fn default_keep_runs() -> usize {
+    10
 }
 
 /// The reporting period and the as-of date.
@@ -178,18 +192,35 @@ pub enum FileFormat {
     Parquet,
 }
 
+/// Text encoding of a CSV record file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+pub enum Encoding {
+    #[default]
+    #[serde(rename = "utf-8", alias = "utf8")]
+    Utf8,
+    /// GBK, decoded as its superset GB18030.
+    #[serde(rename = "gbk", alias = "gb18030", alias = "GBK", alias = "GB18030")]
+    Gbk,
+}
+
 /// One source of case records (a hotline export, an inspectors' system, an app).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseSourceFile {
     /// Short name of the source, unique within the pipeline.
     pub name: String,
+    /// A file, a folder (every file of the format in it, e.g. one export per day) or a glob
+    /// pattern such as `exports/hotline-*.csv`; files are read in name order.
     pub path: String,
     #[serde(default)]
     pub format: Option<FileFormat>,
     /// CSV field delimiter (one ASCII character).
     #[serde(default)]
     pub delimiter: Option<String>,
+    /// Text encoding of a CSV file: `utf-8` (default; a BOM is allowed) or `gbk` (GBK/GB18030,
+    /// as many Chinese systems export).
+    #[serde(default)]
+    pub encoding: Encoding,
     /// Coordinate system of the points.
     #[serde(default)]
     pub crs: Crs,
@@ -276,11 +307,14 @@ pub struct CaseValuesFile {
 #[serde(deny_unknown_fields)]
 pub struct SignupSourceFile {
     pub name: String,
+    /// A file, a folder or a glob pattern, as for case sources.
     pub path: String,
     #[serde(default)]
     pub format: Option<FileFormat>,
     #[serde(default)]
     pub delimiter: Option<String>,
+    #[serde(default)]
+    pub encoding: Encoding,
     /// chrono formats for the signed date; default `%Y-%m-%d`.
     #[serde(default)]
     pub date_formats: Vec<String>,
@@ -401,9 +435,22 @@ pub enum ShouldBeClosedFile {
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct QualityFile {
-    /// Largest share of a source's rows that may be rejected.
+    /// Largest share of rows that may be rejected, checked for each source and for all case
+    /// sources together.
     #[serde(default = "default_max_reject_share")]
     pub max_reject_share: f64,
+    /// Largest share of rows rejected for one reason (reason code -> share), for each source
+    /// and for all case sources together, e.g. `{ outside_all_grids = 0.02 }`.
+    #[serde(default)]
+    pub max_reject_share_by_reason: BTreeMap<String, f64>,
+    /// Largest share of case rows that could not be placed in a grid: `outside_all_grids`,
+    /// `ambiguous_boundary`, `no_location` and the `unknown_*_code` reasons, all sources together.
+    #[serde(default)]
+    pub max_unassigned_share: Option<f64>,
+    /// Fewest assigned cases received in the period, all sources together; catches an export
+    /// that arrived empty or cut short.
+    #[serde(default)]
+    pub min_cases: Option<u64>,
     /// Points within `suspect_radius_m` of one of these lon/lat pairs (in the source's
     /// coordinate system after conversion, i.e. WGS84) are rejected as `default_coordinate`:
     /// exports fill missing locations with the city hall.
@@ -415,7 +462,14 @@ pub struct QualityFile {
 
 impl Default for QualityFile {
     fn default() -> Self {
-        QualityFile { max_reject_share: default_max_reject_share(), suspect_points: Vec::new(), suspect_radius_m: default_suspect_radius() }
+        QualityFile {
+            max_reject_share: default_max_reject_share(),
+            max_reject_share_by_reason: BTreeMap::new(),
+            max_unassigned_share: None,
+            min_cases: None,
+            suspect_points: Vec::new(),
+            suspect_radius_m: default_suspect_radius(),
+        }
     }
 }
 

@@ -3,5 +3,5 @@
 pub mod file;
 pub mod resolve;
 
-pub use file::{FileFormat, OnInvalid, ShouldBeClosedFile};
+pub use file::{Encoding, FileFormat, OnInvalid, ShouldBeClosedFile};
 pub use resolve::{CaseSource, Month, Period, Pipeline, SignupSource, load};

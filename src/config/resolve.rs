@@ -172,6 +172,7 @@ pub struct CaseSource {
     pub path: PathBuf,
     pub format: FileFormat,
     pub delimiter: u8,
+    pub encoding: Encoding,
     pub crs: Crs,
     pub timestamp_formats: Vec<String>,
     #[serde(serialize_with = "ser_tz")]
@@ -198,6 +199,7 @@ pub struct SignupSource {
     pub path: PathBuf,
     pub format: FileFormat,
     pub delimiter: u8,
+    pub encoding: Encoding,
     pub date_formats: Vec<String>,
     pub columns: BTreeMap<String, String>,
 }
@@ -450,7 +452,19 @@ pub fn resolve(path: &Path, f: PipelineFile) -> Result<Pipeline, ConfigError> {
                 problems.push(format!("{key}.values: {v:?} is listed both as `{}` and as `{}`", groups[x].0, groups[y].0));
             }
         }
-        cases.push(CaseSource { name: c.name.clone(), path, format, delimiter, crs: c.crs, timestamp_formats, time_zone, columns, values });
+        check_encoding(&key, format, c.encoding, &mut problems);
+        cases.push(CaseSource {
+            name: c.name.clone(),
+            path,
+            format,
+            delimiter,
+            encoding: c.encoding,
+            crs: c.crs,
+            timestamp_formats,
+            time_zone,
+            columns,
+            values,
+        });
     }
     let mut signups = Vec::new();
     for (i, s) in f.signups.iter().enumerate() {
@@ -473,7 +487,8 @@ pub fn resolve(path: &Path, f: PipelineFile) -> Result<Pipeline, ConfigError> {
             columns.insert("in_scope".to_string(), v.clone());
         }
         let date_formats = if s.date_formats.is_empty() { vec!["%Y-%m-%d".to_string()] } else { s.date_formats.clone() };
-        signups.push(SignupSource { name: s.name.clone(), path, format, delimiter, date_formats, columns });
+        check_encoding(&key, format, s.encoding, &mut problems);
+        signups.push(SignupSource { name: s.name.clone(), path, format, delimiter, encoding: s.encoding, date_formats, columns });
     }
 
     // Indicator conventions.
@@ -507,6 +522,24 @@ pub fn resolve(path: &Path, f: PipelineFile) -> Result<Pipeline, ConfigError> {
     let q = &f.quality;
     if !(0.0..=1.0).contains(&q.max_reject_share) {
         problems.push(format!("quality.max_reject_share: {} must be between 0 and 1", q.max_reject_share));
+    }
+    for (reason, v) in &q.max_reject_share_by_reason {
+        if !crate::quarantine::REASONS.contains(&reason.as_str()) {
+            problems.push(format!(
+                "quality.max_reject_share_by_reason.{reason}: not a reason code; the codes are {}",
+                crate::quarantine::REASONS.join(", ")
+            ));
+        } else if !(0.0..=1.0).contains(v) {
+            problems.push(format!("quality.max_reject_share_by_reason.{reason}: {v} must be between 0 and 1"));
+        }
+    }
+    if let Some(v) = q.max_unassigned_share {
+        if !(0.0..=1.0).contains(&v) {
+            problems.push(format!("quality.max_unassigned_share: {v} must be between 0 and 1"));
+        }
+    }
+    if f.outputs.keep_runs == 0 {
+        problems.push("outputs.keep_runs: must be at least 1 (the published run)".into());
     }
     for (i, p) in q.suspect_points.iter().enumerate() {
         if !(p[0].abs() <= 180.0 && p[1].abs() <= 90.0) {
@@ -600,6 +633,12 @@ fn format_of(key: &str, given: Option<FileFormat>, path: &Path, problems: &mut V
             problems.push(format!("{key}.format: cannot tell from {:?}; set format = \"csv\" or \"parquet\"", path.display().to_string()));
             FileFormat::Csv
         }
+    }
+}
+
+fn check_encoding(key: &str, format: FileFormat, encoding: Encoding, problems: &mut Vec<String>) {
+    if format == FileFormat::Parquet && encoding != Encoding::Utf8 {
+        problems.push(format!("{key}.encoding: Parquet text is always UTF-8; `encoding` applies to CSV files only"));
     }
 }
 

@@ -47,6 +47,8 @@ pub enum Location {
 /// The parsed rows of one source, as columns. Times are UTC milliseconds.
 #[derive(Debug, Default)]
 pub struct CaseTable {
+    /// Index of the file in the source's file list.
+    pub file: Vec<u32>,
     /// 1-based data row in the file.
     pub row: Vec<u32>,
     pub received: Vec<i64>,
@@ -95,14 +97,17 @@ pub struct ReadContext<'a> {
     /// Extent of the grid layer, for telling swapped coordinates.
     pub extent: Option<Rect<f64>>,
     pub default_time_limit_ms: i64,
+    /// The as-of moment (UTC ms): a case cannot have been received or closed after it.
+    pub as_of_ms: i64,
     pub suspect_points: &'a [[f64; 2]],
     pub suspect_radius_m: f64,
 }
 
-/// A source after reading: the text table (kept for quarantine rows of later stages) and the
-/// parsed cases.
+/// A source after reading: its files as text (kept for the quarantine rows of later stages) and
+/// the parsed cases of all of them.
 pub struct SourceCases {
-    pub table: TextTable,
+    /// One table per file, in name order; `CaseTable::file` indexes this.
+    pub tables: Vec<TextTable>,
     pub cases: CaseTable,
     pub rows_read: u64,
 }
@@ -122,14 +127,44 @@ struct ParsedRow {
     location: Location,
 }
 
-/// Reads and checks one case source. Rejected rows are appended to `rejects`.
+/// Reads and checks one case source made of `files` (see `io::files::expand`). Rejected rows
+/// are appended to `rejects`. A case id may appear once in the whole source.
 pub fn read_cases(
     src: &CaseSource,
+    files: &[std::path::PathBuf],
     ctx: &ReadContext<'_>,
     dicts: &mut Dictionaries,
     rejects: &mut Vec<Reject>,
 ) -> Result<SourceCases, ReadError> {
-    let table = read_text_table(&src.path, src.format, src.delimiter, &src.columns)?;
+    let tables = files
+        .iter()
+        .map(|f| read_text_table(f, src.format, src.delimiter, src.encoding, &src.columns))
+        .collect::<Result<Vec<TextTable>, ReadError>>()?;
+    let mut cases = CaseTable::default();
+    {
+        // First occurrence of each id: (file, row); borrows the ids from the tables.
+        let mut seen: HashMap<&str, (u32, u32)> = HashMap::with_capacity(tables.iter().map(|t| t.height).sum());
+        for (fi, table) in tables.iter().enumerate() {
+            read_file(src, ctx, fi as u32, table, &tables, dicts, &mut seen, &mut cases, rejects);
+        }
+    }
+    let rows_read = tables.iter().map(|t| t.height as u64).sum();
+    Ok(SourceCases { tables, cases, rows_read })
+}
+
+/// Checks every row of one file of a source and appends the good ones to `cases`.
+#[allow(clippy::too_many_arguments)]
+fn read_file<'t>(
+    src: &CaseSource,
+    ctx: &ReadContext<'_>,
+    fi: u32,
+    table: &'t TextTable,
+    all: &[TextTable],
+    dicts: &mut Dictionaries,
+    seen: &mut HashMap<&'t str, (u32, u32)>,
+    cases: &mut CaseTable,
+    rejects: &mut Vec<Reject>,
+) {
     let n = table.height;
     let col = |f: &str| table.field(f);
     let ids = col("case_id").unwrap_or_else(|| vec![None; n]);
@@ -171,6 +206,14 @@ pub fn read_cases(
                 };
                 let closed_at = parse_time("closed_at", get(&closed, i))?;
                 let due_at = parse_time("due_at", get(&due, i))?;
+                for (field, t) in [("received_at", Some(received)), ("closed_at", closed_at)] {
+                    if let Some(t) = t.filter(|&t| t >= ctx.as_of_ms) {
+                        return Err((
+                            "timestamp_in_future",
+                            format!("{field} is {} h after the end of the as-of day", fmt_hours(t - ctx.as_of_ms)),
+                        ));
+                    }
+                }
                 if let Some(c) = closed_at {
                     if c < received {
                         return Err(("closed_before_received", format!("closed {} h before it was received", fmt_hours(received - c))));
@@ -207,9 +250,7 @@ pub fn read_cases(
     let cat = col("category");
     let dep = col("department");
     let chan = col("channel");
-    let mut seen: HashMap<&str, u32> = HashMap::with_capacity(n);
-    let mut cases = CaseTable::default();
-    let file = src.path.display().to_string();
+    let file = table.path.display().to_string();
     let is_csv = src.format == crate::config::FileFormat::Csv;
     for (i, r) in results.into_iter().enumerate() {
         let row = i as u32 + 1;
@@ -235,11 +276,13 @@ pub fn read_cases(
             }
             RowResult::Ok(p) => p,
         };
-        if let Some(first) = seen.get(key) {
-            rejects.push(reject("duplicate_case_id", format!("case_id already used by row {first}; the first row is kept")));
+        if let Some(&(ff, fr)) = seen.get(key) {
+            let where_ = if ff == fi { format!("row {fr}") } else { format!("row {fr} of {}", all[ff as usize].path.display()) };
+            rejects.push(reject("duplicate_case_id", format!("case_id already used by {where_}; the first row is kept")));
             continue;
         }
-        seen.insert(key, row);
+        seen.insert(key, (fi, row));
+        cases.file.push(fi);
         cases.row.push(row);
         cases.received.push(p.received);
         cases.closed.push(p.closed);
@@ -251,8 +294,6 @@ pub fn read_cases(
         cases.channel.push(dicts.channel.intern(get(&chan, i)));
         cases.location.push(p.location);
     }
-    drop(seen);
-    Ok(SourceCases { rows_read: n as u64, cases, table })
 }
 
 fn reason_for_time(field: &str) -> &'static str {

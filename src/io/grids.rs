@@ -3,7 +3,7 @@
 //! Invalid, empty and duplicate-code grids are reported by code and handled as the pipeline
 //! says (`grids.on_invalid`): repaired, skipped or fatal. Skipped grids reach the quarantine.
 
-use geo::{Area, BoundingRect, GeodesicArea, MakeValid, MultiPolygon, Orient, Polygon, RemoveRepeatedPoints, Validation};
+use geo::{Area, BoundingRect, GeodesicArea, MakeValid, MultiPolygon, Orient, Polygon, RemoveRepeatedPoints};
 use geojson::{GeoJson, JsonValue};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -182,6 +182,22 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
         problems.push(problem("", "grid_no_code", format!("property {:?} is missing or empty", props.code), "skipped"));
         return (None, problems);
     };
+    // RFC 7946 rings repeat their first position at the end; geo closes an open ring itself,
+    // so an open one is reported as repaired.
+    let open = |r: &Vec<geojson::Position>| r.len() >= 2 && r.first() != r.last();
+    let unclosed = f.geometry.as_ref().is_some_and(|g| match &g.value {
+        geojson::GeometryValue::Polygon { coordinates } => coordinates.iter().any(open),
+        geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().flatten().any(open),
+        _ => false,
+    });
+    if unclosed {
+        problems.push(problem(
+            &code,
+            "grid_invalid_geometry",
+            "a ring is not closed (its last position differs from its first); closed it".into(),
+            "repaired",
+        ));
+    }
     let geometry = match f.geometry.as_ref().map(|g| geo::Geometry::<f64>::try_from(&g.value)) {
         None => None,
         Some(Ok(geo::Geometry::Polygon(p))) => Some(MultiPolygon::new(vec![p])),
@@ -218,8 +234,7 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
         }
     }
     geometry = geometry.remove_repeated_points();
-    if let Err(e) = geometry.check_validation() {
-        let detail = e.to_string();
+    if let Some(detail) = super::validity::problem(&geometry) {
         match cfg.on_invalid {
             OnInvalid::Repair => match repair(&geometry) {
                 Some(fixed) => {
@@ -284,7 +299,7 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
 fn repair(g: &MultiPolygon<f64>) -> Option<MultiPolygon<f64>> {
     let fixed = g.make_valid().ok()?;
     let fixed: MultiPolygon<f64> = MultiPolygon::new(fixed.0.into_iter().filter(|p: &Polygon<f64>| p.unsigned_area() > 0.0).collect());
-    (fixed.is_valid() && !fixed.0.is_empty()).then_some(fixed)
+    (super::validity::problem(&fixed).is_none() && !fixed.0.is_empty()).then_some(fixed)
 }
 
 /// A property as text: strings as they are (trimmed), integers without a decimal point.
@@ -378,7 +393,7 @@ mod tests {
             ]
         );
         let b = &l.grids[l.index_of("B").expect("the test layer")];
-        assert!(b.geometry.is_valid());
+        assert_eq!(crate::io::validity::problem(&b.geometry), None);
         // The bow-tie's two triangles keep their area (2 × 0.25 square degrees).
         assert!((b.geometry.unsigned_area() - 0.5).abs() < 1e-9, "{}", b.geometry.unsigned_area());
         // Duplicates merge into one grid: the union of both squares, populations summed.

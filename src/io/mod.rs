@@ -1,6 +1,9 @@
 //! Readers, one per kind of input, each named for what it yields.
 
 pub mod cases;
+pub mod files;
 pub mod grids;
+pub mod inputs;
 pub mod signups;
 pub mod table;
+pub mod validity;

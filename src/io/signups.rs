@@ -7,7 +7,7 @@ use crate::config::SignupSource;
 use crate::error::ReadError;
 use crate::hierarchy::{Hierarchy, Level};
 use crate::io::cases::raw_fields;
-use crate::io::table::read_text_table;
+use crate::io::table::{TextTable, read_text_table};
 use crate::quarantine::Reject;
 
 /// One valid household.
@@ -25,14 +25,43 @@ pub struct Household {
 pub struct SourceSignups {
     pub households: Vec<Household>,
     pub rows_read: u64,
+    pub rows_per_file: Vec<u64>,
 }
 
 const YES: &[&str] = &["1", "是", "true", "yes", "y"];
 const NO: &[&str] = &["0", "否", "false", "no", "n"];
 
 /// Reads and checks one sign-up source; rejected rows go to `rejects`.
-pub fn read_signups(src: &SignupSource, hierarchy: &Hierarchy, rejects: &mut Vec<Reject>) -> Result<SourceSignups, ReadError> {
-    let table = read_text_table(&src.path, src.format, src.delimiter, &src.columns)?;
+/// `files` are the source's files (see `io::files::expand`); a household may appear once per
+/// project in the whole source.
+pub fn read_signups(
+    src: &SignupSource,
+    files: &[std::path::PathBuf],
+    hierarchy: &Hierarchy,
+    rejects: &mut Vec<Reject>,
+) -> Result<SourceSignups, ReadError> {
+    let tables = files
+        .iter()
+        .map(|f| read_text_table(f, src.format, src.delimiter, src.encoding, &src.columns))
+        .collect::<Result<Vec<TextTable>, ReadError>>()?;
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    let mut out = SourceSignups { households: Vec::new(), rows_read: 0, rows_per_file: Vec::new() };
+    for table in &tables {
+        read_file(src, table, hierarchy, &mut seen, &mut out.households, rejects);
+        out.rows_read += table.height as u64;
+        out.rows_per_file.push(table.height as u64);
+    }
+    Ok(out)
+}
+
+fn read_file(
+    src: &SignupSource,
+    table: &TextTable,
+    hierarchy: &Hierarchy,
+    seen: &mut HashSet<(String, String)>,
+    households: &mut Vec<Household>,
+    rejects: &mut Vec<Reject>,
+) {
     let n = table.height;
     let col = |f: &str| table.field(f);
     let get = |c: &Option<Vec<Option<&str>>>, i: usize| -> Option<String> {
@@ -44,10 +73,8 @@ pub fn read_signups(src: &SignupSource, hierarchy: &Hierarchy, rejects: &mut Vec
     let grid = col("grid_code");
     let scope = col("in_scope");
     let signed = col("signed_date");
-    let file = src.path.display().to_string();
+    let file = table.path.display().to_string();
     let is_csv = src.format == crate::config::FileFormat::Csv;
-    let mut seen: HashSet<(String, String)> = HashSet::new();
-    let mut households = Vec::with_capacity(n);
     for i in 0..n {
         let key = get(&hid, i).unwrap_or_default();
         let reject = |reason: &'static str, detail: String| Reject {
@@ -58,7 +85,7 @@ pub fn read_signups(src: &SignupSource, hierarchy: &Hierarchy, rejects: &mut Vec
             key: key.clone(),
             reason,
             detail,
-            raw: raw_fields(&table, i),
+            raw: raw_fields(table, i),
         };
         if key.is_empty() {
             rejects.push(reject("missing_household_id", "household_id is empty".into()));
@@ -114,5 +141,4 @@ pub fn read_signups(src: &SignupSource, hierarchy: &Hierarchy, rejects: &mut Vec
             signed: signed_date,
         });
     }
-    Ok(SourceSignups { households, rows_read: n as u64 })
 }

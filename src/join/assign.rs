@@ -17,8 +17,8 @@ use crate::quarantine::{Quarantine, Reject};
 /// The assigned cases of all case sources, in source order.
 pub struct Assignment {
     pub cases: Vec<AssignedCase>,
-    /// (source, row, how) of every assigned case, for the optional case_assignments table.
-    pub from: Vec<(usize, u32, &'static str)>,
+    /// (source, file, row, how) of every assigned case, for the optional case_assignments table.
+    pub from: Vec<(usize, u32, u32, &'static str)>,
     /// Per source: assigned rows by how they were located.
     pub by: Vec<BTreeMap<&'static str, u64>>,
     /// Points located, points that landed in a grid, and the seconds point location took.
@@ -66,11 +66,12 @@ pub fn assign(p: &Pipeline, h: &Hierarchy, layer: &GridLayer, sources: &[SourceC
                                 ("ambiguous_boundary", "the point lies on a boundary shared by several grids (boundary_rule = reject)")
                             };
                             let row = c.row[i];
-                            let raw = crate::io::cases::raw_fields(&sc.table, row as usize - 1);
-                            let key = sc.table.value("case_id", row as usize - 1).map(|s| s.trim().to_string()).unwrap_or_default();
+                            let table = &sc.tables[c.file[i] as usize];
+                            let raw = crate::io::cases::raw_fields(table, row as usize - 1);
+                            let key = table.value("case_id", row as usize - 1).map(|s| s.trim().to_string()).unwrap_or_default();
                             quarantine.push(Reject {
                                 source: src.name.clone(),
-                                file: src.path.display().to_string(),
+                                file: table.path.display().to_string(),
                                 row: row as u64,
                                 line: (src.format == crate::config::FileFormat::Csv).then_some(row as u64 + 1),
                                 key,
@@ -92,7 +93,7 @@ pub fn assign(p: &Pipeline, h: &Hierarchy, layer: &GridLayer, sources: &[SourceC
                 }
             };
             *by.entry(how).or_default() += 1;
-            out.from.push((si, c.row[i], how));
+            out.from.push((si, c.file[i], c.row[i], how));
             out.cases.push(AssignedCase {
                 units,
                 facts: CaseFacts {

@@ -66,7 +66,7 @@ pub struct LayerInfo {
 
 /// Writes a FeatureCollection: one feature per frame row, properties = frame columns in order.
 pub fn write_layer(path: &Path, name: &str, frame: &Frame, code_key: &str, geoms: &[MultiPolygon<f64>]) -> Result<LayerInfo, OutputError> {
-    let enc = |message: String| OutputError::Encode { path: path.to_path_buf(), message };
+    let enc = |message: String| OutputError::encode(path, message);
     let codes = match frame.column(code_key) {
         Some(crate::outputs::frame::Values::Str(v)) => v,
         _ => return Err(enc(format!("the table has no text column {code_key}"))),

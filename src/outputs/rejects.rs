@@ -11,7 +11,7 @@ pub const HEADER: [&str; 8] = ["source", "file", "row", "line", "record_key", "r
 /// Writes every rejected row; file paths are made relative to `base` where possible.
 pub fn write_rejects(path: &Path, q: &Quarantine, base: &Path) -> Result<usize, OutputError> {
     let io = |e: std::io::Error| OutputError::Io { path: path.to_path_buf(), source: e };
-    let enc = |e: csv::Error| OutputError::Encode { path: path.to_path_buf(), message: e.to_string() };
+    let enc = |e: csv::Error| OutputError::encode(path, e.to_string());
     let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
     file.write_all("\u{feff}".as_bytes()).map_err(io)?;
     let mut w = csv::Writer::from_writer(file);

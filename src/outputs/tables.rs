@@ -36,7 +36,7 @@ pub fn to_polars(f: &Frame) -> PolarsResult<DataFrame> {
 
 /// Writes `<dir>/<stem>.csv`, `.parquet` and `.arrow`; returns the paths written.
 pub fn write_table(dir: &Path, stem: &str, f: &Frame) -> Result<Vec<PathBuf>, OutputError> {
-    let enc = |path: &Path, e: PolarsError| OutputError::Encode { path: path.to_path_buf(), message: e.to_string() };
+    let enc = |path: &Path, e: PolarsError| OutputError::encode(path, e.to_string());
     let mut df = to_polars(f).map_err(|e| enc(&dir.join(stem), e))?;
     let csv = dir.join(format!("{stem}.csv"));
     let parquet = dir.join(format!("{stem}.parquet"));

@@ -134,23 +134,60 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
     Ok(outputs)
 }
 
+/// The files a run writes, relative to its run folder, for `run --dry-run`. Charts are listed
+/// as one entry per kind: which of them are drawn depends on the data.
+pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
+    let mut v = Vec::new();
+    let tables = |v: &mut Vec<String>, stem: &str| v.extend(["csv", "parquet", "arrow"].iter().map(|e| format!("{stem}.{e}")));
+    for lt in &results.levels {
+        let lv = lt.level.as_str();
+        v.push(format!("{lv}.geojson"));
+        if p.charts.is_some() {
+            v.push(format!("{lv}.qml"));
+        }
+        tables(&mut v, lv);
+        tables(&mut v, &format!("{lv}_monthly"));
+    }
+    tables(&mut v, "city");
+    tables(&mut v, "city_monthly");
+    for (d, _) in &results.dimensions {
+        tables(&mut v, &format!("by_{d}"));
+    }
+    if !p.signups.is_empty() {
+        tables(&mut v, "signup_projects");
+        tables(&mut v, "signup_curve");
+    }
+    if p.outputs.case_assignments {
+        tables(&mut v, "case_assignments");
+    }
+    if p.charts.is_some() {
+        v.push("charts/ (ranking, red/black list, trend, Pareto, handling time, map and sign-up charts the data allows; .svg, .png, .csv each)".into());
+        v.push("report.html".into());
+    }
+    v.extend(["dictionary.csv".into(), "rejects.csv".into(), "manifest.json".into()]);
+    v
+}
+
 /// One row per assigned case: where it came from and the unit it counts in at every level.
 fn assignments_frame(
     p: &Pipeline,
     h: &Hierarchy,
     sources: &[SourceCases],
     assigned: &[AssignedCase],
-    from: &[(usize, u32, &'static str)],
+    from: &[(usize, u32, u32, &'static str)],
 ) -> crate::outputs::frame::Frame {
     let mut f = crate::outputs::frame::Frame::default();
-    f.str("source", from.iter().map(|(s, _, _)| Some(p.cases[*s].name.clone())).collect());
-    f.int("row", from.iter().map(|(_, r, _)| Some(*r as i64)).collect());
-    let ids: Vec<Option<Vec<Option<&str>>>> = sources.iter().map(|s| s.table.field("case_id")).collect();
+    let base = p.file.parent().map(Path::to_path_buf).unwrap_or_default();
+    f.str("source", from.iter().map(|(s, _, _, _)| Some(p.cases[*s].name.clone())).collect());
+    f.str("file", from.iter().map(|(s, fi, _, _)| Some(rejects::relative(&sources[*s].tables[*fi as usize].path, &base))).collect());
+    f.int("row", from.iter().map(|(_, _, r, _)| Some(*r as i64)).collect());
     f.str(
         "case_id",
-        from.iter().map(|(s, r, _)| ids[*s].as_ref().and_then(|v| v[*r as usize - 1]).map(|v| v.trim().to_string())).collect(),
+        from.iter()
+            .map(|(s, fi, r, _)| sources[*s].tables[*fi as usize].value("case_id", *r as usize - 1).map(|v| v.trim().to_string()))
+            .collect(),
     );
-    f.str("assigned_by", from.iter().map(|(_, _, how)| Some(how.to_string())).collect());
+    f.str("assigned_by", from.iter().map(|(_, _, _, how)| Some(how.to_string())).collect());
     for level in Level::ALL {
         if !h.present[level as usize] {
             continue;

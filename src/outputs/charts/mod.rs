@@ -85,7 +85,7 @@ pub trait Chart {
 /// Renders a chart to `<dir>/<name>.svg` and `.png` and writes the data CSV.
 pub fn write_chart<C: Chart>(dir: &Path, name: &str, title: &str, data: &ChartData, chart: &C) -> Result<ChartFiles, OutputError> {
     let draw = |root: &DrawingArea<SVGBackend, plotters::coord::Shift>, s: f64| chart.draw(root, s);
-    let enc = |path: &Path, e: String| OutputError::Encode { path: path.to_path_buf(), message: e };
+    let enc = |path: &Path, e: String| OutputError::encode(path, e);
     register_fonts().map_err(|e| enc(dir, e))?;
     let (svg, png, csv) = (dir.join(format!("{name}.svg")), dir.join(format!("{name}.png")), dir.join(format!("{name}.csv")));
     let mut text = String::new();

@@ -1,0 +1,130 @@
+//! The run's input files, found and hashed before anything is read: the hashes name the run
+//! (see [`run_id`]) and go into the manifest beside the rows read from each file.
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+use crate::config::Pipeline;
+use crate::error::ReadError;
+use crate::io::files::expand;
+use crate::outputs::manifest::sha256_file;
+use crate::outputs::rejects::relative;
+
+/// One file read by the run.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// `grids`, `cases` or `signups`.
+    pub kind: &'static str,
+    /// The source's name (`grids` for the grid layer).
+    pub source: String,
+    pub path: PathBuf,
+    pub format: String,
+    pub crs: String,
+    pub transform: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// Every input file, and the files of each case and sign-up source in pipeline order.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub files: Vec<InputFile>,
+    pub cases: Vec<Vec<PathBuf>>,
+    pub signups: Vec<Vec<PathBuf>>,
+}
+
+/// Expands every source path and hashes every file (in parallel). Every missing or unreadable
+/// input is reported at once.
+pub fn find(p: &Pipeline) -> Result<Inputs, ReadError> {
+    let mut errors: Vec<ReadError> = Vec::new();
+    let mut files: Vec<InputFile> = Vec::new();
+    let entry = |kind, source: &str, path: &Path, format: String, crs: String, transform: String| InputFile {
+        kind,
+        source: source.to_string(),
+        path: path.to_path_buf(),
+        format,
+        crs,
+        transform,
+        sha256: String::new(),
+        bytes: 0,
+    };
+    files.push(entry(
+        "grids",
+        "grids",
+        &p.grids.path,
+        "geojson".into(),
+        p.grids.crs.as_str().into(),
+        p.grids.crs.transform_description().into(),
+    ));
+    let mut cases = Vec::new();
+    for s in &p.cases {
+        let found = expand(&s.path, s.format).unwrap_or_else(|e| {
+            errors.push(e);
+            Vec::new()
+        });
+        for f in &found {
+            let fmt = format!("{:?}", s.format).to_lowercase();
+            files.push(entry("cases", &s.name, f, fmt, s.crs.as_str().into(), s.crs.transform_description().into()));
+        }
+        cases.push(found);
+    }
+    let mut signups = Vec::new();
+    for s in &p.signups {
+        let found = expand(&s.path, s.format).unwrap_or_else(|e| {
+            errors.push(e);
+            Vec::new()
+        });
+        for f in &found {
+            let fmt = format!("{:?}", s.format).to_lowercase();
+            files.push(entry("signups", &s.name, f, fmt, "-".into(), "assigned by grid code".into()));
+        }
+        signups.push(found);
+    }
+    let hashed: Vec<Result<(String, u64), ReadError>> = files
+        .par_iter()
+        .map(|f| {
+            let sha = sha256_file(&f.path).map_err(ReadError::io(&f.path))?;
+            let bytes = std::fs::metadata(&f.path).map_err(ReadError::io(&f.path))?.len();
+            Ok((sha, bytes))
+        })
+        .collect();
+    for (f, h) in files.iter_mut().zip(hashed) {
+        match h {
+            Ok((sha, bytes)) => {
+                f.sha256 = sha;
+                f.bytes = bytes;
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    match errors.len() {
+        0 => Ok(Inputs { files, cases, signups }),
+        1 => Err(errors.remove(0)),
+        _ => Err(ReadError::Several { errors: errors.iter().map(|e| e.to_string()).collect() }),
+    }
+}
+
+/// The run id: the as-of date and 12 hex digits of a hash of gridgov's version, the resolved
+/// configuration (without where it lives or writes) and every input file's path (relative to
+/// the pipeline file) and sha256. The same inputs and configuration give the same id.
+pub fn run_id(p: &Pipeline, inputs: &Inputs) -> String {
+    let base = p.file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut config = serde_json::to_value(p).unwrap_or_default();
+    if let Some(o) = config.as_object_mut() {
+        o.remove("file");
+        o.remove("output_dir");
+    }
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update([0]);
+    h.update(config.to_string().as_bytes());
+    for f in &inputs.files {
+        for part in [f.kind, &f.source, &relative(&f.path, &base), &f.sha256] {
+            h.update([0]);
+            h.update(part.as_bytes());
+        }
+    }
+    let hex = format!("{:x}", h.finalize());
+    format!("{}-{}", p.period.as_of, &hex[..12])
+}
