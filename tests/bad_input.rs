@@ -222,6 +222,27 @@ fn table() -> Vec<Row> {
             s.grids = layer(&[good_grids(), vec![square("A1", 116.32, 39.90, 0.01)]].concat()).into_bytes();
             s.on_invalid = "skip";
         }),
+        // Found by fuzzing: the geojson crate's conversion indexed the position and panicked.
+        row("a position with one number", Expect::Reject("grid_not_polygon", "A3"), |_, s| {
+            let short = r#"{"type":"Feature","properties":{"code":"A3"},"geometry":{"type":"MultiPolygon","coordinates":[[[[11],[116.32,39.90],[116.33,39.90],[116.32,39.90]]]]}}"#;
+            s.grids = layer(&[good_grids(), vec![short.to_string()]].concat()).into_bytes();
+        }),
+        row("a polygon with no rings", Expect::Reject("grid_empty_geometry", "A3"), |_, s| {
+            let none = r#"{"type":"Feature","properties":{"code":"A3"},"geometry":{"type":"Polygon","coordinates":[]}}"#;
+            s.grids = layer(&[good_grids(), vec![none.to_string()]].concat()).into_bytes();
+        }),
+        row(
+            "a short point position (the parser names line and column)",
+            Expect::Fails(3, "two or more elements, but got `1` at line 1"),
+            |_, s| {
+                let point = r#"{"type":"Feature","properties":{"code":"A3"},"geometry":{"type":"Point","coordinates":[116.32]}}"#;
+                s.grids = layer(&[good_grids(), vec![point.to_string()]].concat()).into_bytes();
+            },
+        ),
+        row("a point where a polygon belongs", Expect::Reject("grid_not_polygon", "A3"), |_, s| {
+            let point = r#"{"type":"Feature","properties":{"code":"A3"},"geometry":{"type":"Point","coordinates":[116.32, 39.9]}}"#;
+            s.grids = layer(&[good_grids(), vec![point.to_string()]].concat()).into_bytes();
+        }),
         row("a GeoJSON that is not a FeatureCollection", Expect::Fails(3, "not a GeoJSON FeatureCollection"), |_, s| {
             s.grids = square("A1", 116.30, 39.90, 0.01).into_bytes();
         }),

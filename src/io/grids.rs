@@ -198,19 +198,33 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
             "repaired",
         ));
     }
-    let geometry = match f.geometry.as_ref().map(|g| geo::Geometry::<f64>::try_from(&g.value)) {
-        None => None,
-        Some(Ok(geo::Geometry::Polygon(p))) => Some(MultiPolygon::new(vec![p])),
-        Some(Ok(geo::Geometry::MultiPolygon(mp))) => Some(mp),
-        Some(Ok(other)) => {
-            let kind = format!("{other:?}");
-            let kind = kind.split('(').next().unwrap_or("?").to_string();
+    // Only Polygon and MultiPolygon are converted, and only once every position has two numbers
+    // and every polygon a ring: the geojson crate's conversion indexes them and would panic.
+    let polygons: Vec<&Vec<Vec<geojson::Position>>> = match f.geometry.as_ref().map(|g| &g.value) {
+        None => Vec::new(),
+        Some(geojson::GeometryValue::Polygon { coordinates }) => vec![coordinates],
+        Some(geojson::GeometryValue::MultiPolygon { coordinates }) => coordinates.iter().collect(),
+        Some(other) => {
+            let kind = other.type_name();
             problems.push(problem(&code, "grid_not_polygon", format!("geometry is a {kind}, expected Polygon or MultiPolygon"), "skipped"));
             return (None, problems);
         }
-        Some(Err(e)) => {
-            problems.push(problem(&code, "grid_not_polygon", format!("geometry cannot be read: {e}"), "skipped"));
-            return (None, problems);
+    };
+    if polygons.iter().flat_map(|p| p.iter().flatten()).any(|pos| pos.len() < 2) {
+        problems.push(problem(&code, "grid_not_polygon", "a position has fewer than two numbers (lon, lat)".into(), "skipped"));
+        return (None, problems);
+    }
+    let geometry = if polygons.is_empty() || polygons.iter().any(|p| p.is_empty()) {
+        None
+    } else {
+        match f.geometry.as_ref().map(|g| geo::Geometry::<f64>::try_from(&g.value)) {
+            Some(Ok(geo::Geometry::Polygon(p))) => Some(MultiPolygon::new(vec![p])),
+            Some(Ok(geo::Geometry::MultiPolygon(mp))) => Some(mp),
+            Some(Err(e)) => {
+                problems.push(problem(&code, "grid_not_polygon", format!("geometry cannot be read: {e}"), "skipped"));
+                return (None, problems);
+            }
+            _ => None,
         }
     };
     // Empty means nothing to draw: no polygon or a degenerate extent. (Not "zero signed area": a
