@@ -57,30 +57,21 @@ pub fn find(p: &Pipeline) -> Result<Inputs, ReadError> {
         p.grids.crs.as_str().into(),
         p.grids.crs.transform_description().into(),
     ));
-    let mut cases = Vec::new();
-    for s in &p.cases {
-        let found = expand(&s.path, s.format).unwrap_or_else(|e| {
+    // Each source's files, listed once under `files` with the source's coordinate decision.
+    let mut list = |kind: &'static str, name: &str, path: &Path, format: crate::config::FileFormat, crs: &str, transform: &str| {
+        let found = expand(path, format).unwrap_or_else(|e| {
             errors.push(e);
             Vec::new()
         });
         for f in &found {
-            let fmt = format!("{:?}", s.format).to_lowercase();
-            files.push(entry("cases", &s.name, f, fmt, s.crs.as_str().into(), s.crs.transform_description().into()));
+            files.push(entry(kind, name, f, format!("{format:?}").to_lowercase(), crs.into(), transform.into()));
         }
-        cases.push(found);
-    }
-    let mut signups = Vec::new();
-    for s in &p.signups {
-        let found = expand(&s.path, s.format).unwrap_or_else(|e| {
-            errors.push(e);
-            Vec::new()
-        });
-        for f in &found {
-            let fmt = format!("{:?}", s.format).to_lowercase();
-            files.push(entry("signups", &s.name, f, fmt, "-".into(), "assigned by grid code".into()));
-        }
-        signups.push(found);
-    }
+        found
+    };
+    let cases: Vec<Vec<PathBuf>> =
+        p.cases.iter().map(|s| list("cases", &s.name, &s.path, s.format, s.crs.as_str(), s.crs.transform_description())).collect();
+    let signups: Vec<Vec<PathBuf>> =
+        p.signups.iter().map(|s| list("signups", &s.name, &s.path, s.format, "-", "assigned by grid code")).collect();
     let hashed: Vec<Result<(String, u64), ReadError>> = files
         .par_iter()
         .map(|f| {
