@@ -45,6 +45,11 @@ impl Crs {
         }
     }
 
+    /// Whether points need a transform to be WGS84 (GCJ-02 and BD-09 do).
+    pub fn needs_transform(self) -> bool {
+        matches!(self, Crs::Gcj02 | Crs::Bd09)
+    }
+
     /// Converts one point in this system to WGS84 lon/lat.
     pub fn to_wgs84(self, lon: f64, lat: f64) -> (f64, f64) {
         match self {

@@ -9,15 +9,16 @@ use crate::config::Pipeline;
 use crate::error::{Error, OutputError, ReadError};
 use crate::hierarchy::{Hierarchy, Level};
 use crate::indicators;
+use crate::indicators::tally::Tally;
 use crate::interrupt;
-use crate::io::cases::{Dictionaries, ReadContext, SourceCases, read_cases};
+use crate::io::cases::{Dictionaries, ReadContext, SourceBatch, SourceRead, read_cases};
 use crate::io::grids::read_grids;
 use crate::io::inputs::Inputs;
 use crate::io::signups::{Household, read_signups};
-use crate::join;
+use crate::join::{self, GridIndex, assign::Assignment};
 use crate::outputs::manifest::{self, Gate, GridSummary, Input, JoinSummary, Manifest, Output, SourceAccount};
 use crate::outputs::publish::RunDir;
-use crate::outputs::rejects;
+use crate::outputs::rejects::{self, RejectsFile};
 use crate::outputs::write;
 use crate::quarantine::{Quarantine, Reject};
 
@@ -100,12 +101,18 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     }
     lap("hash_inputs", &mut timings);
     interrupt::check()?;
+    let base = p.file.parent().map(Path::to_path_buf).unwrap_or_default();
 
-    // 1. Grids and their hierarchy.
+    // 1. Grids, their hierarchy and the join index. Skipped grids open the quarantine, which a
+    //    run writes to `rejects.csv` as it goes.
     progress("reading grids");
     let layer = read_grids(&p.grids)?;
     let h = Hierarchy::build(&layer);
-    let mut quarantine = Quarantine::default();
+    let rejects_file = match &run_dir {
+        Some(dir) => Some(RejectsFile::create(&dir.path.join("rejects.csv"), &base)?),
+        None => None,
+    };
+    let mut quarantine = Quarantine::new(rejects_file);
     for g in layer.problems.iter().filter(|g| g.action == "skipped") {
         quarantine.push(Reject {
             source: "grids".into(),
@@ -118,11 +125,15 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
             raw: g.raw.clone(),
         });
     }
+    quarantine.flush()?;
     lap("read_grids", &mut timings);
+    let index = GridIndex::new(layer.grids.iter().map(|g| &g.geometry).collect());
+    lap("join_index", &mut timings);
     interrupt::check()?;
-    progress("reading records");
 
-    // 2. Case records: mapping, checks, CRS conversion, code-only locations.
+    // 2. Case records, batch by batch: mapping, checks, CRS conversion, code-only locations,
+    //    then the spatial join of the batch's points and the counts. No case is kept.
+    progress("reading, joining and counting cases");
     let extent = layer.grids.iter().filter_map(|g| g.geometry.bounding_rect()).reduce(|a, b| {
         Rect::new(
             Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
@@ -137,37 +148,42 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         suspect_points: &p.quality.suspect_points,
         suspect_radius_m: p.quality.suspect_radius_m,
     };
+    let dims_mapped = p.cases.iter().any(|s| crate::indicators::DIMENSIONS.iter().any(|d| s.columns.contains_key(*d)));
+    let mut tally = Tally::new(p, &h, dims_mapped);
+    let mut assignment = Assignment::new(p.cases.len(), p.outputs.case_assignments);
     let mut dicts = Dictionaries::default();
     let mut read_errors = Vec::new();
-    let mut sources: Vec<Option<SourceCases>> = Vec::new();
-    for (s, files) in p.cases.iter().zip(&inputs.cases) {
-        let mut rs = Vec::new();
-        match read_cases(s, files, &ctx, &mut dicts, &mut rs) {
-            Ok(sc) => sources.push(Some(sc)),
-            Err(e) => {
+    let mut reads: Vec<SourceRead> = Vec::new();
+    let mut stream = crate::io::cases::StageClock::default();
+    for (si, (s, files)) in p.cases.iter().zip(&inputs.cases).enumerate() {
+        let mut on_batch = |sb: &SourceBatch<'_, '_>, q: &mut Quarantine| {
+            join::assign::assign_batch(&index, p.boundary_rule, si, sb, &mut tally, q, &mut assignment);
+        };
+        match read_cases(s, files, &ctx, &mut dicts, &mut quarantine, &mut stream, &mut on_batch) {
+            Ok(r) => reads.push(r),
+            Err(Error::Read(e)) => {
                 read_errors.push(e);
-                sources.push(None);
+                reads.push(SourceRead::default());
             }
+            Err(e) => return Err(e),
         }
-        quarantine.extend(rs);
     }
     let mut households: Vec<Household> = Vec::new();
     let mut signup_rows: Vec<(u64, u64)> = Vec::new();
     let mut signup_file_rows: Vec<u64> = Vec::new();
     for (s, files) in p.signups.iter().zip(&inputs.signups) {
-        let mut rs = Vec::new();
-        match read_signups(s, files, &h, &mut rs) {
+        match read_signups(s, files, &h, &mut quarantine) {
             Ok(ss) => {
                 signup_rows.push((ss.rows_read, ss.households.len() as u64));
                 signup_file_rows.extend(&ss.rows_per_file);
                 households.extend(ss.households);
             }
-            Err(e) => {
+            Err(Error::Read(e)) => {
                 read_errors.push(e);
                 signup_rows.push((0, 0));
             }
+            Err(e) => return Err(e),
         }
-        quarantine.extend(rs);
     }
     // Report every unreadable input at once, not the first.
     match read_errors.len() {
@@ -175,70 +191,58 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         1 => return Err(read_errors.remove(0).into()),
         _ => return Err(ReadError::Several { errors: read_errors.iter().map(|e| e.to_string()).collect() }.into()),
     }
-    let sources: Vec<SourceCases> = sources.into_iter().flatten().collect();
-    lap("read_records", &mut timings);
+    lap("cases_total", &mut timings);
+    // Inside the streamed stage: reading and checking rows (CRS conversion included), locating
+    // points, counting cases.
+    timings.insert("read_records", stream.read_check);
+    timings.insert("crs_conversion", stream.crs);
+    timings.insert("join", assignment.seconds);
+    timings.insert("count", assignment.count_seconds);
     interrupt::check()?;
-    progress("joining");
 
-    // 3. Spatial join of the points (in parallel), code-located rows, quarantine of the rest.
-    let assignment = join::assign::assign(p, &h, &layer, &sources, &mut quarantine);
-    let mut accounts: Vec<SourceAccount> = sources
+    let mut accounts: Vec<SourceAccount> = p
+        .cases
         .iter()
-        .zip(&p.cases)
-        .zip(&assignment.by)
-        .map(|((sc, src), by)| SourceAccount::new(&src.name, "cases", sc.rows_read, by.clone()))
+        .zip(&reads)
+        .zip(&assignment.by_source)
+        .map(|((src, r), a)| {
+            let mut acc = SourceAccount::new(&src.name, "cases", r.rows_read, a.by.clone());
+            acc.in_period = a.in_period;
+            acc.in_trend_window = a.in_trend_window;
+            acc.outside_trend_window = a.outside_trend_window;
+            acc
+        })
         .collect();
-    lap("join", &mut timings);
-    interrupt::check()?;
-    progress("computing indicators");
-
-    // Placement counts per source (cases are in source order in `assigned`).
-    let period = (p.period.start_ms(), p.period.end_ms());
-    let bounds = p.period.month_bounds_ms();
-    let mut offset = 0usize;
-    for a in accounts.iter_mut() {
-        for c in &assignment.cases[offset..offset + a.rows_assigned as usize] {
-            let pl = indicators::place(c.facts.received, period, &bounds);
-            a.in_period += pl.in_period as u64;
-            if pl.month.is_some() {
-                a.in_trend_window += 1;
-            } else {
-                a.outside_trend_window += 1;
-            }
-        }
-        offset += a.rows_assigned as usize;
-    }
     for (s, (read, ok)) in p.signups.iter().zip(&signup_rows) {
         accounts.push(SourceAccount::new(&s.name, "signups", *read, BTreeMap::from([("grid_code", *ok)])));
     }
-    quarantine.sort();
     for a in accounts.iter_mut() {
         a.rows_rejected = quarantine.count(&a.name);
         a.rejects_by_reason = quarantine.by_reason(&a.name);
         a.balanced = a.rows_read == a.rows_assigned + a.rows_rejected;
     }
 
-    // 4. Indicators for every level, period and months.
-    let results = indicators::compute(p, &h, &assignment.cases, &dicts, &households);
+    // 3. Indicators for every level, period and months, from the counts.
+    progress("computing indicators");
+    let results = indicators::compute(p, &h, &tally, &dicts, &households);
     lap("indicators", &mut timings);
-
     interrupt::check()?;
 
-    // 5. Quality gates.
+    // 4. Quality gates.
     let totals = case_totals(&accounts);
     let gates = quality_gates(p, &accounts, &totals);
     let exit_code = if gates.iter().all(|g| g.passed) { 0 } else { 1 };
 
     // Rows read per input file, in the order of `inputs.files`.
     let mut file_rows = vec![layer.features_read as u64];
-    file_rows.extend(sources.iter().flat_map(|sc| sc.tables.iter().map(|t| t.height as u64)));
+    file_rows.extend(reads.iter().flat_map(|r| r.rows_per_file.iter().copied()));
     file_rows.extend(signup_file_rows);
     let facts = RunFacts { run_id: &run_id, started, exit_code, layer: &layer, h: &h, inputs: &inputs, file_rows: &file_rows };
 
-    // 6. Outputs, published by rename with the manifest written last.
+    // 5. Outputs, published by rename with the manifest written last.
     if let Some(dir) = run_dir {
         progress("writing outputs");
-        let outputs = write::write_outputs(
+        let mut outputs = write::write_outputs(
             &dir,
             &write::Inputs {
                 p,
@@ -246,13 +250,13 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
                 layer: &layer,
                 results: &results,
                 accounts: &accounts,
-                sources: &sources,
+                inputs: &inputs,
                 assignment: &assignment,
-                quarantine: &quarantine,
                 exit_code,
             },
             &mut timings,
         )?;
+        outputs.extend(quarantine.finish(&dir.path)?);
         interrupt::check()?;
         let m = build_manifest(p, &facts, accounts, totals, outputs, gates, &timings, &assignment)?;
         let mpath = dir.path.join("manifest.json");
@@ -372,7 +376,7 @@ fn build_manifest(
     outputs: Vec<Output>,
     gates: Vec<Gate>,
     timings: &BTreeMap<&'static str, f64>,
-    a: &join::assign::Assignment,
+    a: &Assignment,
 ) -> Result<Manifest, Error> {
     let RunFacts { run_id, started, exit_code, layer, h, inputs: found, file_rows } = *f;
     let base = p.file.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -17,6 +17,7 @@ pub const REASONS: &[&str] = &[
     "bad_due_at",
     "bad_signed_date",
     "closed_before_received",
+    "bad_row",
     "timestamp_in_future",
     "bad_value",
     "bad_coordinate",
@@ -50,7 +51,8 @@ pub struct Reject {
     pub file: String,
     /// 1-based data row (the header is not counted); the feature index + 1 for grids.
     pub row: u64,
-    /// 1-based line in a CSV file (row + 1), assuming no quoted field spans lines; empty otherwise.
+    /// 1-based line in a CSV file where the row starts (a quoted field may span lines); empty
+    /// for Parquet.
     pub line: Option<u64>,
     /// The record's key (case id, household id, grid code), empty when it has none.
     pub key: String,
@@ -62,56 +64,76 @@ pub struct Reject {
     pub raw: String,
 }
 
-/// All rejects of a run, in source order then row order.
-#[derive(Debug, Default)]
+/// The quarantine of a run: counts per source and reason, and the rows themselves, written to
+/// `rejects.csv` batch by batch (so memory does not grow with the number of rejects). A check
+/// run (`validate`, `--dry-run`) counts without writing.
 pub struct Quarantine {
-    rows: Vec<Reject>,
+    /// Rejects of the batch being processed, written in row order by `flush`.
+    pending: Vec<Reject>,
+    /// Per source, in order of first appearance: rejects by reason.
+    counts: Vec<(String, BTreeMap<&'static str, u64>)>,
+    file: Option<crate::outputs::rejects::RejectsFile>,
 }
 
 impl Quarantine {
+    /// A quarantine writing to `file`, or only counting.
+    pub fn new(file: Option<crate::outputs::rejects::RejectsFile>) -> Quarantine {
+        Quarantine { pending: Vec::new(), counts: Vec::new(), file }
+    }
+
     pub fn push(&mut self, r: Reject) {
-        self.rows.push(r);
+        let by_reason = match self.counts.iter_mut().position(|(s, _)| *s == r.source) {
+            Some(i) => &mut self.counts[i].1,
+            None => {
+                self.counts.push((r.source.clone(), BTreeMap::new()));
+                let last = self.counts.len() - 1;
+                &mut self.counts[last].1
+            }
+        };
+        *by_reason.entry(r.reason).or_insert(0) += 1;
+        self.pending.push(r);
     }
 
     pub fn extend(&mut self, rs: impl IntoIterator<Item = Reject>) {
-        self.rows.extend(rs);
+        for r in rs {
+            self.push(r);
+        }
     }
 
-    /// Rows sorted by (source order of first appearance, row), which is deterministic.
-    pub fn rows(&self) -> &[Reject] {
-        &self.rows
-    }
-
-    /// Sorts rows by source (in order of first appearance) and row, for stable output.
-    pub fn sort(&mut self) {
-        let mut order: Vec<String> = Vec::new();
-        for r in &self.rows {
-            if !order.contains(&r.source) {
-                order.push(r.source.clone());
+    /// Writes the pending rejects in row order (they come from one file).
+    pub fn flush(&mut self) -> Result<(), crate::error::OutputError> {
+        self.pending.sort_by_key(|r| r.row);
+        if let Some(f) = &mut self.file {
+            for r in &self.pending {
+                f.write(r)?;
             }
         }
-        self.rows.sort_by_key(|r| (order.iter().position(|s| s == &r.source).unwrap_or(usize::MAX), r.row));
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Flushes and closes the file; its manifest entry.
+    pub fn finish(mut self, run_dir: &std::path::Path) -> Result<Option<crate::outputs::manifest::Output>, crate::error::OutputError> {
+        self.flush()?;
+        self.file.take().map(|f| f.finish(run_dir)).transpose()
     }
 
     /// Rejected rows of one source.
     pub fn count(&self, source: &str) -> u64 {
-        self.rows.iter().filter(|r| r.source == source).count() as u64
+        self.by_reason(source).values().sum()
     }
 
     /// Counts per reason for one source.
     pub fn by_reason(&self, source: &str) -> BTreeMap<&'static str, u64> {
-        let mut m = BTreeMap::new();
-        for r in self.rows.iter().filter(|r| r.source == source) {
-            *m.entry(r.reason).or_insert(0) += 1;
-        }
-        m
+        self.counts.iter().find(|(s, _)| s == source).map(|(_, m)| m.clone()).unwrap_or_default()
     }
 
-    pub fn len(&self) -> usize {
-        self.rows.len()
+    /// Rejected rows of all sources.
+    pub fn len(&self) -> u64 {
+        self.counts.iter().flat_map(|(_, m)| m.values()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len() == 0
     }
 }

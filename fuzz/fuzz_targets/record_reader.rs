@@ -5,7 +5,8 @@
 mod common;
 
 use gridgov::hierarchy::Hierarchy;
-use gridgov::io::cases::{Dictionaries, ReadContext, read_cases};
+use gridgov::io::cases::{Dictionaries, ReadContext, StageClock, read_cases};
+use gridgov::quarantine::Quarantine;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -42,8 +43,13 @@ fuzz_target!(|data: &[u8]| {
         suspect_radius_m: 5.0,
     };
     let mut dicts = Dictionaries::default();
-    let mut rejects = Vec::new();
-    if let Ok(sc) = read_cases(src, std::slice::from_ref(&f.file), &ctx, &mut dicts, &mut rejects) {
-        assert_eq!(sc.rows_read as usize, sc.cases.row.len() + rejects.len(), "every row is parsed or rejected");
+    let mut quarantine = Quarantine::new(None);
+    let mut clock = StageClock::default();
+    let mut accepted = 0u64;
+    let read = read_cases(src, std::slice::from_ref(&f.file), &ctx, &mut dicts, &mut quarantine, &mut clock, &mut |b, _| {
+        accepted += b.rows.len() as u64;
+    });
+    if let Ok(r) = read {
+        assert_eq!(r.rows_read, accepted + quarantine.len(), "every row is parsed or rejected");
     }
 });

@@ -3,6 +3,7 @@
 
 use crate::config::ShouldBeClosedFile;
 use crate::config::resolve::IndicatorSettings;
+use crate::indicators::tally::Quantiles;
 use crate::io::cases::{Followup, Satisfaction};
 
 /// The facts about one case that indicators need. Times are UTC milliseconds.
@@ -15,9 +16,10 @@ pub struct CaseFacts {
     pub followup: Followup,
 }
 
-/// Counts of one unit in one period. Adding cases and merging accumulators only sums integers
-/// (and collects handling times), so results do not depend on the order cases arrive in.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Counts of one unit in one period. Adding cases and merging accumulators only sums integers,
+/// so results do not depend on the order cases arrive in. Handling times are kept apart, in
+/// `tally::Durations`, for the quantiles.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Acc {
     pub cases: u64,
     pub cancelled: u64,
@@ -32,18 +34,18 @@ pub struct Acc {
     pub closed_on_time: u64,
     pub open: u64,
     pub overdue_open: u64,
-    /// Hours from received to closed of the cases closed by the as-of moment.
-    pub hours: Vec<f64>,
 }
 
 impl Acc {
     /// Adds one case received in this unit and period. `as_of` is the moment states are read at.
-    pub fn add(&mut self, c: &CaseFacts, as_of: i64, rule: ShouldBeClosedFile) {
+    /// Returns the case's handling time in milliseconds when it was closed by then (the value
+    /// the handling-time quantiles take).
+    pub fn add(&mut self, c: &CaseFacts, as_of: i64, rule: ShouldBeClosedFile) -> Option<i64> {
         self.cases += 1;
         if c.cancelled {
             // Cancelled cases count in volume only: nothing was owed, nothing can be late.
             self.cancelled += 1;
-            return;
+            return None;
         }
         let f = c.followup;
         if f.valid {
@@ -65,7 +67,6 @@ impl Acc {
                 if t <= c.due {
                     self.closed_on_time += 1;
                 }
-                self.hours.push((t - c.received) as f64 / 3_600_000.0);
             }
             None => {
                 self.open += 1;
@@ -79,6 +80,7 @@ impl Acc {
             ShouldBeClosedFile::ExcludeOpenWithinLimit => closed.is_some() || c.due <= as_of,
         };
         self.should_close += owed as u64;
+        closed.map(|t| t - c.received)
     }
 
     /// Adds another accumulator (a roll-up step or a parallel partial result).
@@ -96,11 +98,10 @@ impl Acc {
         self.closed_on_time += o.closed_on_time;
         self.open += o.open;
         self.overdue_open += o.overdue_open;
-        self.hours.extend_from_slice(&o.hours);
     }
 
-    /// Derives the rates and scores.
-    pub fn derive(&self, s: &IndicatorSettings) -> Derived {
+    /// Derives the rates and scores; `q` are the handling-time quantiles of the same cases.
+    pub fn derive(&self, s: &IndicatorSettings, q: Quantiles) -> Derived {
         let satisfaction_points = self.satisfied as f64 + s.satisfaction_basic_weight * self.basic as f64;
         let response = rate(self.contacted as f64, self.followups);
         let resolution = rate(self.resolved as f64, self.followups);
@@ -110,8 +111,6 @@ impl Acc {
             (Some(a), Some(b), Some(c)) if self.followups >= s.min_n => Some((wr * a + ws * b + wt * c) * 100.0),
             _ => None,
         };
-        let mut hours = self.hours.clone();
-        hours.sort_by(f64::total_cmp);
         Derived {
             satisfaction_points,
             response_rate: response,
@@ -122,8 +121,8 @@ impl Acc {
             closure_rate: rate(self.closed as f64, self.should_close),
             on_time_closure_rate: rate(self.closed_on_time as f64, self.should_close),
             overdue_open_rate: rate(self.overdue_open as f64, self.open),
-            hours_median: quantile(&hours, 0.5),
-            hours_p90: quantile(&hours, 0.9),
+            hours_median: q.median,
+            hours_p90: q.p90,
         }
     }
 }
@@ -224,7 +223,7 @@ mod tests {
             acc.add(&case(990, None, 1100, NO_FU), as_of, ShouldBeClosedFile::ExcludeOpenWithinLimit);
         }
         assert_eq!((acc.should_close, acc.closed, acc.closed_on_time), (972, 911, 737));
-        let d = acc.derive(&settings());
+        let d = acc.derive(&settings(), Quantiles::default());
         assert_eq!(format!("{:.2}", d.closure_rate.expect("a rate for a non-empty denominator") * 100.0), "93.72");
         assert_eq!(format!("{:.2}", d.on_time_closure_rate.expect("a rate for a non-empty denominator") * 100.0), "75.82");
         assert_eq!((acc.open, acc.overdue_open), (69, 61));
@@ -241,16 +240,16 @@ mod tests {
         }
         assert_eq!(a.should_close, 2);
         assert_eq!(b.should_close, 3);
-        assert_eq!(a.derive(&settings()).closure_rate, Some(0.5));
-        assert_eq!(b.derive(&settings()).closure_rate, Some(1.0 / 3.0));
+        assert_eq!(a.derive(&settings(), Quantiles::default()).closure_rate, Some(0.5));
+        assert_eq!(b.derive(&settings(), Quantiles::default()).closure_rate, Some(1.0 / 3.0));
     }
 
     #[test]
     fn closure_after_as_of_counts_as_open() {
         let mut a = Acc::default();
-        a.add(&case(0, Some(150), 24, NO_FU), 100 * H, ShouldBeClosedFile::ExcludeOpenWithinLimit);
+        let handling = a.add(&case(0, Some(150), 24, NO_FU), 100 * H, ShouldBeClosedFile::ExcludeOpenWithinLimit);
         assert_eq!((a.closed, a.open, a.overdue_open, a.should_close), (0, 1, 1, 1));
-        assert!(a.hours.is_empty());
+        assert_eq!(handling, None, "no handling time for a case still open at the as-of moment");
     }
 
     #[test]
@@ -259,12 +258,20 @@ mod tests {
         let mut a = Acc::default();
         let as_of = 100 * H;
         let r = ShouldBeClosedFile::ExcludeOpenWithinLimit;
-        a.add(&case(0, Some(1), 24, fu(true, true, Satisfaction::Satisfied)), as_of, r);
-        a.add(&case(0, Some(2), 24, fu(true, true, Satisfaction::Basic)), as_of, r);
-        a.add(&case(0, Some(3), 24, fu(true, false, Satisfaction::Basic)), as_of, r);
-        a.add(&case(0, Some(4), 24, fu(false, false, Satisfaction::Unsatisfied)), as_of, r);
-        a.add(&case(0, Some(5), 24, NO_FU), as_of, r);
-        let d = a.derive(&settings());
+        let mut hours: Vec<f64> = [
+            case(0, Some(1), 24, fu(true, true, Satisfaction::Satisfied)),
+            case(0, Some(2), 24, fu(true, true, Satisfaction::Basic)),
+            case(0, Some(3), 24, fu(true, false, Satisfaction::Basic)),
+            case(0, Some(4), 24, fu(false, false, Satisfaction::Unsatisfied)),
+            case(0, Some(5), 24, NO_FU),
+        ]
+        .iter()
+        .filter_map(|c| a.add(c, as_of, r))
+        .map(|ms| ms as f64 / H as f64)
+        .collect();
+        hours.sort_by(f64::total_cmp);
+        let q = Quantiles { median: quantile(&hours, 0.5), p90: quantile(&hours, 0.9) };
+        let d = a.derive(&settings(), q);
         assert_eq!(a.followups, 4);
         assert_eq!(d.response_rate, Some(0.75));
         assert_eq!(d.resolution_rate, Some(0.5));
@@ -285,7 +292,7 @@ mod tests {
         a.add(&case(0, Some(1), 24, fu(true, true, Satisfaction::Satisfied)), 100 * H, ShouldBeClosedFile::ExcludeOpenWithinLimit);
         let mut s = settings();
         s.min_n = 2;
-        let d = a.derive(&s);
+        let d = a.derive(&s, Quantiles::default());
         assert_eq!(d.response_rate, Some(1.0));
         assert_eq!(d.composite_score, None);
         assert_eq!(d.grade, None);
@@ -302,7 +309,7 @@ mod tests {
 
     #[test]
     fn empty_unit_has_no_rates_not_nan() {
-        let d = Acc::default().derive(&settings());
+        let d = Acc::default().derive(&settings(), Quantiles::default());
         assert_eq!(d.response_rate, None);
         assert_eq!(d.closure_rate, None);
         assert_eq!(d.hours_median, None);
@@ -325,11 +332,17 @@ mod tests {
             .collect();
         let r = ShouldBeClosedFile::ExcludeOpenWithinLimit;
         let mut one = Acc::default();
-        cases.iter().for_each(|c| one.add(c, 60 * H, r));
+        cases.iter().for_each(|c| {
+            one.add(c, 60 * H, r);
+        });
         let (mut a, mut b) = (Acc::default(), Acc::default());
-        cases[..20].iter().for_each(|c| a.add(c, 60 * H, r));
-        cases[20..].iter().for_each(|c| b.add(c, 60 * H, r));
+        cases[..20].iter().for_each(|c| {
+            a.add(c, 60 * H, r);
+        });
+        cases[20..].iter().for_each(|c| {
+            b.add(c, 60 * H, r);
+        });
         a.merge(&b);
-        assert_eq!(a.derive(&settings()), one.derive(&settings()));
+        assert_eq!(a.derive(&settings(), Quantiles::default()), one.derive(&settings(), Quantiles::default()));
     }
 }

@@ -13,6 +13,7 @@ pub mod cases;
 pub mod rank;
 pub mod registry;
 pub mod signups;
+pub mod tally;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -20,18 +21,10 @@ use rayon::prelude::*;
 use crate::config::resolve::{Month, Pipeline};
 use crate::hierarchy::{Hierarchy, Level, Units};
 use crate::outputs::frame::{Frame, Values};
-use cases::{Acc, CaseFacts};
+use cases::Acc;
+use tally::{Quantiles, Tally, grouped_quantiles};
 
-/// One case after the join: its units at every level and its facts.
-#[derive(Debug, Clone, Copy)]
-pub struct AssignedCase {
-    pub units: Units,
-    pub facts: CaseFacts,
-    /// Interned category, department and channel (`u32::MAX` when empty).
-    pub dims: [u32; 3],
-}
-
-/// The dimensions cases are also tabulated by, in `AssignedCase::dims` order.
+/// The dimensions cases are also tabulated by, in `CaseRow::dims` order.
 pub const DIMENSIONS: [&str; 3] = ["category", "department", "channel"];
 
 /// Period and monthly tables of one level.
@@ -49,8 +42,9 @@ pub struct Results {
     /// The whole city: one row for the period, one per month.
     pub city: Frame,
     pub city_monthly: Frame,
-    /// Handling hours of the city's cases closed in the period, sorted (the histogram's data).
-    pub city_hours: Vec<f64>,
+    /// Histogram of the handling hours of the city's cases closed in the period
+    /// (`handling_bins`).
+    pub city_handling: Vec<(f64, f64, u64)>,
     /// Period tables by category, department and channel (`DIMENSIONS` order).
     pub dimensions: Vec<(&'static str, Frame)>,
     pub signup_projects: Frame,
@@ -77,54 +71,71 @@ pub fn place(received: i64, period: (i64, i64), month_bounds: &[i64]) -> Placeme
     Placement { in_period, month }
 }
 
-/// Computes all levels (in parallel, one task per level) and the sign-up tables.
+/// Bins of the handling-time histogram in log10(hours): 20 bins from 0.1 h to 10,000 h;
+/// values below go to the first, above to the last. (lower hour bound, upper hour bound, count).
+pub fn handling_bins(hours: impl Iterator<Item = f64>) -> Vec<(f64, f64, u64)> {
+    let (lo, hi, k) = (-1.0f64, 4.0f64, 20usize);
+    let w = (hi - lo) / k as f64;
+    let mut out: Vec<(f64, f64, u64)> = (0..k).map(|i| (10f64.powf(lo + w * i as f64), 10f64.powf(lo + w * (i + 1) as f64), 0)).collect();
+    for h in hours {
+        let x = h.max(1e-9).log10();
+        let i = (((x - lo) / w).floor().max(0.0) as usize).min(k - 1);
+        out[i].2 += 1;
+    }
+    out
+}
+
+/// Computes every table from the tally: each level's units (in parallel), the city, the
+/// dimensions, and the sign-up tables.
 pub fn compute(
     p: &Pipeline,
     h: &Hierarchy,
-    cases: &[AssignedCase],
+    tally: &Tally,
     dicts: &crate::io::cases::Dictionaries,
     households: &[crate::io::signups::Household],
 ) -> Results {
-    let period = (p.period.start_ms(), p.period.end_ms());
-    let bounds = p.period.month_bounds_ms();
-    let placements: Vec<Placement> = cases.par_iter().map(|c| place(c.facts.received, period, &bounds)).collect();
+    // The units of every home unit at every level (a home is a unit of any level).
+    let homes: Vec<Units> = Level::ALL.iter().flat_map(|&l| (0..h.units(l).len() as u32).map(move |i| h.units_of(l, i))).collect();
     let signup_units = signups::per_unit(h, households, p.period.as_of);
     let levels: Vec<LevelTables> = Level::ALL
         .par_iter()
         .filter(|l| h.present[**l as usize])
-        .map(|&level| level_tables(p, h, level, cases, &placements, &signup_units[level as usize]))
+        .map(|&level| level_tables(p, h, level, tally, &homes, &signup_units[level as usize]))
         .collect();
     let (signup_projects, signup_curve) = signups::project_tables(p, households);
-    let (city, city_monthly, city_hours) = city_tables(p, h, cases, &placements, &signup_units);
+    let (city, city_monthly) = city_tables(p, h, tally, &signup_units);
+    let city_handling = city_handling(tally);
     let values = [&dicts.category.values, &dicts.department.values, &dicts.channel.values];
-    let dimensions = (0..3).into_par_iter().map(|d| (DIMENSIONS[d], dimension_table(p, d, values[d], cases, &placements))).collect();
-    Results { levels, city, city_monthly, city_hours, dimensions, signup_projects, signup_curve }
+    let dimensions = (0..3).into_par_iter().map(|d| (DIMENSIONS[d], dimension_table(p, d, values[d], tally))).collect();
+    Results { levels, city, city_monthly, city_handling, dimensions, signup_projects, signup_curve }
+}
+
+/// The handling-time histogram of the city's cases closed in the period.
+fn city_handling(t: &Tally) -> Vec<(f64, f64, u64)> {
+    let d = &t.durations;
+    let hours = |i: usize| match &d.values {
+        tally::DurationValues::Secs(v) => v[i] as f64 / 3600.0,
+        tally::DurationValues::Millis(v) => v[i] as f64 / 3_600_000.0,
+    };
+    handling_bins((0..d.len()).filter(|&i| d.in_period(i)).map(hours))
+}
+
+/// The slot of a duration entry's month, and of the period when it has a slot of its own.
+fn entry_slots(t: &Tally, i: usize) -> [Option<u32>; 2] {
+    let d = &t.durations;
+    let month = d.month(i).map(|m| m as u32);
+    let period = (t.separate_period && d.in_period(i)).then_some(t.period_slot as u32);
+    [month, period]
 }
 
 /// Every assigned case, whatever level it was assigned at, in one unit: the city.
-fn city_tables(
-    p: &Pipeline,
-    h: &Hierarchy,
-    cases: &[AssignedCase],
-    placements: &[Placement],
-    signup: &[Vec<signups::SignupAcc>; 4],
-) -> (Frame, Frame, Vec<f64>) {
+fn city_tables(p: &Pipeline, h: &Hierarchy, t: &Tally, signup: &[Vec<signups::SignupAcc>; 4]) -> (Frame, Frame) {
     let nm = p.period.months.len();
-    let (as_of, rule) = (p.period.as_of_ms(), p.indicators.should_be_closed);
-    let same_month = p.period.month_index();
-    let mut period = Acc::default();
-    let mut months = vec![Acc::default(); nm];
-    for (c, pl) in cases.iter().zip(placements) {
-        if pl.in_period && same_month.is_none() {
-            period.add(&c.facts, as_of, rule);
-        }
-        if let Some(m) = pl.month {
-            months[m].add(&c.facts, as_of, rule);
-        }
+    let mut slots = vec![Acc::default(); t.slots];
+    for (i, a) in t.accs.iter().enumerate() {
+        slots[i % t.slots].merge(a);
     }
-    if let Some(k) = same_month {
-        period = months[k].clone();
-    }
+    let q = grouped_quantiles(&t.durations, t.slots, |i| entry_slots(t, i));
     let grids = h.units(Level::Grid);
     let sum = |f: fn(&crate::hierarchy::Unit) -> Option<f64>| {
         grids.iter().filter_map(f).fold(None, |a: Option<f64>, v| Some(a.unwrap_or(0.0) + v))
@@ -144,28 +155,28 @@ fn city_tables(
         a.out_of_scope += s.out_of_scope;
         a
     });
-    let (f, m) = period_and_monthly(p, &info, std::slice::from_ref(&period), &months, Some(std::slice::from_ref(&total)));
-    let mut hours = period.hours;
-    hours.sort_by(f64::total_cmp);
-    (f, m, hours)
+    let ps = t.period_slot;
+    period_and_monthly(p, &info, &[slots[ps]], &[q[ps]], &slots[..nm], &q[..nm], Some(std::slice::from_ref(&total)))
 }
 
 /// Period indicators per value of one dimension (category, department or channel), sorted by
 /// value; cases without a value form one row with an empty key.
-fn dimension_table(p: &Pipeline, dim: usize, values: &[String], cases: &[AssignedCase], placements: &[Placement]) -> Frame {
-    let (as_of, rule) = (p.period.as_of_ms(), p.indicators.should_be_closed);
+fn dimension_table(p: &Pipeline, dim: usize, values: &[String], t: &Tally) -> Frame {
     // Slot `values.len()` holds the cases without a value.
-    let mut accs = vec![Acc::default(); values.len() + 1];
-    for (c, pl) in cases.iter().zip(placements) {
-        if pl.in_period {
-            let v = c.dims[dim];
-            accs[if v == u32::MAX { values.len() } else { v as usize }].add(&c.facts, as_of, rule);
-        }
-    }
-    let mut order: Vec<usize> = (0..values.len()).collect();
+    let n = values.len();
+    let mut accs: Vec<Acc> = (0..n).map(|v| t.dims[dim].get(v).copied().unwrap_or_default()).collect();
+    accs.push(t.dims_empty[dim]);
+    let q = match &t.durations.dims {
+        Some(dims) => grouped_quantiles(&t.durations, n + 1, |i| {
+            let v = dims[i][dim];
+            [t.durations.in_period(i).then_some(if v == tally::NO_VALUE { n as u32 } else { v }), None]
+        }),
+        None => vec![Quantiles::default(); n + 1],
+    };
+    let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|a, b| values[*a].cmp(&values[*b]));
-    if accs[values.len()].cases > 0 {
-        order.push(values.len());
+    if accs[n].cases > 0 {
+        order.push(n);
     }
     let keys: Vec<Option<String>> = order.iter().map(|&i| values.get(i).cloned()).collect();
     let info = UnitsInfo {
@@ -173,46 +184,36 @@ fn dimension_table(p: &Pipeline, dim: usize, values: &[String], cases: &[Assigne
         key_columns: vec![(DIMENSIONS[dim].to_string(), keys)],
         places: None,
     };
-    let accs: Vec<Acc> = order.iter().map(|&i| std::mem::take(&mut accs[i])).collect();
+    let accs: Vec<Acc> = order.iter().map(|&i| accs[i]).collect();
+    let quants: Vec<Quantiles> = order.iter().map(|&i| q[i]).collect();
     let label = p.period.label();
     let rows: Vec<usize> = (0..accs.len()).collect();
-    frame(p, &info, &rows, &accs, |_| (label.clone(), p.period.start), None, None)
+    frame(p, &info, &rows, &accs, &quants, |_| (label.clone(), p.period.start), None, None)
 }
 
-fn level_tables(
-    p: &Pipeline,
-    h: &Hierarchy,
-    level: Level,
-    cases: &[AssignedCase],
-    placements: &[Placement],
-    signup: &[signups::SignupAcc],
-) -> LevelTables {
-    let units = h.units(level);
-    let nm = p.period.months.len();
-    let as_of = p.period.as_of_ms();
-    let rule = p.indicators.should_be_closed;
-    // When the period is one of the trend months (the usual monthly report), its accumulators
-    // are that month's: one pass over the cases instead of two.
-    let same_month = p.period.month_index();
-    let mut period_acc = vec![Acc::default(); units.len()];
-    let mut month_acc = vec![Acc::default(); units.len() * nm];
-    for (c, pl) in cases.iter().zip(placements) {
-        let Some(u) = c.units[level as usize] else { continue };
-        let u = u as usize;
-        if pl.in_period && same_month.is_none() {
-            period_acc[u].add(&c.facts, as_of, rule);
-        }
-        if let Some(m) = pl.month {
-            month_acc[u * nm + m].add(&c.facts, as_of, rule);
+fn level_tables(p: &Pipeline, h: &Hierarchy, level: Level, t: &Tally, homes: &[Units], signup: &[signups::SignupAcc]) -> LevelTables {
+    let n = h.units(level).len();
+    let (nm, slots) = (p.period.months.len(), t.slots);
+    // Roll-up: a unit's counts are the sums over the home units it contains (its grids, and
+    // itself or its communities for cases assigned by code).
+    let mut accs = vec![Acc::default(); n * slots];
+    for (home, up) in homes.iter().enumerate() {
+        let Some(u) = up[level as usize] else { continue };
+        for s in 0..slots {
+            accs[u as usize * slots + s].merge(&t.accs[home * slots + s]);
         }
     }
-    if let Some(k) = same_month {
-        for (u, acc) in period_acc.iter_mut().enumerate() {
-            *acc = month_acc[u * nm + k].clone();
-        }
-    }
+    let q = grouped_quantiles(&t.durations, n * slots, |i| {
+        let Some(u) = homes[t.durations.home[i] as usize][level as usize] else { return [None, None] };
+        entry_slots(t, i).map(|s| s.map(|s| u * slots as u32 + s))
+    });
+    let ps = t.period_slot;
+    let period_acc: Vec<Acc> = (0..n).map(|u| accs[u * slots + ps]).collect();
+    let period_q: Vec<Quantiles> = (0..n).map(|u| q[u * slots + ps]).collect();
+    let month_acc: Vec<Acc> = (0..n).flat_map(|u| (0..nm).map(move |m| u * slots + m)).map(|k| accs[k]).collect();
+    let month_q: Vec<Quantiles> = (0..n).flat_map(|u| (0..nm).map(move |m| u * slots + m)).map(|k| q[k]).collect();
     let info = UnitsInfo::of_level(h, level);
-    let (period, monthly) = period_and_monthly(p, &info, &period_acc, &month_acc, Some(signup));
+    let (period, monthly) = period_and_monthly(p, &info, &period_acc, &period_q, &month_acc, &month_q, Some(signup));
     LevelTables { level, period, monthly }
 }
 
@@ -222,17 +223,19 @@ fn period_and_monthly(
     p: &Pipeline,
     info: &UnitsInfo,
     period_acc: &[Acc],
+    period_q: &[Quantiles],
     month_acc: &[Acc],
+    month_q: &[Quantiles],
     signup: Option<&[signups::SignupAcc]>,
 ) -> (Frame, Frame) {
     let nm = p.period.months.len();
     let n = info.codes.len();
     let period_label = p.period.label();
     let all: Vec<usize> = (0..n).collect();
-    let period = frame(p, info, &all, period_acc, |_| (period_label.clone(), p.period.start), signup, None);
+    let period = frame(p, info, &all, period_acc, period_q, |_| (period_label.clone(), p.period.start), signup, None);
     let months = &p.period.months;
     let rows: Vec<usize> = (0..n * nm).map(|r| r / nm).collect();
-    let monthly = frame(p, info, &rows, month_acc, |r| (months[r % nm].label(), months[r % nm].first_day()), None, Some(nm));
+    let monthly = frame(p, info, &rows, month_acc, month_q, |r| (months[r % nm].label(), months[r % nm].first_day()), None, Some(nm));
     (period, monthly)
 }
 
@@ -278,19 +281,21 @@ impl UnitsInfo {
     }
 }
 
-/// Builds a table: one row per entry of `unit_of_row`, with `accs[row]`.
+/// Builds a table: one row per entry of `unit_of_row`, with `accs[row]` and `quants[row]`.
+#[allow(clippy::too_many_arguments)]
 fn frame(
     p: &Pipeline,
     info: &UnitsInfo,
     unit_of_row: &[usize],
     accs: &[Acc],
+    quants: &[Quantiles],
     period_of_row: impl Fn(usize) -> (String, NaiveDate),
     signup: Option<&[signups::SignupAcc]>,
     months_per_unit: Option<usize>,
 ) -> Frame {
     let s = &p.indicators;
     let n = unit_of_row.len();
-    let derived: Vec<cases::Derived> = accs.par_iter().map(|a| a.derive(s)).collect();
+    let derived: Vec<cases::Derived> = accs.par_iter().zip(quants).map(|(a, q)| a.derive(s, *q)).collect();
     let mut f = Frame::default();
     for (key, values) in &info.key_columns {
         f.str(key, unit_of_row.iter().map(|&u| values[u].clone()).collect());

@@ -1,20 +1,22 @@
-//! Reads one case source: applies the column mapping, checks every field of every row, converts
-//! points to WGS84, and resolves code-only locations through the hierarchy.
+//! Reads one case source batch by batch: applies the column mapping, checks every field of
+//! every row, converts points to WGS84, resolves code-only locations through the hierarchy,
+//! and keeps each case id once.
 //!
-//! A row that fails a check goes to the quarantine with its reason; the others become columns of
-//! a [`CaseTable`]. Points are located against the grids later, in `join/`.
+//! A row that fails a check goes to the quarantine with its reason; the others are handed on
+//! batch by batch ([`SourceBatch`]) to be located and counted, then dropped.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use geo::Rect;
-use rayon::prelude::*;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use crate::config::CaseSource;
-use crate::error::ReadError;
+use crate::error::{Error, ReadError};
 use crate::hierarchy::{Hierarchy, Level, Units};
-use crate::io::table::{TextTable, read_text_table};
-use crate::quarantine::Reject;
+use crate::io::ids::{IdKey, IdSet};
+use crate::io::records::{self, Batch, Mapping, RecordFile, RowRef, Value};
+use crate::quarantine::{Quarantine, Reject};
 
 /// Answer to the satisfaction question of a follow-up call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,24 +46,18 @@ pub enum Location {
     ByCode(Level, Units),
 }
 
-/// The parsed rows of one source, as columns. Times are UTC milliseconds.
-#[derive(Debug, Default)]
-pub struct CaseTable {
-    /// Index of the file in the source's file list.
-    pub file: Vec<u32>,
-    /// 1-based data row in the file.
-    pub row: Vec<u32>,
-    pub received: Vec<i64>,
-    pub closed: Vec<Option<i64>>,
+/// A row that passed every read check. Times are UTC milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseRow {
+    pub received: i64,
+    pub closed: Option<i64>,
     /// Due time: the file's, or received + the default time limit.
-    pub due: Vec<i64>,
-    pub cancelled: Vec<bool>,
-    pub followup: Vec<Followup>,
-    /// Interned text (index into `Dictionaries`), `u32::MAX` when empty.
-    pub category: Vec<u32>,
-    pub department: Vec<u32>,
-    pub channel: Vec<u32>,
-    pub location: Vec<Location>,
+    pub due: i64,
+    pub cancelled: bool,
+    pub followup: Followup,
+    pub location: Location,
+    /// Interned category, department and channel (`tally::NO_VALUE` when empty).
+    pub dims: [u32; 3],
 }
 
 /// Distinct category, department and channel texts of all sources, in order of first appearance.
@@ -72,6 +68,24 @@ pub struct Dictionaries {
     pub channel: Interner,
 }
 
+impl Dictionaries {
+    fn get_mut(&mut self, d: usize) -> &mut Interner {
+        match d {
+            0 => &mut self.category,
+            1 => &mut self.department,
+            _ => &mut self.channel,
+        }
+    }
+
+    fn get(&self, d: usize) -> &Interner {
+        match d {
+            0 => &self.category,
+            1 => &self.department,
+            _ => &self.channel,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Interner {
     ids: HashMap<String, u32>,
@@ -80,7 +94,7 @@ pub struct Interner {
 
 impl Interner {
     pub fn intern(&mut self, s: Option<&str>) -> u32 {
-        let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else { return u32::MAX };
+        let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else { return NO_VALUE };
         if let Some(&i) = self.ids.get(s) {
             return i;
         }
@@ -89,7 +103,16 @@ impl Interner {
         self.values.push(s.to_string());
         i
     }
+
+    /// The id of a value already interned.
+    fn find(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
 }
+
+use crate::indicators::tally::NO_VALUE;
+/// A dimension value not in the dictionary yet: interned after the parallel checks.
+const TO_INTERN: u32 = NO_VALUE - 1;
 
 /// What the reader needs to know besides the source itself.
 pub struct ReadContext<'a> {
@@ -103,197 +126,287 @@ pub struct ReadContext<'a> {
     pub suspect_radius_m: f64,
 }
 
-/// A source after reading: its files as text (kept for the quarantine rows of later stages) and
-/// the parsed cases of all of them.
-pub struct SourceCases {
-    /// One table per file, in name order; `CaseTable::file` indexes this.
-    pub tables: Vec<TextTable>,
-    pub cases: CaseTable,
+/// Seconds spent in the streamed stage, for the manifest's timings.
+#[derive(Debug, Default)]
+pub struct StageClock {
+    /// Reading, splitting and checking rows (CRS conversion included).
+    pub read_check: f64,
+    /// Converting points to WGS84 (a share of `read_check`; 0 for WGS84 sources).
+    pub crs: f64,
+    crs_nanos: std::sync::atomic::AtomicU64,
+}
+
+/// The slots of the fields the checks read (`None`: not mapped).
+struct Slots {
+    case_id: Option<usize>,
+    received_at: Option<usize>,
+    closed_at: Option<usize>,
+    due_at: Option<usize>,
+    status: Option<usize>,
+    lon: Option<usize>,
+    lat: Option<usize>,
+    grid_code: Option<usize>,
+    community_code: Option<usize>,
+    street_code: Option<usize>,
+    followup_valid: Option<usize>,
+    contacted: Option<usize>,
+    resolved: Option<usize>,
+    satisfaction: Option<usize>,
+    dims: [Option<usize>; 3],
+}
+
+impl Slots {
+    fn of(m: &Mapping) -> Slots {
+        Slots {
+            case_id: m.slot("case_id"),
+            received_at: m.slot("received_at"),
+            closed_at: m.slot("closed_at"),
+            due_at: m.slot("due_at"),
+            status: m.slot("status"),
+            lon: m.slot("lon"),
+            lat: m.slot("lat"),
+            grid_code: m.slot("grid_code"),
+            community_code: m.slot("community_code"),
+            street_code: m.slot("street_code"),
+            followup_valid: m.slot("followup_valid"),
+            contacted: m.slot("contacted"),
+            resolved: m.slot("resolved"),
+            satisfaction: m.slot("satisfaction"),
+            dims: [m.slot("category"), m.slot("department"), m.slot("channel")],
+        }
+    }
+}
+
+/// One batch of a source after the read checks: the rows that passed, for the join.
+pub struct SourceBatch<'b, 'a> {
+    /// The source's name and the file's index among its files and path.
+    pub source: &'b str,
+    pub file: u32,
+    pub path: &'b Path,
+    pub batch: &'b Batch<'a>,
+    pub mapping: &'b Mapping,
+    /// Rows that passed every read check: (index in the batch, row).
+    pub rows: Vec<(u32, CaseRow)>,
+}
+
+impl SourceBatch<'_, '_> {
+    /// A quarantine row for row `i` of the batch.
+    pub fn reject(&self, i: usize, reason: &'static str, detail: String) -> Reject {
+        reject_of(self.source, self.path, self.batch, self.mapping, i, reason, detail)
+    }
+
+    /// The trimmed case id of row `i`.
+    pub fn case_id(&self, i: usize) -> String {
+        let slot = self.mapping.slot("case_id");
+        self.batch.with_row(i, |r| slot.and_then(|s| r.get(s).text().map(|t| t.into_owned())).unwrap_or_default())
+    }
+}
+
+fn reject_of(source: &str, path: &Path, batch: &Batch<'_>, mapping: &Mapping, i: usize, reason: &'static str, detail: String) -> Reject {
+    let (key, raw) = batch.with_row(i, |r| {
+        let key = mapping.slot("case_id").and_then(|s| r.get(s).text().map(|t| t.into_owned())).unwrap_or_default();
+        (key, mapping.raw_json(r))
+    });
+    Reject {
+        source: source.to_string(),
+        file: path.display().to_string(),
+        row: batch.first_row + i as u64,
+        line: batch.line(i),
+        key,
+        reason,
+        detail,
+        raw,
+    }
+}
+
+/// Rows read from a source, in all and per file.
+#[derive(Debug, Clone, Default)]
+pub struct SourceRead {
     pub rows_read: u64,
+    pub rows_per_file: Vec<u64>,
 }
 
-/// Result of checking one row.
-enum RowResult {
-    Ok(ParsedRow),
-    Rejected(&'static str, String),
-}
-
-struct ParsedRow {
-    received: i64,
-    closed: Option<i64>,
-    due: i64,
-    cancelled: bool,
-    followup: Followup,
-    location: Location,
-}
-
-/// Reads and checks one case source made of `files` (see `io::files::expand`). Rejected rows
-/// are appended to `rejects`. A case id may appear once in the whole source.
+/// Reads and checks one case source made of `files` (see `io::files::expand`), batch by
+/// batch. Rejected rows go to the quarantine; each batch's accepted rows go to `on_batch`,
+/// which may quarantine more of them; the batch's rejects are then written out in row order.
+/// A case id may appear once in the whole source (the first row wins).
 pub fn read_cases(
     src: &CaseSource,
-    files: &[std::path::PathBuf],
+    files: &[PathBuf],
     ctx: &ReadContext<'_>,
     dicts: &mut Dictionaries,
-    rejects: &mut Vec<Reject>,
-) -> Result<SourceCases, ReadError> {
-    let tables = files
-        .iter()
-        .map(|f| read_text_table(f, src.format, src.delimiter, src.encoding, &src.columns))
-        .collect::<Result<Vec<TextTable>, ReadError>>()?;
-    let mut cases = CaseTable::default();
-    {
-        // First occurrence of each id: (file, row); borrows the ids from the tables.
-        let mut seen: HashMap<&str, (u32, u32)> = HashMap::with_capacity(tables.iter().map(|t| t.height).sum());
-        for (fi, table) in tables.iter().enumerate() {
-            read_file(src, ctx, fi as u32, table, &tables, dicts, &mut seen, &mut cases, rejects);
-        }
+    quarantine: &mut Quarantine,
+    clock: &mut StageClock,
+    on_batch: &mut dyn FnMut(&SourceBatch<'_, '_>, &mut Quarantine),
+) -> Result<SourceRead, Error> {
+    let started = std::time::Instant::now();
+    let mut in_batches = 0.0;
+    let mapping = Mapping::new(&src.columns);
+    let opened: Vec<RecordFile> = open_all(files, |f| records::open(f, src.format, src.delimiter, src.encoding, &mapping))?;
+    let slots = Slots::of(&mapping);
+    let known: u64 = opened.iter().filter_map(RecordFile::known_rows).sum();
+    let bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    // Sized for the rows the files hold (Parquet says; CSV rows are rarely under 40 bytes).
+    let mut seen = IdSet::with_capacity(if known > 0 { known as usize } else { (bytes / 40) as usize });
+    // Global row ordinals start at 0 for each file's first row: `starts[f]`.
+    let mut starts: Vec<u64> = Vec::with_capacity(files.len());
+    let mut read = SourceRead::default();
+    for (fi, rf) in opened.iter().enumerate() {
+        starts.push(read.rows_read);
+        let base = read.rows_read;
+        let first_row_of = |ord: u32| -> (usize, u64) {
+            let f = starts.partition_point(|&s| s <= ord as u64).saturating_sub(1);
+            (f, ord as u64 - starts[f] + 1)
+        };
+        let rows = rf.for_each_batch(|batch| {
+            let dict_view: &Dictionaries = dicts;
+            let checked: Vec<(Option<IdKey>, Result<CaseRow, (&'static str, String)>)> = batch.map_rows(|r| {
+                let id = slots.case_id.and_then(|s| r.get(s).text()).map(|t| crate::io::ids::key(&t));
+                (id, check_row(src, ctx, &slots, dict_view, &clock.crs_nanos, r))
+            });
+            let mut accepted: Vec<(u32, CaseRow)> = Vec::with_capacity(checked.len());
+            for (i, (id, r)) in checked.into_iter().enumerate() {
+                let reject = |reason: &'static str, detail: String| reject_of(&src.name, &rf.path, batch, &mapping, i, reason, detail);
+                let Some(id) = id else {
+                    quarantine.push(reject("missing_case_id", "case_id is empty".into()));
+                    continue;
+                };
+                let mut row = match r {
+                    Err((reason, detail)) => {
+                        quarantine.push(reject(reason, detail));
+                        continue;
+                    }
+                    Ok(row) => row,
+                };
+                let ord = (base + batch.first_row - 1 + i as u64).min(u32::MAX as u64) as u32;
+                if let Some(first) = seen.insert(id, ord) {
+                    let (ff, fr) = first_row_of(first);
+                    let where_ = if ff == fi { format!("row {fr}") } else { format!("row {fr} of {}", files[ff].display()) };
+                    quarantine.push(reject("duplicate_case_id", format!("case_id already used by {where_}; the first row is kept")));
+                    continue;
+                }
+                for (d, slot) in slots.dims.iter().enumerate() {
+                    if row.dims[d] == TO_INTERN {
+                        let text = batch.with_row(i, |r| slot.and_then(|s| r.get(s).text().map(|t| t.into_owned())));
+                        row.dims[d] = dicts.get_mut(d).intern(text.as_deref());
+                    }
+                }
+                accepted.push((i as u32, row));
+            }
+            let sb = SourceBatch { source: &src.name, file: fi as u32, path: &rf.path, batch, mapping: &mapping, rows: accepted };
+            let t = std::time::Instant::now();
+            on_batch(&sb, quarantine);
+            in_batches += t.elapsed().as_secs_f64();
+            quarantine.flush()?;
+            crate::interrupt::check()?;
+            Ok::<(), Error>(())
+        })?;
+        read.rows_read += rows;
+        read.rows_per_file.push(rows);
     }
-    let rows_read = tables.iter().map(|t| t.height as u64).sum();
-    Ok(SourceCases { tables, cases, rows_read })
+    clock.read_check += started.elapsed().as_secs_f64() - in_batches;
+    clock.crs = clock.crs_nanos.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9;
+    Ok(read)
 }
 
-/// Checks every row of one file of a source and appends the good ones to `cases`.
-#[allow(clippy::too_many_arguments)]
-fn read_file<'t>(
+/// Opens every file of a source; every file that cannot be opened is reported at once.
+pub fn open_all(files: &[PathBuf], open: impl Fn(&Path) -> Result<RecordFile, ReadError>) -> Result<Vec<RecordFile>, ReadError> {
+    let mut opened = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        match open(f) {
+            Ok(r) => opened.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    match errors.len() {
+        0 => Ok(opened),
+        1 => Err(errors.remove(0)),
+        _ => Err(ReadError::Several { errors: errors.iter().map(|e| e.to_string()).collect() }),
+    }
+}
+
+/// Checks one row: timestamps, states, follow-up answers, location. Dimension values are
+/// looked up in the dictionaries as they stand (`TO_INTERN` when new).
+fn check_row(
     src: &CaseSource,
     ctx: &ReadContext<'_>,
-    fi: u32,
-    table: &'t TextTable,
-    all: &[TextTable],
-    dicts: &mut Dictionaries,
-    seen: &mut HashMap<&'t str, (u32, u32)>,
-    cases: &mut CaseTable,
-    rejects: &mut Vec<Reject>,
-) {
-    let n = table.height;
-    let col = |f: &str| table.field(f);
-    let ids = col("case_id").unwrap_or_else(|| vec![None; n]);
-    let received = col("received_at");
-    let closed = col("closed_at");
-    let due = col("due_at");
-    let status = col("status");
-    let lon = col("lon");
-    let lat = col("lat");
-    let grid_code = col("grid_code");
-    let community_code = col("community_code");
-    let street_code = col("street_code");
-    let fu_valid = col("followup_valid");
-    let contacted = col("contacted");
-    let resolved = col("resolved");
-    let satisfaction = col("satisfaction");
-    fn get<'t>(c: &Option<Vec<Option<&'t str>>>, i: usize) -> Option<&'t str> {
-        c.as_ref().and_then(|v| v[i]).map(str::trim).filter(|s| !s.is_empty())
+    s: &Slots,
+    dicts: &Dictionaries,
+    crs_nanos: &std::sync::atomic::AtomicU64,
+    r: &RowRef<'_, '_>,
+) -> Result<CaseRow, (&'static str, String)> {
+    let get = |slot: Option<usize>| slot.map_or(Value::Null, |k| r.get(k));
+    let text = |slot: Option<usize>| slot.and_then(|k| r.get(k).text());
+    let extra = r.extra_fields();
+    if extra > 0 {
+        return Err(("bad_row", format!("the row has {extra} non-empty field(s) more than the header: its columns are shifted")));
     }
-
-    // Row checks are independent: run them in parallel, collect in row order.
-    let results: Vec<RowResult> = (0..n)
-        .into_par_iter()
-        .with_min_len(2048)
-        .map(|i| {
-            let parse_time = |field: &str, v: Option<&str>| -> Result<Option<i64>, (&'static str, String)> {
-                match v {
-                    None => Ok(None),
-                    Some(s) => match parse_timestamp(s, &src.timestamp_formats, src.time_zone) {
-                        Some(t) => Ok(Some(t)),
-                        None => Err((reason_for_time(field), format!("{field} {s:?} matches none of the timestamp formats"))),
-                    },
-                }
-            };
-            let r = (|| -> Result<ParsedRow, (&'static str, String)> {
-                let received = match parse_time("received_at", get(&received, i))? {
-                    Some(t) => t,
-                    None => return Err(("bad_received_at", "received_at is empty".into())),
-                };
-                let closed_at = parse_time("closed_at", get(&closed, i))?;
-                let due_at = parse_time("due_at", get(&due, i))?;
-                for (field, t) in [("received_at", Some(received)), ("closed_at", closed_at)] {
-                    if let Some(t) = t.filter(|&t| t >= ctx.as_of_ms) {
-                        return Err((
-                            "timestamp_in_future",
-                            format!("{field} is {} h after the end of the as-of day", fmt_hours(t - ctx.as_of_ms)),
-                        ));
-                    }
-                }
-                if let Some(c) = closed_at {
-                    if c < received {
-                        return Err(("closed_before_received", format!("closed {} h before it was received", fmt_hours(received - c))));
-                    }
-                }
-                let cancelled = get(&status, i).is_some_and(|s| src.values.cancelled_status.iter().any(|c| c == s));
-                let followup = parse_followup(
-                    &src.values,
-                    get(&fu_valid, i),
-                    get(&contacted, i),
-                    get(&resolved, i),
-                    get(&satisfaction, i),
-                    fu_valid.is_some(),
-                )?;
-                let location =
-                    locate_row(src, ctx, get(&lon, i), get(&lat, i), get(&grid_code, i), get(&community_code, i), get(&street_code, i))?;
-                Ok(ParsedRow {
-                    received,
-                    closed: closed_at,
-                    due: due_at.unwrap_or(received + ctx.default_time_limit_ms),
-                    cancelled,
-                    followup,
-                    location,
-                })
-            })();
-            match r {
-                Ok(p) => RowResult::Ok(p),
-                Err((reason, detail)) => RowResult::Rejected(reason, detail),
+    let time = |field: &str, slot: Option<usize>| -> Result<Option<i64>, (&'static str, String)> {
+        let v = get(slot);
+        let t = match v {
+            Value::Null => return Ok(None),
+            Value::Timestamp { ms, zoned: true } => Some(ms),
+            Value::Timestamp { ms, zoned: false } => {
+                DateTime::from_timestamp_millis(ms).and_then(|t| local_ms(t.naive_utc(), src.time_zone))
             }
-        })
-        .collect();
-
-    // Sequential pass: ids (first occurrence wins), interning, quarantine.
-    let cat = col("category");
-    let dep = col("department");
-    let chan = col("channel");
-    let file = table.path.display().to_string();
-    let is_csv = src.format == crate::config::FileFormat::Csv;
-    for (i, r) in results.into_iter().enumerate() {
-        let row = i as u32 + 1;
-        let key = ids[i].map(str::trim).unwrap_or("");
-        let reject = |reason: &'static str, detail: String| Reject {
-            source: src.name.clone(),
-            file: file.clone(),
-            row: row as u64,
-            line: is_csv.then_some(row as u64 + 1),
-            key: key.to_string(),
-            reason,
-            detail,
-            raw: raw_fields(&table, i),
+            Value::Date(d) => NaiveDate::from_num_days_from_ce_opt(d + 719_163)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .and_then(|t| local_ms(t, src.time_zone)),
+            other => match other.text() {
+                None => return Ok(None),
+                Some(t) => parse_timestamp(&t, &src.timestamp_formats, src.time_zone),
+            },
         };
-        if key.is_empty() {
-            rejects.push(reject("missing_case_id", "case_id is empty".into()));
-            continue;
-        }
-        let p = match r {
-            RowResult::Rejected(reason, detail) => {
-                rejects.push(reject(reason, detail));
-                continue;
+        match t {
+            Some(t) => Ok(Some(t)),
+            None => {
+                Err((reason_for_time(field), format!("{field} {:?} matches none of the timestamp formats", v.raw().unwrap_or_default())))
             }
-            RowResult::Ok(p) => p,
-        };
-        if let Some(&(ff, fr)) = seen.get(key) {
-            let where_ = if ff == fi { format!("row {fr}") } else { format!("row {fr} of {}", all[ff as usize].path.display()) };
-            rejects.push(reject("duplicate_case_id", format!("case_id already used by {where_}; the first row is kept")));
-            continue;
         }
-        seen.insert(key, (fi, row));
-        cases.file.push(fi);
-        cases.row.push(row);
-        cases.received.push(p.received);
-        cases.closed.push(p.closed);
-        cases.due.push(p.due);
-        cases.cancelled.push(p.cancelled);
-        cases.followup.push(p.followup);
-        cases.category.push(dicts.category.intern(get(&cat, i)));
-        cases.department.push(dicts.department.intern(get(&dep, i)));
-        cases.channel.push(dicts.channel.intern(get(&chan, i)));
-        cases.location.push(p.location);
+    };
+    let received = match time("received_at", s.received_at)? {
+        Some(t) => t,
+        None => return Err(("bad_received_at", "received_at is empty".into())),
+    };
+    let closed = time("closed_at", s.closed_at)?;
+    let due = time("due_at", s.due_at)?;
+    for (field, t) in [("received_at", Some(received)), ("closed_at", closed)] {
+        if let Some(t) = t.filter(|&t| t >= ctx.as_of_ms) {
+            return Err(("timestamp_in_future", format!("{field} is {} h after the end of the as-of day", fmt_hours(t - ctx.as_of_ms))));
+        }
     }
+    if let Some(c) = closed {
+        if c < received {
+            return Err(("closed_before_received", format!("closed {} h before it was received", fmt_hours(received - c))));
+        }
+    }
+    let cancelled = text(s.status).is_some_and(|st| src.values.cancelled_status.iter().any(|c| *c == *st));
+    let followup = parse_followup(
+        &src.values,
+        text(s.followup_valid).as_deref(),
+        text(s.contacted).as_deref(),
+        text(s.resolved).as_deref(),
+        text(s.satisfaction).as_deref(),
+        s.followup_valid.is_some(),
+    )?;
+    let location = locate_row(
+        src,
+        ctx,
+        crs_nanos,
+        get(s.lon),
+        get(s.lat),
+        text(s.grid_code).as_deref(),
+        text(s.community_code).as_deref(),
+        text(s.street_code).as_deref(),
+    )?;
+    let mut dims = [NO_VALUE; 3];
+    for (d, slot) in s.dims.iter().enumerate() {
+        if let Some(t) = text(*slot) {
+            dims[d] = dicts.get(d).find(&t).unwrap_or(TO_INTERN);
+        }
+    }
+    Ok(CaseRow { received, closed, due: due.unwrap_or(received + ctx.default_time_limit_ms), cancelled, followup, location, dims })
 }
 
 fn reason_for_time(field: &str) -> &'static str {
@@ -306,16 +419,6 @@ fn reason_for_time(field: &str) -> &'static str {
 
 fn fmt_hours(ms: i64) -> String {
     format!("{:.1}", ms as f64 / 3_600_000.0)
-}
-
-/// The mapped fields of row `i` as a JSON object `{column: value}`.
-pub fn raw_fields(table: &TextTable, i: usize) -> String {
-    let mut m = serde_json::Map::new();
-    for (field, column) in table.mapped() {
-        let v = table.value(field, i).map(|s| serde_json::Value::String(s.to_string()));
-        m.insert(column.to_string(), v.unwrap_or(serde_json::Value::Null));
-    }
-    serde_json::Value::Object(m).to_string()
 }
 
 /// Parses a timestamp with the first matching format; returns UTC milliseconds. Naive times are
@@ -434,21 +537,36 @@ fn parse_followup(
     })
 }
 
+/// A coordinate field: `None` when empty, `Err` when it is not a number.
+fn coordinate(v: Value<'_>) -> Option<Result<f64, ()>> {
+    match v {
+        Value::Null => None,
+        Value::Float(x) => Some(Ok(x)),
+        Value::Int(x) => Some(Ok(x as f64)),
+        Value::Text(s) => {
+            let t = s.trim();
+            (!t.is_empty()).then(|| t.parse::<f64>().map_err(|_| ()))
+        }
+        _ => Some(Err(())),
+    }
+}
+
 /// Checks the coordinates (or the codes, when there are none) of one row.
 fn locate_row(
     src: &CaseSource,
     ctx: &ReadContext<'_>,
-    lon: Option<&str>,
-    lat: Option<&str>,
+    crs_nanos: &std::sync::atomic::AtomicU64,
+    lon: Value<'_>,
+    lat: Value<'_>,
     grid: Option<&str>,
     community: Option<&str>,
     street: Option<&str>,
 ) -> Result<Location, (&'static str, String)> {
-    match (lon, lat) {
+    match (coordinate(lon), coordinate(lat)) {
         (None, None) => {}
-        (Some(x), Some(y)) => return check_point(src, ctx, x, y),
+        (Some(x), Some(y)) => return check_point(src, ctx, crs_nanos, x, y, lon, lat),
         (Some(_), None) | (None, Some(_)) => {
-            return Err(("bad_coordinate", format!("only one of lon/lat is given (lon {lon:?}, lat {lat:?})")));
+            return Err(("bad_coordinate", format!("only one of lon/lat is given (lon {:?}, lat {:?})", lon.raw(), lat.raw())));
         }
     }
     let h = ctx.hierarchy;
@@ -466,12 +584,21 @@ fn locate_row(
     Err(("no_location", "no coordinates and no grid, community or street code".into()))
 }
 
-fn check_point(src: &CaseSource, ctx: &ReadContext<'_>, xs: &str, ys: &str) -> Result<Location, (&'static str, String)> {
-    let (Ok(x), Ok(y)) = (xs.parse::<f64>(), ys.parse::<f64>()) else {
-        return Err(("bad_coordinate", format!("lon {xs:?} / lat {ys:?} is not a pair of numbers")));
+fn check_point(
+    src: &CaseSource,
+    ctx: &ReadContext<'_>,
+    crs_nanos: &std::sync::atomic::AtomicU64,
+    x: Result<f64, ()>,
+    y: Result<f64, ()>,
+    xv: Value<'_>,
+    yv: Value<'_>,
+) -> Result<Location, (&'static str, String)> {
+    let shown = |v: Value<'_>| v.raw().unwrap_or_default();
+    let (Ok(x), Ok(y)) = (x, y) else {
+        return Err(("bad_coordinate", format!("lon {:?} / lat {:?} is not a pair of numbers", shown(xv), shown(yv))));
     };
     if !(x.is_finite() && y.is_finite()) {
-        return Err(("bad_coordinate", format!("lon {xs:?} / lat {ys:?} is not finite")));
+        return Err(("bad_coordinate", format!("lon {:?} / lat {:?} is not finite", shown(xv), shown(yv))));
     }
     let in_range = |x: f64, y: f64| x.abs() <= 180.0 && y.abs() <= 90.0;
     let near_extent = |x: f64, y: f64| {
@@ -481,20 +608,32 @@ fn check_point(src: &CaseSource, ctx: &ReadContext<'_>, xs: &str, ys: &str) -> R
             x >= r.min().x - 0.1 && x <= r.max().x + 0.1 && y >= r.min().y - 0.1 && y <= r.max().y + 0.1
         })
     };
+    // Texts for the messages only: the usual row needs none.
+    let texts = || (shown(xv).trim().to_string(), shown(yv).trim().to_string());
     if !in_range(x, y) {
+        let (xs, ys) = texts();
         if in_range(y, x) {
             return Err(("swapped_coordinates", format!("lon {xs} / lat {ys}: latitude out of range, swapped lon/lat would be valid")));
         }
         return Err(("coordinate_out_of_range", format!("lon {xs} / lat {ys} is outside -180..180 / -90..90")));
     }
     if ctx.extent.is_some() && !near_extent(x, y) && near_extent(y, x) {
+        let (xs, ys) = texts();
         return Err(("swapped_coordinates", format!("lon {xs} / lat {ys} lies in the grid layer's extent only when swapped")));
     }
-    let (lon, lat) = src.crs.to_wgs84(x, y);
+    let (lon, lat) = if src.crs.needs_transform() {
+        let t = std::time::Instant::now();
+        let converted = src.crs.to_wgs84(x, y);
+        crs_nanos.fetch_add(t.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+        converted
+    } else {
+        (x, y)
+    };
     for p in ctx.suspect_points {
         let dy = (lat - p[1]) * 111_320.0;
         let dx = (lon - p[0]) * 111_320.0 * lat.to_radians().cos();
         if (dx * dx + dy * dy).sqrt() <= ctx.suspect_radius_m {
+            let (xs, ys) = texts();
             return Err(("default_coordinate", format!("lon {xs} / lat {ys} is a known default location ({}, {})", p[0], p[1])));
         }
     }

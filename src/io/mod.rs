@@ -3,7 +3,8 @@
 pub mod cases;
 pub mod files;
 pub mod grids;
+pub mod ids;
 pub mod inputs;
+pub mod records;
 pub mod signups;
-pub mod table;
 pub mod validity;

@@ -1,5 +1,7 @@
-//! Case → grid assignment: an R-tree of grid bounding boxes, then an exact, robust
-//! point-in-polygon test on the candidates, over columnar lon/lat slices in parallel.
+//! Case → grid assignment: a bucket raster settles most points with one lookup and tests the
+//! rest exactly against the few edges near them (`raster.rs`), over lon/lat slices in
+//! parallel. An R-tree of grid boxes with geo's exact test is kept as the reference the raster
+//! is tested against.
 //!
 //! Points on an edge or vertex shared by several grids belong to the *closed* area of each of
 //! them; [`BoundaryRule`] decides which one gets the case, so the answer never depends on thread
@@ -69,6 +71,11 @@ impl<'a> GridIndex<'a> {
         self.raster.as_ref().map(|r| r.settled_share()).unwrap_or(0.0)
     }
 
+    /// Bytes held by the raster.
+    pub fn bytes(&self) -> usize {
+        self.raster.as_ref().map_or(0, |r| r.bytes())
+    }
+
     /// Locates one WGS84 point. Non-finite input is `Outside`.
     pub fn locate(&self, lon: f64, lat: f64, rule: BoundaryRule) -> Located {
         if !(lon.is_finite() && lat.is_finite()) {
@@ -77,7 +84,23 @@ impl<'a> GridIndex<'a> {
         match self.raster.as_ref().map(|r| r.bucket(lon, lat)) {
             Some(raster::Bucket::Inside(g)) => Located::Grid(g),
             Some(raster::Bucket::Empty) => Located::Outside,
-            Some(raster::Bucket::Candidates(c)) => self.exact(lon, lat, c, rule),
+            Some(raster::Bucket::Candidates(c)) => {
+                let hit = |k: usize| c.position(k, lon, lat) != raster::Position::Outside;
+                let n = c.len();
+                match rule {
+                    // Closed area: the interior and the boundary both count.
+                    BoundaryRule::SmallestCode => (0..n).find(|&k| hit(k)).map_or(Located::Outside, |k| Located::Grid(c.grid(k))),
+                    BoundaryRule::LargestCode => (0..n).rev().find(|&k| hit(k)).map_or(Located::Outside, |k| Located::Grid(c.grid(k))),
+                    BoundaryRule::Reject => {
+                        let mut hits = (0..n).filter(|&k| hit(k));
+                        match (hits.next(), hits.next()) {
+                            (Some(k), None) => Located::Grid(c.grid(k)),
+                            (Some(_), Some(_)) => Located::Ambiguous,
+                            (None, _) => Located::Outside,
+                        }
+                    }
+                }
+            }
             None => self.locate_rtree(lon, lat, rule),
         }
     }
@@ -99,7 +122,10 @@ impl<'a> GridIndex<'a> {
     /// of the smallest code wins without testing the rest.
     fn exact(&self, lon: f64, lat: f64, cands: &[u32], rule: BoundaryRule) -> Located {
         let c = Coord { x: lon, y: lat };
-        let inside = |i: u32| self.geoms[i as usize].coordinate_position(&c) != CoordPos::Outside;
+        // The closed area of a MultiPolygon is the union of its parts' closed areas. (geo's
+        // MultiPolygon position follows the mod-2 boundary rule, under which a corner where two
+        // parts touch is outside: not what a grid made of two touching cells means.)
+        let inside = |i: u32| self.geoms[i as usize].0.iter().any(|part| part.coordinate_position(&c) != CoordPos::Outside);
         match rule {
             // Closed area: the interior and the boundary both count.
             BoundaryRule::SmallestCode => cands.iter().copied().find(|&i| inside(i)).map_or(Located::Outside, Located::Grid),
@@ -115,12 +141,16 @@ impl<'a> GridIndex<'a> {
         }
     }
 
-    /// Locates many points in parallel. Points are visited in a spatial (Morton) order so that
-    /// neighbouring lookups reuse the same tree nodes and polygons in cache; results come back
-    /// in input order.
+    /// Locates many points in parallel. Points are visited in bucket order (Morton order
+    /// without a raster) so that neighbouring lookups share buckets and edges in cache; results
+    /// come back in input order.
     pub fn locate_all(&self, lons: &[f64], lats: &[f64], rule: BoundaryRule) -> Vec<Located> {
         let n = lons.len().min(lats.len());
-        let mut order: Vec<(u64, u32)> = (0..n).map(|i| (morton(lons[i], lats[i]), i as u32)).collect();
+        let key = |i: usize| match &self.raster {
+            Some(r) if lons[i].is_finite() && lats[i].is_finite() => r.bucket_index(lons[i], lats[i]) as u64,
+            _ => morton(lons[i], lats[i]),
+        };
+        let mut order: Vec<(u64, u32)> = (0..n).into_par_iter().map(|i| (key(i), i as u32)).collect();
         order.par_sort_unstable();
         let located: Vec<(u32, Located)> =
             order.par_iter().with_min_len(4096).map(|&(_, i)| (i, self.locate(lons[i as usize], lats[i as usize], rule))).collect();

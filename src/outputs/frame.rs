@@ -48,6 +48,49 @@ impl Values {
     }
 }
 
+impl Values {
+    /// Appends the value of row `i` as JSON, exactly as `serde_json` writes `self.json(i)`,
+    /// without building a `serde_json::Value`.
+    pub fn write_json(&self, i: usize, out: &mut Vec<u8>) {
+        use serde_json::ser::Formatter;
+        let mut f = serde_json::ser::CompactFormatter;
+        let null = |out: &mut Vec<u8>| out.extend_from_slice(b"null");
+        match self {
+            Values::Str(v) => match &v[i] {
+                Some(s) => json_str(s, out),
+                None => null(out),
+            },
+            Values::Int(v) => match v[i] {
+                Some(x) => out.extend_from_slice(itoa::Buffer::new().format(x).as_bytes()),
+                None => null(out),
+            },
+            Values::Float(v) => match v[i].filter(|x| x.is_finite()) {
+                Some(x) => {
+                    let _ = f.write_f64(out, x);
+                }
+                None => null(out),
+            },
+            Values::Bool(v) => match v[i] {
+                Some(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+                None => null(out),
+            },
+            Values::Date(v) => match v[i] {
+                Some(d) => json_str(&d.format("%Y-%m-%d").to_string(), out),
+                None => null(out),
+            },
+            Values::Timestamp(v) => match v[i] {
+                Some(d) => json_str(&d.format("%Y-%m-%dT%H:%M:%S").to_string(), out),
+                None => null(out),
+            },
+        }
+    }
+}
+
+/// A JSON string literal, escaped as serde_json escapes it.
+pub fn json_str(s: &str, out: &mut Vec<u8>) {
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
 /// A named column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {

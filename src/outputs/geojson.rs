@@ -5,7 +5,6 @@
 
 use geo::{BoundingRect, Coord, MapCoords, MultiPolygon, Orient, Polygon, Rect};
 use rayon::prelude::*;
-use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -13,6 +12,7 @@ use std::path::Path;
 use crate::error::OutputError;
 use crate::hierarchy::{Hierarchy, Level};
 use crate::outputs::frame::Frame;
+use crate::outputs::manifest::HashingWriter;
 
 /// Rounds coordinates to 6 decimals (about 10 cm) and orients rings the RFC 7946 way.
 pub fn prepare(g: &MultiPolygon<f64>) -> MultiPolygon<f64> {
@@ -26,14 +26,14 @@ fn round6(v: f64) -> f64 {
 
 /// Geometries of every unit of a level: grids as read; communities, streets and districts as
 /// the union of their grids (dissolved in parallel, one unit per task).
-pub fn level_geometries(h: &Hierarchy, level: Level, grids: &[MultiPolygon<f64>]) -> Vec<MultiPolygon<f64>> {
+pub fn level_geometries(h: &Hierarchy, level: Level, grids: &[&MultiPolygon<f64>]) -> Vec<MultiPolygon<f64>> {
     h.units(level)
         .par_iter()
         .map(|u| {
             if level == Level::Grid {
-                return prepare(&grids[u.grids[0] as usize]);
+                return prepare(grids[u.grids[0] as usize]);
             }
-            let parts: Vec<&MultiPolygon<f64>> = u.grids.iter().map(|&g| &grids[g as usize]).collect();
+            let parts: Vec<&MultiPolygon<f64>> = u.grids.iter().map(|&g| grids[g as usize]).collect();
             prepare(&geo::unary_union(parts))
         })
         .collect()
@@ -62,9 +62,13 @@ pub fn stable_id(code: &str) -> i64 {
 pub struct LayerInfo {
     pub features: usize,
     pub bbox: Option<[f64; 4]>,
+    pub sha256: String,
+    pub bytes: u64,
 }
 
 /// Writes a FeatureCollection: one feature per frame row, properties = frame columns in order.
+/// Features are encoded in parallel, straight to bytes (no JSON value tree), and written in
+/// order; the file's sha256 is computed as it is written.
 pub fn write_layer(path: &Path, name: &str, frame: &Frame, code_key: &str, geoms: &[MultiPolygon<f64>]) -> Result<LayerInfo, OutputError> {
     let enc = |message: String| OutputError::encode(path, message);
     let codes = match frame.column(code_key) {
@@ -88,36 +92,150 @@ pub fn write_layer(path: &Path, name: &str, frame: &Frame, code_key: &str, geoms
         )
     });
     let bbox = bbox.map(|r| [round6(r.min().x), round6(r.min().y), round6(r.max().x), round6(r.max().y)]);
+    // Property keys, escaped once.
+    let keys: Vec<Vec<u8>> = frame
+        .columns
+        .iter()
+        .map(|c| {
+            let mut k = Vec::new();
+            crate::outputs::frame::json_str(&c.key, &mut k);
+            k.push(b':');
+            k
+        })
+        .collect();
+    let feature = |i: usize, out: &mut Vec<u8>| {
+        out.extend_from_slice(if i > 0 { b",\n" } else { b"\n" });
+        out.extend_from_slice(b"{\"type\":\"Feature\",\"id\":");
+        out.extend_from_slice(itoa::Buffer::new().format(stable_id(codes[i].as_deref().unwrap_or(""))).as_bytes());
+        out.extend_from_slice(b",\"properties\":{");
+        for (k, (key, c)) in keys.iter().zip(&frame.columns).enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(key);
+            c.values.write_json(i, out);
+        }
+        out.extend_from_slice(b"},\"geometry\":");
+        write_geometry(&geoms[i], out);
+        out.push(b'}');
+    };
+    const CHUNK: usize = 256;
+    let chunks: Vec<Vec<u8>> = (0..geoms.len().div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let mut out = Vec::with_capacity(64 * 1024);
+            for i in c * CHUNK..((c + 1) * CHUNK).min(geoms.len()) {
+                feature(i, &mut out);
+            }
+            out
+        })
+        .collect();
     let file = std::fs::File::create(path).map_err(OutputError::io(path))?;
-    let mut w = std::io::BufWriter::new(file);
+    let mut w = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
     let io = |e: std::io::Error| OutputError::Io { path: path.to_path_buf(), source: e };
     // Written member by member so key order is fixed: type, name, bbox, features.
-    write!(w, "{{\"type\":\"FeatureCollection\",\"name\":{}", Value::String(name.to_string())).map_err(io)?;
+    let mut head = Vec::new();
+    head.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"name\":");
+    crate::outputs::frame::json_str(name, &mut head);
     if let Some(b) = bbox {
-        write!(w, ",\"bbox\":{}", json!(b)).map_err(io)?;
+        head.extend_from_slice(b",\"bbox\":[");
+        for (k, v) in b.iter().enumerate() {
+            if k > 0 {
+                head.push(b',');
+            }
+            coordinate(*v, &mut head);
+        }
+        head.push(b']');
     }
-    write!(w, ",\"features\":[").map_err(io)?;
-    for (i, g) in geoms.iter().enumerate() {
-        let mut props = Map::new();
-        for c in &frame.columns {
-            props.insert(c.key.clone(), c.values.json(i));
-        }
-        let geometry = if g.0.len() == 1 { geojson::Geometry::from(&g.0[0] as &Polygon<f64>) } else { geojson::Geometry::from(g) };
-        let feature = json!({
-            "type": "Feature",
-            "id": stable_id(codes[i].as_deref().unwrap_or("")),
-            "properties": Value::Object(props),
-            "geometry": geometry,
-        });
-        if i > 0 {
-            w.write_all(b",").map_err(io)?;
-        }
-        w.write_all(b"\n").map_err(io)?;
-        serde_json::to_writer(&mut w, &feature).map_err(|e| enc(e.to_string()))?;
+    head.extend_from_slice(b",\"features\":[");
+    w.write_all(&head).map_err(io)?;
+    for c in &chunks {
+        w.write_all(c).map_err(io)?;
     }
     w.write_all(b"\n]}\n").map_err(io)?;
-    w.flush().map_err(io)?;
-    Ok(LayerInfo { features: geoms.len(), bbox })
+    let (mut buf, sha256, bytes) = w.finish();
+    buf.flush().map_err(io)?;
+    Ok(LayerInfo { features: geoms.len(), bbox, sha256, bytes })
+}
+
+/// A Polygon (one part) or MultiPolygon geometry, coordinates as they are (already rounded
+/// and oriented by `prepare`).
+fn write_geometry(g: &MultiPolygon<f64>, out: &mut Vec<u8>) {
+    let polygon = |p: &Polygon<f64>, out: &mut Vec<u8>| {
+        out.push(b'[');
+        for (r, ring) in std::iter::once(p.exterior()).chain(p.interiors()).enumerate() {
+            if r > 0 {
+                out.push(b',');
+            }
+            out.push(b'[');
+            for (k, c) in ring.0.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                out.push(b'[');
+                coordinate(c.x, out);
+                out.push(b',');
+                coordinate(c.y, out);
+                out.push(b']');
+            }
+            out.push(b']');
+        }
+        out.push(b']');
+    };
+    if g.0.len() == 1 {
+        out.extend_from_slice(b"{\"type\":\"Polygon\",\"coordinates\":");
+        polygon(&g.0[0], out);
+    } else {
+        out.extend_from_slice(b"{\"type\":\"MultiPolygon\",\"coordinates\":[");
+        for (k, p) in g.0.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            polygon(p, out);
+        }
+        out.push(b']');
+    }
+    out.push(b'}');
+}
+
+/// A coordinate already rounded to 6 decimals, written as serde_json writes it (shortest
+/// round-trip form, `.0` for whole numbers): from its integer count of micro-degrees, which
+/// gives the same digits for every value of at least 0.001 in magnitude.
+fn coordinate(v: f64, out: &mut Vec<u8>) {
+    let m = (v * 1e6).round();
+    if !(v.abs() >= 1e-3 && m.abs() < 9e15 && m / 1e6 == v) {
+        use serde_json::ser::Formatter;
+        if v.is_finite() {
+            let _ = serde_json::ser::CompactFormatter.write_f64(out, v);
+        } else {
+            out.extend_from_slice(b"null");
+        }
+        return;
+    }
+    let m = m as i64;
+    if m < 0 {
+        out.push(b'-');
+    }
+    let a = m.unsigned_abs();
+    let mut buf = itoa::Buffer::new();
+    out.extend_from_slice(buf.format(a / 1_000_000).as_bytes());
+    out.push(b'.');
+    let frac = a % 1_000_000;
+    if frac == 0 {
+        out.push(b'0');
+    } else {
+        let mut d = [0u8; 6];
+        let mut f = frac;
+        for k in (0..6).rev() {
+            d[k] = b'0' + (f % 10) as u8;
+            f /= 10;
+        }
+        let mut len = 6;
+        while d[len - 1] == b'0' {
+            len -= 1;
+        }
+        out.extend_from_slice(&d[..len]);
+    }
 }
 
 #[cfg(test)]
@@ -135,6 +253,21 @@ mod tests {
         assert_ne!(h, stable_id("MANHATTAN 02"));
         // 16 digits does not fit the numeric range: hashed.
         assert!(stable_id("1101010010010011") >= 1 << 50);
+    }
+
+    #[test]
+    fn coordinates_print_as_serde_json_prints_them() {
+        let mut x: u64 = 1;
+        let mut vals = vec![0.0, 116.0, -116.0, 115.9, 39.6, 0.001, -0.001, 0.000_001, 179.999_999, -180.0, 1e-7, 12.5];
+        for _ in 0..100_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            vals.push(round6(((x >> 11) as f64 / (1u64 << 53) as f64) * 360.0 - 180.0));
+        }
+        for v in vals {
+            let mut a = Vec::new();
+            coordinate(v, &mut a);
+            assert_eq!(String::from_utf8(a).expect("ASCII"), serde_json::to_string(&v).expect("a number"), "{v}");
+        }
     }
 
     #[test]

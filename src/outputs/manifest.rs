@@ -24,6 +24,37 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(format!("{:x}", h.finalize()))
 }
 
+/// A writer that hashes what goes through it, so an output's sha256 costs no second read.
+pub struct HashingWriter<W: std::io::Write> {
+    inner: W,
+    hash: Sha256,
+    bytes: u64,
+}
+
+impl<W: std::io::Write> HashingWriter<W> {
+    pub fn new(inner: W) -> Self {
+        HashingWriter { inner, hash: Sha256::new(), bytes: 0 }
+    }
+
+    /// The inner writer, the sha256 (lowercase hex) and the byte count of everything written.
+    pub fn finish(self) -> (W, String, u64) {
+        (self.inner, format!("{:x}", self.hash.finalize()), self.bytes)
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// sha256 of bytes as lowercase hex.
 pub fn sha256_bytes(b: &[u8]) -> String {
     format!("{:x}", Sha256::digest(b))

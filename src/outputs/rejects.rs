@@ -1,37 +1,55 @@
-//! `rejects.csv`: the quarantine as a file (UTF-8 with BOM, one row per rejected input row).
+//! `rejects.csv`: the quarantine as a file (UTF-8 with BOM, one row per rejected input row),
+//! written as the run goes, in source order and, within a source, in file and row order.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::OutputError;
-use crate::quarantine::Quarantine;
+use crate::outputs::manifest::{HashingWriter, Output};
+use crate::quarantine::Reject;
 
 pub const HEADER: [&str; 8] = ["source", "file", "row", "line", "record_key", "reason", "detail", "raw"];
 
-/// Writes every rejected row; file paths are made relative to `base` where possible.
-pub fn write_rejects(path: &Path, q: &Quarantine, base: &Path) -> Result<usize, OutputError> {
-    let io = |e: std::io::Error| OutputError::Io { path: path.to_path_buf(), source: e };
-    let enc = |e: csv::Error| OutputError::encode(path, e.to_string());
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
-    file.write_all("\u{feff}".as_bytes()).map_err(io)?;
-    let mut w = csv::Writer::from_writer(file);
-    w.write_record(HEADER).map_err(enc)?;
-    for r in q.rows() {
-        let file = relative(Path::new(&r.file), base);
-        w.write_record([
-            r.source.as_str(),
-            file.as_str(),
-            &r.row.to_string(),
-            &r.line.map(|l| l.to_string()).unwrap_or_default(),
-            &r.key,
-            r.reason,
-            &r.detail,
-            &r.raw,
-        ])
-        .map_err(enc)?;
+/// The open quarantine file of a run.
+pub struct RejectsFile {
+    path: PathBuf,
+    /// Input paths are written relative to this folder (the pipeline file's).
+    base: PathBuf,
+    w: csv::Writer<HashingWriter<std::io::BufWriter<std::fs::File>>>,
+    rows: u64,
+}
+
+impl RejectsFile {
+    /// Creates `path` and writes the header.
+    pub fn create(path: &Path, base: &Path) -> Result<RejectsFile, OutputError> {
+        let file = std::fs::File::create(path).map_err(OutputError::io(path))?;
+        let mut hw = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
+        hw.write_all("\u{feff}".as_bytes()).map_err(OutputError::io(path))?;
+        let mut w = csv::Writer::from_writer(hw);
+        w.write_record(HEADER).map_err(|e| OutputError::encode(path, e.to_string()))?;
+        Ok(RejectsFile { path: path.to_path_buf(), base: base.to_path_buf(), w, rows: 0 })
     }
-    w.flush().map_err(io)?;
-    Ok(q.len())
+
+    pub fn write(&mut self, r: &Reject) -> Result<(), OutputError> {
+        let file = relative(Path::new(&r.file), &self.base);
+        let mut itoa = itoa::Buffer::new();
+        let row = itoa.format(r.row).to_string();
+        let line = r.line.map(|l| l.to_string()).unwrap_or_default();
+        self.w
+            .write_record([r.source.as_str(), file.as_str(), &row, &line, &r.key, r.reason, &r.detail, &r.raw])
+            .map_err(|e| OutputError::encode(&self.path, e.to_string()))?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Flushes the file; its manifest entry (path relative to `run_dir`).
+    pub fn finish(self, run_dir: &Path) -> Result<Output, OutputError> {
+        let path = self.path.clone();
+        let hw = self.w.into_inner().map_err(|e| OutputError::encode(&path, e.to_string()))?;
+        let (mut buf, sha256, bytes) = hw.finish();
+        buf.flush().map_err(OutputError::io(&path))?;
+        Ok(Output { path: relative(&path, run_dir), sha256, bytes, count: self.rows, class_breaks: None })
+    }
 }
 
 /// `path` relative to `base` when it lies below it (so outputs do not depend on where the

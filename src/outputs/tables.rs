@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::OutputError;
 use crate::outputs::frame::{Frame, Values};
+use crate::outputs::manifest::HashingWriter;
 
 /// Converts a frame to a polars DataFrame.
 pub fn to_polars(f: &Frame) -> PolarsResult<DataFrame> {
@@ -34,29 +35,49 @@ pub fn to_polars(f: &Frame) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(cols)
 }
 
-/// Writes `<dir>/<stem>.csv`, `.parquet` and `.arrow`; returns the paths written.
-pub fn write_table(dir: &Path, stem: &str, f: &Frame) -> Result<Vec<PathBuf>, OutputError> {
+/// A file written: its path, sha256 and size (hashed as it was written).
+pub struct Written {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// Writes `<dir>/<stem>.csv`, `.parquet` and `.arrow`, the three at once.
+pub fn write_table(dir: &Path, stem: &str, f: &Frame) -> Result<Vec<Written>, OutputError> {
     let enc = |path: &Path, e: PolarsError| OutputError::encode(path, e.to_string());
-    let mut df = to_polars(f).map_err(|e| enc(&dir.join(stem), e))?;
+    let df = to_polars(f).map_err(|e| enc(&dir.join(stem), e))?;
     let csv = dir.join(format!("{stem}.csv"));
     let parquet = dir.join(format!("{stem}.parquet"));
     let arrow = dir.join(format!("{stem}.arrow"));
-    let file = File::create(&csv).map_err(OutputError::io(&csv))?;
-    CsvWriter::new(file)
-        .include_bom(true)
-        .include_header(true)
-        .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S".into()))
-        .with_date_format(Some("%Y-%m-%d".into()))
-        .with_float_scientific(Some(false))
-        .finish(&mut df)
-        .map_err(|e| enc(&csv, e))?;
-    let file = File::create(&parquet).map_err(OutputError::io(&parquet))?;
-    ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .with_statistics(StatisticsOptions::full())
-        .finish(&mut df)
-        .map_err(|e| enc(&parquet, e))?;
-    let file = File::create(&arrow).map_err(OutputError::io(&arrow))?;
-    IpcWriter::new(file).with_compression(Some(IpcCompression::ZSTD(Default::default()))).finish(&mut df).map_err(|e| enc(&arrow, e))?;
-    Ok(vec![csv, parquet, arrow])
+    let write = |path: &Path, kind: u8| -> Result<Written, OutputError> {
+        let mut df = df.clone();
+        let file = File::create(path).map_err(OutputError::io(path))?;
+        let mut w = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
+        match kind {
+            0 => CsvWriter::new(&mut w)
+                .include_bom(true)
+                .include_header(true)
+                .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S".into()))
+                .with_date_format(Some("%Y-%m-%d".into()))
+                .with_float_scientific(Some(false))
+                .finish(&mut df)
+                .map_err(|e| enc(path, e))?,
+            1 => {
+                ParquetWriter::new(&mut w)
+                    .with_compression(ParquetCompression::Zstd(None))
+                    .with_statistics(StatisticsOptions::full())
+                    .finish(&mut df)
+                    .map_err(|e| enc(path, e))?;
+            }
+            _ => IpcWriter::new(&mut w)
+                .with_compression(Some(IpcCompression::ZSTD(Default::default())))
+                .finish(&mut df)
+                .map_err(|e| enc(path, e))?,
+        }
+        let (mut buf, sha256, bytes) = w.finish();
+        std::io::Write::flush(&mut buf).map_err(OutputError::io(path))?;
+        Ok(Written { path: path.to_path_buf(), sha256, bytes })
+    };
+    let ((a, b), c) = rayon::join(|| rayon::join(|| write(&csv, 0), || write(&parquet, 1)), || write(&arrow, 2));
+    Ok(vec![a?, b?, c?])
 }

@@ -5,19 +5,20 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
+use rayon::prelude::*;
+
 use crate::config::Pipeline;
 use crate::error::OutputError;
 use crate::hierarchy::{Hierarchy, Level};
-use crate::indicators::{self, AssignedCase, Results};
-use crate::io::cases::SourceCases;
+use crate::indicators::{self, Results};
 use crate::io::grids::GridLayer;
+use crate::io::inputs::Inputs as InputFiles;
 use crate::join::assign::Assignment;
 use crate::outputs::charts::{MappedLevel, write_charts};
 use crate::outputs::classes::Classes;
 use crate::outputs::manifest::{self, Output, SourceAccount};
 use crate::outputs::publish::RunDir;
 use crate::outputs::{geojson, qml, rejects, tables};
-use crate::quarantine::Quarantine;
 
 /// What the writers read.
 pub struct Inputs<'a> {
@@ -26,84 +27,109 @@ pub struct Inputs<'a> {
     pub layer: &'a GridLayer,
     pub results: &'a Results,
     pub accounts: &'a [SourceAccount],
-    pub sources: &'a [SourceCases],
+    pub inputs: &'a InputFiles,
     pub assignment: &'a Assignment,
-    pub quarantine: &'a Quarantine,
     pub exit_code: i32,
 }
 
-/// Writes the run's files; returns each with its hash and count, for the manifest.
+/// Writes the run's files (the quarantine has written `rejects.csv` as the run went); returns
+/// each with its hash and count, for the manifest.
 pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'static str, f64>) -> Result<Vec<Output>, OutputError> {
-    let Inputs { p, h, layer, results, accounts, sources, assignment, quarantine, exit_code } = *i;
-    let base = p.file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let Inputs { p, h, layer, results, accounts, inputs, assignment, exit_code } = *i;
     let mut outputs: Vec<Output> = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |name: &'static str, timings: &mut BTreeMap<&'static str, f64>| {
         timings.insert(name, clock.elapsed().as_secs_f64());
         clock = Instant::now();
     };
-    let grid_geoms: Vec<geo::MultiPolygon<f64>> = layer.grids.iter().map(|g| g.geometry.clone()).collect();
-    let mut mapped: Vec<(Level, Vec<geo::MultiPolygon<f64>>, Classes, Vec<usize>)> = Vec::new();
-    let add = |timings: &mut BTreeMap<&'static str, f64>, stage: &'static str, since: Instant| {
-        *timings.entry(stage).or_default() += since.elapsed().as_secs_f64();
+    let grid_geoms: Vec<&geo::MultiPolygon<f64>> = layer.grids.iter().map(|g| &g.geometry).collect();
+    // Stage seconds summed over the levels, which are written in parallel (one task each).
+    let stage = std::sync::Mutex::new(BTreeMap::<&'static str, f64>::new());
+    let add = |name: &'static str, since: Instant| {
+        if let Ok(mut m) = stage.lock() {
+            *m.entry(name).or_default() += since.elapsed().as_secs_f64();
+        }
     };
-    for lt in &results.levels {
-        let t = Instant::now();
-        let geoms = geojson::level_geometries(h, lt.level, &grid_geoms);
-        add(timings, "dissolve", t);
-        let t = Instant::now();
-        let lv = lt.level.as_str();
-        let path = dir.path.join(format!("{lv}.geojson"));
-        // With charts, the layer carries the map classes and gets a QGIS style beside it.
-        let classes = p.charts.as_ref().map(|c| map_classes(p, c, &lt.period));
-        let mut layer_frame = lt.period.clone();
-        if let Some((classes, class_of)) = &classes {
-            layer_frame.int("class", class_of.iter().map(|&c| Some(c as i64)).collect());
-            layer_frame.str("class_label", class_of.iter().map(|&c| Some(classes.labels[c].clone())).collect());
-        }
-        let info = geojson::write_layer(&path, &format!("{}_{lv}", p.name), &layer_frame, &format!("{lv}_code"), &geoms)?;
-        let mut out = output_of(&path, &dir.path, info.features as u64)?;
-        if let Some((classes, class_of)) = classes {
-            let qml_path = dir.path.join(format!("{lv}.qml"));
-            let keys: Vec<&str> = layer_frame.columns.iter().map(|c| c.key.as_str()).collect();
-            qml::write_qml(&qml_path, &classes, &keys)?;
-            out.class_breaks = Some(classes.clone());
-            outputs.push(out);
-            outputs.push(output_of(&qml_path, &dir.path, classes.k() as u64 + 1)?);
-            mapped.push((lt.level, geoms, classes, class_of));
-        } else {
-            outputs.push(out);
-        }
-        add(timings, "write_geojson", t);
-        let t = Instant::now();
-        for (stem, f) in [(lv.to_string(), &lt.period), (format!("{lv}_monthly"), &lt.monthly)] {
-            for path in tables::write_table(&dir.path, &stem, f)? {
-                outputs.push(output_of(&path, &dir.path, f.height() as u64)?);
+    type LevelOut = (Vec<Output>, Option<(Level, Vec<geo::MultiPolygon<f64>>, Classes, Vec<usize>)>);
+    let per_level: Vec<Result<LevelOut, OutputError>> = results
+        .levels
+        .par_iter()
+        .map(|lt| -> Result<LevelOut, OutputError> {
+            let mut outputs = Vec::new();
+            let t = Instant::now();
+            let geoms = geojson::level_geometries(h, lt.level, &grid_geoms);
+            add("dissolve", t);
+            let t = Instant::now();
+            let lv = lt.level.as_str();
+            let path = dir.path.join(format!("{lv}.geojson"));
+            // With charts, the layer carries the map classes and gets a QGIS style beside it.
+            let classes = p.charts.as_ref().map(|c| map_classes(p, c, &lt.period));
+            let mut layer_frame = lt.period.clone();
+            if let Some((classes, class_of)) = &classes {
+                layer_frame.int("class", class_of.iter().map(|&c| Some(c as i64)).collect());
+                layer_frame.str("class_label", class_of.iter().map(|&c| Some(classes.labels[c].clone())).collect());
             }
-        }
-        add(timings, "write_tables", t);
+            let info = geojson::write_layer(&path, &format!("{}_{lv}", p.name), &layer_frame, &format!("{lv}_code"), &geoms)?;
+            let mut out = Output {
+                path: rejects::relative(&path, &dir.path),
+                sha256: info.sha256,
+                bytes: info.bytes,
+                count: info.features as u64,
+                class_breaks: None,
+            };
+            let mut mapped = None;
+            if let Some((classes, class_of)) = classes {
+                let qml_path = dir.path.join(format!("{lv}.qml"));
+                let keys: Vec<&str> = layer_frame.columns.iter().map(|c| c.key.as_str()).collect();
+                qml::write_qml(&qml_path, &classes, &keys)?;
+                out.class_breaks = Some(classes.clone());
+                outputs.push(out);
+                outputs.push(output_of(&qml_path, &dir.path, classes.k() as u64 + 1)?);
+                mapped = Some((lt.level, geoms, classes, class_of));
+            } else {
+                outputs.push(out);
+            }
+            add("write_geojson", t);
+            let t = Instant::now();
+            for (stem, f) in [(lv.to_string(), &lt.period), (format!("{lv}_monthly"), &lt.monthly)] {
+                for w in tables::write_table(&dir.path, &stem, f)? {
+                    outputs.push(written(w, &dir.path, f.height()));
+                }
+            }
+            add("write_tables", t);
+            Ok((outputs, mapped))
+        })
+        .collect();
+    let mut mapped: Vec<(Level, Vec<geo::MultiPolygon<f64>>, Classes, Vec<usize>)> = Vec::new();
+    for r in per_level {
+        let (outs, m) = r?;
+        outputs.extend(outs);
+        mapped.extend(m);
+    }
+    for (k, v) in stage.into_inner().unwrap_or_default() {
+        timings.insert(k, v);
     }
     lap("levels_total", timings);
     let mut extra: Vec<(String, &crate::outputs::frame::Frame)> =
         vec![("city".into(), &results.city), ("city_monthly".into(), &results.city_monthly)];
     extra.extend(results.dimensions.iter().map(|(d, f)| (format!("by_{d}"), f)));
     for (stem, f) in extra {
-        for path in tables::write_table(&dir.path, &stem, f)? {
-            outputs.push(output_of(&path, &dir.path, f.height() as u64)?);
+        for w in tables::write_table(&dir.path, &stem, f)? {
+            outputs.push(written(w, &dir.path, f.height()));
         }
     }
     if !p.signups.is_empty() {
         for (stem, f) in [("signup_projects", &results.signup_projects), ("signup_curve", &results.signup_curve)] {
-            for path in tables::write_table(&dir.path, stem, f)? {
-                outputs.push(output_of(&path, &dir.path, f.height() as u64)?);
+            for w in tables::write_table(&dir.path, stem, f)? {
+                outputs.push(written(w, &dir.path, f.height()));
             }
         }
     }
     lap("write_other_tables", timings);
-    if p.outputs.case_assignments {
-        let f = assignments_frame(p, h, sources, &assignment.cases, &assignment.from);
-        for path in tables::write_table(&dir.path, "case_assignments", &f)? {
-            outputs.push(output_of(&path, &dir.path, f.height() as u64)?);
+    if let Some(rows) = &assignment.rows {
+        let f = assignments_frame(p, h, inputs, rows);
+        for w in tables::write_table(&dir.path, "case_assignments", &f)? {
+            outputs.push(written(w, &dir.path, f.height()));
         }
     }
     let mut charts = Vec::new();
@@ -127,10 +153,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
         crate::outputs::report::write_report(&path, p, results, accounts, &charts, &outputs, exit_code)?;
         outputs.push(output_of(&path, &dir.path, charts.len() as u64)?);
     }
-    let rej = dir.path.join("rejects.csv");
-    let n = rejects::write_rejects(&rej, quarantine, &base)?;
-    outputs.push(output_of(&rej, &dir.path, n as u64)?);
-    lap("write_rejects", timings);
+    lap("write_report", timings);
     Ok(outputs)
 }
 
@@ -172,22 +195,19 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
 fn assignments_frame(
     p: &Pipeline,
     h: &Hierarchy,
-    sources: &[SourceCases],
-    assigned: &[AssignedCase],
-    from: &[(usize, u32, u32, &'static str)],
+    inputs: &InputFiles,
+    rows: &[crate::join::assign::CaseAssignment],
 ) -> crate::outputs::frame::Frame {
     let mut f = crate::outputs::frame::Frame::default();
     let base = p.file.parent().map(Path::to_path_buf).unwrap_or_default();
-    f.str("source", from.iter().map(|(s, _, _, _)| Some(p.cases[*s].name.clone())).collect());
-    f.str("file", from.iter().map(|(s, fi, _, _)| Some(rejects::relative(&sources[*s].tables[*fi as usize].path, &base))).collect());
-    f.int("row", from.iter().map(|(_, _, r, _)| Some(*r as i64)).collect());
-    f.str(
-        "case_id",
-        from.iter()
-            .map(|(s, fi, r, _)| sources[*s].tables[*fi as usize].value("case_id", *r as usize - 1).map(|v| v.trim().to_string()))
-            .collect(),
-    );
-    f.str("assigned_by", from.iter().map(|(_, _, _, how)| Some(how.to_string())).collect());
+    let file = |r: &crate::join::assign::CaseAssignment| {
+        inputs.cases.get(r.source as usize).and_then(|fs| fs.get(r.file as usize)).map(|f| rejects::relative(f, &base))
+    };
+    f.str("source", rows.iter().map(|r| Some(p.cases[r.source as usize].name.clone())).collect());
+    f.str("file", rows.iter().map(file).collect());
+    f.int("row", rows.iter().map(|r| Some(r.row as i64)).collect());
+    f.str("case_id", rows.iter().map(|r| Some(r.case_id.clone())).collect());
+    f.str("assigned_by", rows.iter().map(|r| Some(r.how.to_string())).collect());
     for level in Level::ALL {
         if !h.present[level as usize] {
             continue;
@@ -195,10 +215,14 @@ fn assignments_frame(
         let units = h.units(level);
         f.str(
             &format!("{}_code", level.as_str()),
-            assigned.iter().map(|a| a.units[level as usize].map(|u| units[u as usize].code.clone())).collect(),
+            rows.iter().map(|r| h.units_of(r.level, r.unit)[level as usize].map(|u| units[u as usize].code.clone())).collect(),
         );
     }
     f
+}
+
+fn written(w: tables::Written, dir: &Path, count: usize) -> Output {
+    Output { path: rejects::relative(&w.path, dir), sha256: w.sha256, bytes: w.bytes, count: count as u64, class_breaks: None }
 }
 
 fn output_of(path: &Path, dir: &Path, count: u64) -> Result<Output, OutputError> {

@@ -141,7 +141,7 @@ pub fn write_charts(
     let limit = c.time_limit_hours.unwrap_or(p.indicators.default_time_limit_hours);
     let chart = Handling {
         title: title("处置时长分布"),
-        hours: r.city_hours.clone(),
+        bins: r.city_handling.clone(),
         median: r.city.floats("handling_hours_median").first().copied().flatten(),
         p90: r.city.floats("handling_hours_p90").first().copied().flatten(),
         limit_hours: limit,

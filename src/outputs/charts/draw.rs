@@ -276,27 +276,17 @@ impl Chart for Pareto {
 /// Handling-time histogram on a log-hours axis with median, P90 and the time limit marked.
 pub struct Handling {
     pub title: String,
-    /// Hours of the closed cases, sorted.
-    pub hours: Vec<f64>,
+    /// Bins of the closed cases' handling hours (`indicators::handling_bins`):
+    /// (lower hour bound, upper hour bound, count).
+    pub bins: Vec<(f64, f64, u64)>,
     pub median: Option<f64>,
     pub p90: Option<f64>,
     pub limit_hours: f64,
 }
 
 impl Handling {
-    /// Bins in log10(hours): 20 bins from 0.1 h to 10,000 h; values below go to the first,
-    /// above to the last. Returns (lower hour bound, upper hour bound, count).
     pub fn bins(&self) -> Vec<(f64, f64, u64)> {
-        let (lo, hi, k) = (-1.0f64, 4.0f64, 20usize);
-        let w = (hi - lo) / k as f64;
-        let mut out: Vec<(f64, f64, u64)> =
-            (0..k).map(|i| (10f64.powf(lo + w * i as f64), 10f64.powf(lo + w * (i + 1) as f64), 0)).collect();
-        for h in &self.hours {
-            let x = h.max(1e-9).log10();
-            let i = (((x - lo) / w).floor().max(0.0) as usize).min(k - 1);
-            out[i].2 += 1;
-        }
-        out
+        self.bins.clone()
     }
 }
 
