@@ -149,7 +149,13 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         suspect_radius_m: p.quality.suspect_radius_m,
     };
     let dims_mapped = p.cases.iter().any(|s| crate::indicators::DIMENSIONS.iter().any(|d| s.columns.contains_key(*d)));
-    let mut tally = Tally::new(p, &h, dims_mapped);
+    // One tally per thread, each counting its share of every batch; summed at the end.
+    let mut tallies: Vec<Tally> = {
+        let first = Tally::new(p, &h, dims_mapped);
+        let mut v: Vec<Tally> = (1..rayon::current_num_threads()).map(|_| first.empty_like()).collect();
+        v.insert(0, first);
+        v
+    };
     let mut assignment = Assignment::new(p.cases.len(), p.outputs.case_assignments);
     let mut dicts = Dictionaries::default();
     let mut read_errors = Vec::new();
@@ -157,7 +163,7 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     let mut stream = crate::io::cases::StageClock::default();
     for (si, (s, files)) in p.cases.iter().zip(&inputs.cases).enumerate() {
         let mut on_batch = |sb: &SourceBatch<'_, '_>, q: &mut Quarantine| {
-            join::assign::assign_batch(&index, p.boundary_rule, si, sb, &mut tally, q, &mut assignment);
+            join::assign::assign_batch(&index, p.boundary_rule, si, sb, &mut tallies, q, &mut assignment);
         };
         match read_cases(s, files, &ctx, &mut dicts, &mut quarantine, &mut stream, &mut on_batch) {
             Ok(r) => reads.push(r),
@@ -190,6 +196,10 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         0 => {}
         1 => return Err(read_errors.remove(0).into()),
         _ => return Err(ReadError::Several { errors: read_errors.iter().map(|e| e.to_string()).collect() }.into()),
+    }
+    let mut tally = tallies.remove(0);
+    for t in tallies {
+        tally.merge(t);
     }
     lap("cases_total", &mut timings);
     // Inside the streamed stage: reading and checking rows (CRS conversion included), locating

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use crate::config::CaseSource;
 use crate::error::{Error, ReadError};
-use crate::hierarchy::{Hierarchy, Level, Units};
-use crate::io::ids::{IdKey, IdSet};
+use crate::hierarchy::{Hierarchy, Level};
+use crate::io::ids::{IdKey, ShardedIdSet};
 use crate::io::records::{self, Batch, Mapping, RecordFile, RowRef, Value};
 use crate::quarantine::{Quarantine, Reject};
 
@@ -42,8 +42,8 @@ pub struct Followup {
 pub enum Location {
     /// A WGS84 point (already converted from the source's coordinate system).
     Point { lon: f64, lat: f64 },
-    /// Assigned by a grid, community or street code; the units at every level.
-    ByCode(Level, Units),
+    /// Assigned by a grid, community or street code: the unit of that level it names.
+    ByCode(Level, u32),
 }
 
 /// A row that passed every read check. Times are UTC milliseconds.
@@ -185,8 +185,22 @@ pub struct SourceBatch<'b, 'a> {
     pub path: &'b Path,
     pub batch: &'b Batch<'a>,
     pub mapping: &'b Mapping,
-    /// Rows that passed every read check: (index in the batch, row).
-    pub rows: Vec<(u32, CaseRow)>,
+    /// Every row of the batch: the ones that passed every read check, and the rejected ones
+    /// (already in the quarantine).
+    pub rows: &'b [Checked],
+}
+
+/// A row after the read checks.
+pub enum Checked {
+    Ok(CaseRow),
+    /// Rejected, and in the quarantine.
+    Rejected,
+}
+
+/// A row during the read checks: its id key with its row, or its quarantine row.
+enum Pending {
+    Ok(IdKey, CaseRow),
+    Rejected(Box<Reject>),
 }
 
 impl SourceBatch<'_, '_> {
@@ -203,19 +217,29 @@ impl SourceBatch<'_, '_> {
 }
 
 fn reject_of(source: &str, path: &Path, batch: &Batch<'_>, mapping: &Mapping, i: usize, reason: &'static str, detail: String) -> Reject {
-    let (key, raw) = batch.with_row(i, |r| {
-        let key = mapping.slot("case_id").and_then(|s| r.get(s).text().map(|t| t.into_owned())).unwrap_or_default();
-        (key, mapping.raw_json(r))
-    });
+    batch.with_row(i, |r| reject_row(source, path, batch, mapping, r, reason, detail))
+}
+
+/// The quarantine row of a row already at hand (`r` is row `r.index()` of `batch`).
+fn reject_row(
+    source: &str,
+    path: &Path,
+    batch: &Batch<'_>,
+    mapping: &Mapping,
+    r: &RowRef<'_, '_>,
+    reason: &'static str,
+    detail: String,
+) -> Reject {
+    let i = r.index();
     Reject {
         source: source.to_string(),
         file: path.display().to_string(),
         row: batch.first_row + i as u64,
         line: batch.line(i),
-        key,
+        key: mapping.slot("case_id").and_then(|s| r.get(s).text().map(|t| t.into_owned())).unwrap_or_default(),
         reason,
         detail,
-        raw,
+        raw: mapping.raw_json(r),
     }
 }
 
@@ -244,10 +268,8 @@ pub fn read_cases(
     let mapping = Mapping::new(&src.columns);
     let opened: Vec<RecordFile> = open_all(files, |f| records::open(f, src.format, src.delimiter, src.encoding, &mapping))?;
     let slots = Slots::of(&mapping);
-    let known: u64 = opened.iter().filter_map(RecordFile::known_rows).sum();
-    let bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-    // Sized for the rows the files hold (Parquet says; CSV rows are rarely under 40 bytes).
-    let mut seen = IdSet::with_capacity(if known > 0 { known as usize } else { (bytes / 40) as usize });
+    // Sized for the rows the files hold (Parquet says; CSV is estimated from its first lines).
+    let mut seen = ShardedIdSet::with_capacity(opened.iter().map(RecordFile::rows_hint).sum::<u64>() as usize);
     // Global row ordinals start at 0 for each file's first row: `starts[f]`.
     let mut starts: Vec<u64> = Vec::with_capacity(files.len());
     let mut read = SourceRead::default();
@@ -259,41 +281,58 @@ pub fn read_cases(
             (f, ord as u64 - starts[f] + 1)
         };
         let rows = rf.for_each_batch(|batch| {
+            // 1. In parallel: every check, and the quarantine row of every row that fails one.
             let dict_view: &Dictionaries = dicts;
-            let checked: Vec<(Option<IdKey>, Result<CaseRow, (&'static str, String)>)> = batch.map_rows(|r| {
-                let id = slots.case_id.and_then(|s| r.get(s).text()).map(|t| crate::io::ids::key(&t));
-                (id, check_row(src, ctx, &slots, dict_view, &clock.crs_nanos, r))
+            let pending: Vec<Pending> = batch.map_rows(|r| {
+                let reject = |reason: &'static str, detail: String| {
+                    Pending::Rejected(Box::new(reject_row(&src.name, &rf.path, batch, &mapping, r, reason, detail)))
+                };
+                let Some(id) = slots.case_id.and_then(|s| r.get(s).text()) else {
+                    return reject("missing_case_id", "case_id is empty".into());
+                };
+                match check_row(src, ctx, &slots, dict_view, &clock.crs_nanos, r) {
+                    Ok(row) => Pending::Ok(crate::io::ids::key(&id), row),
+                    Err((reason, detail)) => reject(reason, detail),
+                }
             });
-            let mut accepted: Vec<(u32, CaseRow)> = Vec::with_capacity(checked.len());
-            for (i, (id, r)) in checked.into_iter().enumerate() {
-                let reject = |reason: &'static str, detail: String| reject_of(&src.name, &rf.path, batch, &mapping, i, reason, detail);
-                let Some(id) = id else {
-                    quarantine.push(reject("missing_case_id", "case_id is empty".into()));
-                    continue;
-                };
-                let mut row = match r {
-                    Err((reason, detail)) => {
-                        quarantine.push(reject(reason, detail));
-                        continue;
+            // 2. Each id once in the source (the first row wins): the id set is sharded by key,
+            //    and the shards take their rows in parallel, each in row order.
+            let ord0 = base + batch.first_row - 1;
+            let keys = pending.iter().enumerate().filter_map(|(i, p)| match p {
+                Pending::Ok(k, _) => Some((i as u32, *k)),
+                Pending::Rejected(_) => None,
+            });
+            let dups = seen.insert_all(keys, |i| (ord0 + i as u64).min(u32::MAX as u64) as u32);
+            let mut dup = dups.into_iter().peekable();
+            // 3. In row order: the quarantine, new dimension values.
+            let mut rows: Vec<Checked> = Vec::with_capacity(pending.len());
+            for (i, p) in pending.into_iter().enumerate() {
+                match p {
+                    Pending::Rejected(r) => {
+                        quarantine.push(*r);
+                        rows.push(Checked::Rejected);
                     }
-                    Ok(row) => row,
-                };
-                let ord = (base + batch.first_row - 1 + i as u64).min(u32::MAX as u64) as u32;
-                if let Some(first) = seen.insert(id, ord) {
-                    let (ff, fr) = first_row_of(first);
-                    let where_ = if ff == fi { format!("row {fr}") } else { format!("row {fr} of {}", files[ff].display()) };
-                    quarantine.push(reject("duplicate_case_id", format!("case_id already used by {where_}; the first row is kept")));
-                    continue;
-                }
-                for (d, slot) in slots.dims.iter().enumerate() {
-                    if row.dims[d] == TO_INTERN {
-                        let text = batch.with_row(i, |r| slot.and_then(|s| r.get(s).text().map(|t| t.into_owned())));
-                        row.dims[d] = dicts.get_mut(d).intern(text.as_deref());
+                    Pending::Ok(_, mut row) => {
+                        if let Some(&(_, first)) = dup.peek().filter(|d| d.0 as usize == i) {
+                            dup.next();
+                            let (ff, fr) = first_row_of(first);
+                            let where_ = if ff == fi { format!("row {fr}") } else { format!("row {fr} of {}", files[ff].display()) };
+                            let detail = format!("case_id already used by {where_}; the first row is kept");
+                            quarantine.push(reject_of(&src.name, &rf.path, batch, &mapping, i, "duplicate_case_id", detail));
+                            rows.push(Checked::Rejected);
+                            continue;
+                        }
+                        for (d, slot) in slots.dims.iter().enumerate() {
+                            if row.dims[d] == TO_INTERN {
+                                let text = batch.with_row(i, |r| slot.and_then(|s| r.get(s).text().map(|t| t.into_owned())));
+                                row.dims[d] = dicts.get_mut(d).intern(text.as_deref());
+                            }
+                        }
+                        rows.push(Checked::Ok(row));
                     }
                 }
-                accepted.push((i as u32, row));
             }
-            let sb = SourceBatch { source: &src.name, file: fi as u32, path: &rf.path, batch, mapping: &mapping, rows: accepted };
+            let sb = SourceBatch { source: &src.name, file: fi as u32, path: &rf.path, batch, mapping: &mapping, rows: &rows };
             let t = std::time::Instant::now();
             on_batch(&sb, quarantine);
             in_batches += t.elapsed().as_secs_f64();
@@ -468,17 +507,19 @@ fn parse_fixed(b: &[u8], sep: u8) -> Option<NaiveDateTime> {
 
 fn local_ms(t: NaiveDateTime, tz: Tz) -> Option<i64> {
     use chrono::{Offset, Timelike};
-    // The offset of a local hour is looked up once per thread and hour: time-zone lookups were
-    // the other large cost of reading timestamps. Hours that contain an offset change are not
-    // cached and take the general path.
+    // The offset of a local hour is looked up once per thread and hour, in a small
+    // direct-mapped cache: time-zone lookups were the other large cost of reading timestamps.
+    // Hours that contain an offset change are not cached and take the general path.
+    const SLOTS: usize = 4096;
     thread_local! {
-        static LAST: std::cell::Cell<Option<(Tz, NaiveDateTime, i64)>> = const { std::cell::Cell::new(None) };
+        static CACHE: std::cell::RefCell<Vec<Option<(Tz, i64, i64)>>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     let hour = t.date().and_hms_opt(t.hour(), 0, 0)?;
-    if let Some((ctz, h, off)) = LAST.with(|c| c.get()) {
-        if ctz == tz && h == hour {
-            return Some(t.and_utc().timestamp_millis() - off * 1000);
-        }
+    let key = hour.and_utc().timestamp() / 3600;
+    let slot = key.rem_euclid(SLOTS as i64) as usize;
+    let hit = CACHE.with(|c| c.borrow().get(slot).copied().flatten()).filter(|&(ctz, k, _)| ctz == tz && k == key);
+    if let Some((_, _, off)) = hit {
+        return Some(t.and_utc().timestamp_millis() - off * 1000);
     }
     let single = |n: NaiveDateTime| match tz.from_local_datetime(&n) {
         chrono::LocalResult::Single(x) => Some(x.offset().fix().local_minus_utc() as i64),
@@ -486,7 +527,13 @@ fn local_ms(t: NaiveDateTime, tz: Tz) -> Option<i64> {
     };
     if let (Some(a), Some(b)) = (single(hour), single(hour + chrono::Duration::seconds(3599))) {
         if a == b {
-            LAST.with(|c| c.set(Some((tz, hour, a))));
+            CACHE.with(|c| {
+                let mut c = c.borrow_mut();
+                if c.is_empty() {
+                    c.resize(SLOTS, None);
+                }
+                c[slot] = Some((tz, key, a));
+            });
             return Some(t.and_utc().timestamp_millis() - a * 1000);
         }
     }
@@ -577,7 +624,7 @@ fn locate_row(
     ] {
         let Some(code) = code else { continue };
         return match h.find(level, code) {
-            Some(i) => Ok(Location::ByCode(level, h.units_of(level, i))),
+            Some(i) => Ok(Location::ByCode(level, i)),
             None => Err((reason, format!("no coordinates, and {} code {code:?} is not in the grid layer", level.as_str()))),
         };
     }

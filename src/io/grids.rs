@@ -3,7 +3,7 @@
 //! Invalid, empty and duplicate-code grids are reported by code and handled as the pipeline
 //! says (`grids.on_invalid`): repaired, skipped or fatal. Skipped grids reach the quarantine.
 
-use geo::{Area, BoundingRect, GeodesicArea, MakeValid, MultiPolygon, Orient, Polygon, RemoveRepeatedPoints};
+use geo::{Area, BoundingRect, MakeValid, MultiPolygon, Orient, Polygon, RemoveRepeatedPoints};
 use geojson::{GeoJson, JsonValue};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -31,7 +31,7 @@ pub struct Grid {
     pub population: Option<f64>,
     pub households: Option<f64>,
     pub geometry: MultiPolygon<f64>,
-    /// Geodesic area on the WGS84 ellipsoid, km².
+    /// Area on the WGS84 ellipsoid, km² (`io::area`).
     pub area_km2: f64,
     /// Index of the feature in the input file (0-based), for messages.
     pub feature_index: usize,
@@ -126,7 +126,7 @@ pub fn parse_grids(path: &Path, text: &str, cfg: &GridsConfig) -> Result<GridLay
                     });
                 }
                 let mut first = same.swap_remove(0);
-                first.area_km2 = union.geodesic_area_unsigned() / 1e6;
+                first.area_km2 = super::area::area_km2(&union);
                 first.geometry = union;
                 first.population = population;
                 first.households = households;
@@ -304,7 +304,7 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
     let population = number(&props.population, "population");
     let households = number(&props.households, "households");
     let name = props.name.as_ref().and_then(|n| text_prop(&p, n)).unwrap_or_else(|| code.clone());
-    let area_km2 = geometry.geodesic_area_unsigned() / 1e6;
+    let area_km2 = super::area::area_km2(&geometry);
     let grid = Grid { code, name, parents, population, households, geometry, area_km2, feature_index: i };
     (Some(grid), problems)
 }

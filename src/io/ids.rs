@@ -140,6 +140,50 @@ impl IdSet {
     }
 }
 
+/// An id set split by key into shards that take their rows in parallel: every occurrence of
+/// an id goes to the same shard, in row order, so the first row still wins.
+pub struct ShardedIdSet {
+    shards: Vec<IdSet>,
+}
+
+const SHARDS: usize = 8;
+
+impl ShardedIdSet {
+    pub fn with_capacity(n: usize) -> ShardedIdSet {
+        ShardedIdSet { shards: (0..SHARDS).map(|_| IdSet::with_capacity(n / SHARDS + 1)).collect() }
+    }
+
+    /// Inserts `(row, key)` pairs (rows ascending) with ordinal `ord(row)`; returns the rows
+    /// whose key was already there, with the first ordinal, ascending.
+    pub fn insert_all(&mut self, keys: impl Iterator<Item = (u32, IdKey)>, ord: impl Fn(u32) -> u32 + Sync) -> Vec<(u32, u32)> {
+        use rayon::prelude::*;
+        let mut lists: Vec<Vec<(u32, IdKey)>> = vec![Vec::new(); SHARDS];
+        for (i, k) in keys {
+            let h = match k {
+                IdKey::Exact(v) => slot_of(v),
+                IdKey::Hashed(h) => h as usize,
+            };
+            lists[(h >> 59) % SHARDS].push((i, k));
+        }
+        let mut dups: Vec<(u32, u32)> = self
+            .shards
+            .par_iter_mut()
+            .zip(lists)
+            .flat_map_iter(|(set, list)| {
+                let mut d = Vec::new();
+                for (i, k) in list {
+                    if let Some(first) = set.insert(k, ord(i)) {
+                        d.push((i, first));
+                    }
+                }
+                d
+            })
+            .collect();
+        dups.sort_unstable();
+        dups
+    }
+}
+
 /// Spreads a packed key over the table (packed keys share long common prefixes); a fixed
 /// mix (splitmix64), so runs are reproducible.
 fn slot_of(v: u64) -> usize {

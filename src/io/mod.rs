@@ -1,5 +1,6 @@
 //! Readers, one per kind of input, each named for what it yields.
 
+pub mod area;
 pub mod cases;
 pub mod files;
 pub mod grids;

@@ -117,6 +117,14 @@ pub enum RowRef<'r, 'a> {
 }
 
 impl RowRef<'_, '_> {
+    /// Index of the row in its batch.
+    pub fn index(&self) -> usize {
+        match self {
+            RowRef::Csv(r) => r.index,
+            RowRef::Table(_, i) => *i,
+        }
+    }
+
     pub fn get(&self, slot: usize) -> Value<'_> {
         match self {
             RowRef::Csv(r) => r.get(slot),
@@ -134,17 +142,22 @@ impl RowRef<'_, '_> {
     }
 }
 
+/// Most slots a mapping can have (a source maps at most this many gridgov fields).
+pub const MAX_SLOTS: usize = 32;
+const NO_SPAN: (u32, u32) = (0, 0);
+
 /// The mapped fields of one CSV record.
 pub struct CsvRow<'a> {
+    index: usize,
     buf: Cow<'a, str>,
-    /// Per slot: byte range in `buf`, or `None` when the record has fewer fields.
-    spans: Vec<Option<(u32, u32)>>,
+    /// Per slot: byte range in `buf` (empty when the record has fewer fields).
+    spans: [(u32, u32); MAX_SLOTS],
     extra: usize,
 }
 
 impl CsvRow<'_> {
     fn get(&self, slot: usize) -> Value<'_> {
-        match self.spans.get(slot).copied().flatten() {
+        match self.spans.get(slot).copied() {
             Some((a, b)) if b > a => Value::Text(&self.buf[a as usize..b as usize]),
             _ => Value::Null,
         }
@@ -215,6 +228,8 @@ pub struct RecordFile {
     /// CSV: file column → slot.
     csv_slots: Vec<Option<usize>>,
     csv_header_len: usize,
+    /// CSV: rows the file probably holds (its size over the mean line length of its head).
+    csv_rows_estimate: u64,
     /// Parquet: the file's metadata and the mapped columns' names by slot.
     parquet: Option<ParquetMeta>,
 }
@@ -227,7 +242,16 @@ struct ParquetMeta {
 /// Opens a record file and checks that every mapped column is there (nothing else is read).
 pub fn open(path: &Path, format: FileFormat, delimiter: u8, encoding: Encoding, mapping: &Mapping) -> Result<RecordFile, ReadError> {
     let mut rf =
-        RecordFile { path: path.to_path_buf(), format, delimiter, encoding, csv_slots: Vec::new(), csv_header_len: 0, parquet: None };
+        RecordFile {
+            path: path.to_path_buf(),
+            format,
+            delimiter,
+            encoding,
+            csv_slots: Vec::new(),
+            csv_header_len: 0,
+            csv_rows_estimate: 0,
+            parquet: None,
+        };
     let names: Vec<String> = match format {
         FileFormat::Csv => {
             let head = read_head(path, encoding)?;
@@ -245,6 +269,9 @@ pub fn open(path: &Path, format: FileFormat, delimiter: u8, encoding: Encoding, 
                 table_error(path, "CSV", format!("the header row is longer than {} MB or its quotes never close", HEAD_BYTES >> 20))
             })?;
             let (names, _) = split_fields(text, start, end, delimiter);
+            let lines = memchr::memchr_iter(b'\n', &head.bytes).count().max(1) as u64;
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(head.bytes.len() as u64);
+            rf.csv_rows_estimate = size * lines / head.bytes.len().max(1) as u64;
             names.into_iter().map(|s| s.into_owned()).collect()
         }
         FileFormat::Parquet => {
@@ -257,6 +284,9 @@ pub fn open(path: &Path, format: FileFormat, delimiter: u8, encoding: Encoding, 
             names
         }
     };
+    if mapping.fields.len() > MAX_SLOTS {
+        return Err(table_error(path, "CSV", format!("{} mapped columns; at most {MAX_SLOTS} can be read", mapping.fields.len())));
+    }
     let missing: Vec<&(String, String)> = mapping.fields.iter().filter(|(_, c)| !names.contains(c)).collect();
     if !missing.is_empty() {
         return Err(ReadError::MissingColumn {
@@ -280,9 +310,9 @@ pub fn open(path: &Path, format: FileFormat, delimiter: u8, encoding: Encoding, 
 }
 
 impl RecordFile {
-    /// Rows in the file when the format knows it without reading (Parquet).
-    pub fn known_rows(&self) -> Option<u64> {
-        self.parquet.as_ref().map(|m| m.metadata.num_rows as u64)
+    /// Rows in the file: exact for Parquet, an estimate for CSV (for sizing tables).
+    pub fn rows_hint(&self) -> u64 {
+        self.parquet.as_ref().map_or(self.csv_rows_estimate, |m| m.metadata.num_rows as u64)
     }
 
     /// Reads the file batch by batch; `f` sees each batch once, in order. Returns the number
@@ -518,8 +548,7 @@ struct CsvBatch<'a> {
 impl<'a> CsvBatch<'a> {
     fn row(&self, i: usize) -> CsvRow<'a> {
         let (pos, end) = self.records[i];
-        let n_slots = self.slots.iter().flatten().map(|s| s + 1).max().unwrap_or(0);
-        let mut spans: Vec<Option<(u32, u32)>> = vec![None; n_slots];
+        let mut spans = [NO_SPAN; MAX_SLOTS];
         let mut rec = &self.text[pos as usize..end as usize];
         if let Some(r) = rec.strip_suffix('\r') {
             rec = r;
@@ -532,7 +561,7 @@ impl<'a> CsvBatch<'a> {
             for cut in memchr::memchr_iter(self.delimiter, bytes).chain(std::iter::once(bytes.len())) {
                 if col < self.header_len {
                     if let Some(Some(s)) = self.slots.get(col) {
-                        spans[*s] = Some((start as u32, cut as u32));
+                        spans[*s] = (start as u32, cut as u32);
                     }
                 } else if cut > start && !rec[start..cut].trim().is_empty() {
                     extra += 1;
@@ -540,20 +569,20 @@ impl<'a> CsvBatch<'a> {
                 col += 1;
                 start = cut + 1;
             }
-            return CsvRow { buf: Cow::Borrowed(rec), spans, extra };
+            return CsvRow { index: i, buf: Cow::Borrowed(rec), spans, extra };
         }
         let (buf, ranges) = unquote(rec.as_bytes(), self.delimiter);
         let buf = String::from_utf8_lossy(&buf).into_owned();
         for (col, &(a, b)) in ranges.iter().enumerate() {
             if col < self.header_len {
                 if let Some(Some(s)) = self.slots.get(col) {
-                    spans[*s] = Some((a as u32, b as u32));
+                    spans[*s] = (a as u32, b as u32);
                 }
             } else if b > a && !buf[a..b].trim().is_empty() {
                 extra += 1;
             }
         }
-        CsvRow { buf: Cow::Owned(buf), spans, extra }
+        CsvRow { index: i, buf: Cow::Owned(buf), spans, extra }
     }
 }
 

@@ -88,6 +88,30 @@ pub struct Raster {
     edges: Vec<[f64; 4]>,
 }
 
+/// Offsets of a compressed sparse row layout of `n` rows: `count(f)` calls `f(row)` once per
+/// item.
+fn csr(n: usize, count: impl Fn(&mut dyn FnMut(usize))) -> Vec<u32> {
+    let mut start = vec![0u32; n + 1];
+    count(&mut |r| start[r + 1] += 1);
+    for r in 0..n {
+        start[r + 1] += start[r];
+    }
+    start
+}
+
+/// The grids of each bucket from `(bucket << 32 | grid)` pairs: offsets and grid lists.
+fn bucket_lists(nb: usize, pairs: &[u64]) -> (Vec<u32>, Vec<u32>) {
+    let start = csr(nb, |f| pairs.iter().for_each(|p| f((p >> 32) as usize)));
+    let mut fill = start.clone();
+    let mut grids = vec![0u32; pairs.len()];
+    for p in pairs {
+        let b = (p >> 32) as usize;
+        grids[fill[b] as usize] = *p as u32;
+        fill[b] += 1;
+    }
+    (start, grids)
+}
+
 /// Crossing-number test of a point against the edges of one grid that cross its strip.
 fn crossing_test(edges: &[[f64; 4]], px: f64, py: f64) -> Position {
     let mut inside = false;
@@ -179,18 +203,31 @@ impl Raster {
                     a
                 },
             );
-        let mut strip_edges = strip_edges;
-        strip_edges.par_sort_by_key(|e| e.0);
-        let edges: Vec<[f64; 4]> = strip_edges.iter().map(|e| e.1).collect();
-        // (strip, grid) → range of `edges`, sorted by key.
-        let mut groups: Vec<(u64, u32, u32)> = Vec::new();
-        for (i, (k, _)) in strip_edges.iter().enumerate() {
-            match groups.last_mut() {
-                Some(g) if g.0 == *k => g.2 += 1,
-                _ => groups.push((*k, i as u32, 1)),
-            }
+        // Grouped by strip with a stable counting sort: within a strip the edges stay in grid
+        // order (they were produced grid by grid), so they are grouped by (strip, grid).
+        let edges_of_strip = csr(ny, |f| strip_edges.iter().for_each(|e| f((e.0 >> 32) as usize)));
+        let mut edges: Vec<[f64; 4]> = vec![[0.0; 4]; strip_edges.len()];
+        let mut grid_of: Vec<u32> = vec![0; strip_edges.len()];
+        let mut fill = edges_of_strip.clone();
+        for (k, e) in &strip_edges {
+            let s = (k >> 32) as usize;
+            edges[fill[s] as usize] = *e;
+            grid_of[fill[s] as usize] = *k as u32;
+            fill[s] += 1;
         }
         drop(strip_edges);
+        // (strip, grid) → range of `edges`, sorted by key.
+        let mut groups: Vec<(u64, u32, u32)> = Vec::new();
+        for s in 0..ny {
+            for i in edges_of_strip[s]..edges_of_strip[s + 1] {
+                let k = (s as u64) << 32 | grid_of[i as usize] as u64;
+                match groups.last_mut() {
+                    Some(g) if g.0 == k => g.2 += 1,
+                    _ => groups.push((k, i, 1)),
+                }
+            }
+        }
+        drop(grid_of);
 
         // 2. A scan line through each strip's bucket centres: the buckets whose centre lies
         //    inside each grid (even-odd over the grid's crossings of that line).
@@ -223,28 +260,25 @@ impl Raster {
 
         // 3. Per bucket: no edge near and one grid at the centre → settled; no edge and no grid
         //    → empty; anything else keeps every grid involved as candidates.
-        let mut all: Vec<(u64, bool)> = boundary.into_iter().map(|p| (p, true)).chain(inner.into_iter().map(|p| (p, false))).collect();
-        all.par_sort_unstable();
-        let mut cells = vec![EMPTY; nx * ny];
+        let nb = nx * ny;
+        let (bstart, bgrids) = bucket_lists(nb, &boundary);
+        let (istart, igrids) = bucket_lists(nb, &inner);
+        drop((boundary, inner));
+        let mut cells = vec![EMPTY; nb];
         let mut lists: Vec<(usize, Vec<u32>)> = Vec::new();
-        let mut i = 0;
-        while i < all.len() {
-            let b = (all[i].0 >> 32) as usize;
-            let mut j = i;
-            while j < all.len() && (all[j].0 >> 32) as usize == b {
-                j += 1;
+        for b in 0..nb {
+            let bd = &bgrids[bstart[b] as usize..bstart[b + 1] as usize];
+            let inn = &igrids[istart[b] as usize..istart[b + 1] as usize];
+            match (bd.len(), inn.len()) {
+                (0, 0) => {}
+                (0, 1) => cells[b] = inn[0],
+                _ => {
+                    let mut l: Vec<u32> = bd.iter().chain(inn).copied().collect();
+                    l.sort_unstable();
+                    l.dedup();
+                    lists.push((b, l));
+                }
             }
-            let group = &all[i..j];
-            let edge = group.iter().any(|(_, e)| *e);
-            if !edge && group.len() == 1 {
-                cells[b] = group[0].0 as u32;
-            } else {
-                let mut l: Vec<u32> = group.iter().map(|(p, _)| *p as u32).collect();
-                l.sort_unstable();
-                l.dedup();
-                lists.push((b, l));
-            }
-            i = j;
         }
         let mut offsets = vec![0u32];
         let mut cands = Vec::new();
