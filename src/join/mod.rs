@@ -44,7 +44,7 @@ pub enum Located {
 /// Spatial index over the grid geometries.
 pub struct GridIndex<'a> {
     tree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
-    raster: Option<raster::Raster>,
+    raster: Option<raster::Raster<'a>>,
     geoms: Vec<&'a MultiPolygon<f64>>,
 }
 

@@ -5,8 +5,9 @@
 //! row of buckets is a horizontal *strip*. Every edge is registered in the strips and buckets
 //! it comes within [`EPS`] of. A bucket no edge comes near lies entirely inside one grid (found
 //! by a scan line through the bucket centres) or inside none: a point there needs no polygon
-//! test. A bucket an edge crosses keeps its candidate grids in code order, each with the list
-//! of its edges that cross the bucket's strip. That list is all a crossing-number test needs
+//! test. A bucket an edge crosses keeps its candidate grids in code order, each with the runs
+//! of consecutive ring edges that cross the bucket's strip (the edges themselves stay in the
+//! grid geometries). Those edges are all a crossing-number test needs
 //! for a point in the strip: a horizontal ray from the point meets only edges that span the
 //! point's latitude, and those lie in its strip. The test uses exact orientation predicates
 //! (`robust::orient2d`), so a point on an edge or vertex is recognised as on the boundary
@@ -32,10 +33,19 @@ pub enum Position {
     Outside,
 }
 
-/// A candidate grid of a boundary bucket and its edges in the bucket's strip.
+/// A candidate grid of a boundary bucket and its runs of edges in the bucket's strip
+/// (`runs[start..start + len]`).
 #[derive(Debug, Clone, Copy)]
 struct Cand {
     grid: u32,
+    start: u32,
+    len: u32,
+}
+
+/// Edges `start..start + len` of ring `ring` (edge k joins vertices k and k + 1).
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    ring: u32,
     start: u32,
     len: u32,
 }
@@ -52,7 +62,7 @@ pub enum Bucket<'a> {
 
 /// The candidate grids of a boundary bucket.
 pub struct Candidates<'a> {
-    raster: &'a Raster,
+    raster: &'a Raster<'a>,
     cands: &'a [Cand],
 }
 
@@ -70,11 +80,18 @@ impl Candidates<'_> {
     /// Exact position of `(x, y)` relative to candidate `k`.
     pub fn position(&self, k: usize, x: f64, y: f64) -> Position {
         let c = self.cands[k];
-        crossing_test(&self.raster.edges[c.start as usize..(c.start + c.len) as usize], x, y)
+        let r = self.raster;
+        let runs = &r.runs[c.start as usize..(c.start + c.len) as usize];
+        crossing_test(runs.iter().flat_map(|run| edges_of(r.rings[run.ring as usize], run.start, run.len)), x, y)
     }
 }
 
-pub struct Raster {
+/// The edges `start..start + len` of a ring as `[ax, ay, bx, by]`.
+fn edges_of(ring: &[Coord<f64>], start: u32, len: u32) -> impl Iterator<Item = [f64; 4]> + '_ {
+    ring[start as usize..(start + len + 1) as usize].windows(2).map(|w| [w[0].x, w[0].y, w[1].x, w[1].y])
+}
+
+pub struct Raster<'a> {
     x0: f64,
     y0: f64,
     inv: f64,
@@ -84,8 +101,10 @@ pub struct Raster {
     cells: Vec<u32>,
     offsets: Vec<u32>,
     cands: Vec<Cand>,
-    /// Edges `[ax, ay, bx, by]` grouped by (strip, grid).
-    edges: Vec<[f64; 4]>,
+    /// Every ring of every grid, closed (the last vertex repeats the first).
+    rings: Vec<&'a [Coord<f64>]>,
+    /// Runs of edges grouped by (strip, grid).
+    runs: Vec<Run>,
 }
 
 /// Offsets of a compressed sparse row layout of `n` rows: `count(f)` calls `f(row)` once per
@@ -113,9 +132,9 @@ fn bucket_lists(nb: usize, pairs: &[u64]) -> (Vec<u32>, Vec<u32>) {
 }
 
 /// Crossing-number test of a point against the edges of one grid that cross its strip.
-fn crossing_test(edges: &[[f64; 4]], px: f64, py: f64) -> Position {
+fn crossing_test(edges: impl Iterator<Item = [f64; 4]>, px: f64, py: f64) -> Position {
     let mut inside = false;
-    for &[ax, ay, bx, by] in edges {
+    for [ax, ay, bx, by] in edges {
         let (ylo, yhi) = if ay < by { (ay, by) } else { (by, ay) };
         if py < ylo || py > yhi {
             continue;
@@ -144,8 +163,8 @@ fn crossing_test(edges: &[[f64; 4]], px: f64, py: f64) -> Position {
     if inside { Position::Inside } else { Position::Outside }
 }
 
-impl Raster {
-    pub fn new(geoms: &[&MultiPolygon<f64>]) -> Option<Raster> {
+impl<'a> Raster<'a> {
+    pub fn new(geoms: &[&'a MultiPolygon<f64>]) -> Option<Raster<'a>> {
         let bbox = geoms.iter().filter_map(|g| g.bounding_rect()).reduce(|a, b| {
             geo::Rect::new(
                 Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
@@ -160,74 +179,90 @@ impl Raster {
         let (x0, y0) = (bbox.min().x, bbox.min().y);
         let index = |v: f64, origin: f64, n: usize| -> usize { (((v - origin) * inv).floor().max(0.0) as usize).min(n - 1) };
 
-        // 1. Every edge, in each strip it comes near, with the buckets of that strip it comes
-        //    near: (strip, grid, edge) and (bucket, grid) pairs.
-        type Parts = (Vec<(u64, [f64; 4])>, Vec<u64>);
-        let (strip_edges, boundary): Parts = geoms
-            .par_iter()
-            .enumerate()
-            .map(|(g, mp)| {
-                let (mut se, mut bd) = (Vec::new(), Vec::new());
-                for poly in &mp.0 {
-                    for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-                        for l in ring.lines() {
-                            let (a, b) = (l.start, l.end);
-                            let (ylo, yhi) = (a.y.min(b.y), a.y.max(b.y));
-                            let (sa, sb) = (index(ylo - EPS, y0, ny), index(yhi + EPS, y0, ny));
-                            for s in sa..=sb {
-                                se.push(((s as u64) << 32 | g as u64, [a.x, a.y, b.x, b.y]));
-                                // The part of the edge within the strip (widened by EPS).
-                                let (sy0, sy1) = (y0 + s as f64 * d - EPS, y0 + (s + 1) as f64 * d + EPS);
-                                let (xa, xb) = if a.y == b.y {
-                                    (a.x.min(b.x), a.x.max(b.x))
-                                } else {
-                                    let at = |y: f64| a.x + (y.clamp(ylo, yhi) - a.y) * (b.x - a.x) / (b.y - a.y);
-                                    let (p, q) = (at(sy0), at(sy1));
-                                    (p.min(q), p.max(q))
-                                };
-                                let (ba, bb) = (index(xa - EPS, x0, nx), index(xb + EPS, x0, nx));
-                                for bx in ba..=bb {
-                                    bd.push(((s * nx + bx) as u64) << 32 | g as u64);
+        // Every ring, and the first ring of each grid.
+        let mut rings: Vec<&'a [Coord<f64>]> = Vec::new();
+        let mut first_ring: Vec<u32> = Vec::with_capacity(geoms.len() + 1);
+        for mp in geoms {
+            first_ring.push(rings.len() as u32);
+            for poly in &mp.0 {
+                for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                    rings.push(&ring.0);
+                }
+            }
+        }
+        first_ring.push(rings.len() as u32);
+
+        // 1. Per grid: its runs of edges per strip the edges come near, and the buckets of
+        //    each strip they come near: (strip, run) and (bucket, grid) pairs.
+        type Parts = (Vec<(u32, Run)>, Vec<u64>);
+        let parts: Vec<Parts> = (0..geoms.len())
+            .into_par_iter()
+            .map(|g| {
+                let (mut runs, mut bd): (Vec<(u32, Run)>, Vec<u64>) = (Vec::new(), Vec::new());
+                // Per strip, the run the previous edge extended (index into `runs`).
+                let mut open: std::collections::HashMap<usize, usize> = Default::default();
+                for ri in first_ring[g]..first_ring[g + 1] {
+                    open.clear();
+                    for (k, e) in rings[ri as usize].windows(2).enumerate() {
+                        let (a, b) = (e[0], e[1]);
+                        let (ylo, yhi) = (a.y.min(b.y), a.y.max(b.y));
+                        let (sa, sb) = (index(ylo - EPS, y0, ny), index(yhi + EPS, y0, ny));
+                        for s in sa..=sb {
+                            match open.get(&s).copied() {
+                                Some(r) if runs[r].1.start + runs[r].1.len == k as u32 => runs[r].1.len += 1,
+                                _ => {
+                                    open.insert(s, runs.len());
+                                    runs.push((s as u32, Run { ring: ri, start: k as u32, len: 1 }));
                                 }
+                            }
+                            // The part of the edge within the strip (widened by EPS).
+                            let (sy0, sy1) = (y0 + s as f64 * d - EPS, y0 + (s + 1) as f64 * d + EPS);
+                            let (xa, xb) = if a.y == b.y {
+                                (a.x.min(b.x), a.x.max(b.x))
+                            } else {
+                                let at = |y: f64| a.x + (y.clamp(ylo, yhi) - a.y) * (b.x - a.x) / (b.y - a.y);
+                                let (p, q) = (at(sy0), at(sy1));
+                                (p.min(q), p.max(q))
+                            };
+                            let (ba, bb) = (index(xa - EPS, x0, nx), index(xb + EPS, x0, nx));
+                            for bx in ba..=bb {
+                                bd.push(((s * nx + bx) as u64) << 32 | g as u64);
                             }
                         }
                     }
                 }
-                (se, bd)
+                (runs, bd)
             })
-            .reduce(
-                || (Vec::new(), Vec::new()),
-                |mut a, b| {
-                    a.0.extend(b.0);
-                    a.1.extend(b.1);
-                    a
-                },
-            );
-        // Grouped by strip with a stable counting sort: within a strip the edges stay in grid
-        // order (they were produced grid by grid), so they are grouped by (strip, grid).
-        let edges_of_strip = csr(ny, |f| strip_edges.iter().for_each(|e| f((e.0 >> 32) as usize)));
-        let mut edges: Vec<[f64; 4]> = vec![[0.0; 4]; strip_edges.len()];
-        let mut grid_of: Vec<u32> = vec![0; strip_edges.len()];
-        let mut fill = edges_of_strip.clone();
-        for (k, e) in &strip_edges {
-            let s = (k >> 32) as usize;
-            edges[fill[s] as usize] = *e;
-            grid_of[fill[s] as usize] = *k as u32;
-            fill[s] += 1;
+            .collect();
+        // Runs grouped by strip with a stable counting sort: within a strip they stay in grid
+        // order, so they are grouped by (strip, grid).
+        let strip_start = csr(ny, |f| parts.iter().for_each(|p| p.0.iter().for_each(|(s, _)| f(*s as usize))));
+        let mut fill = strip_start.clone();
+        let total = strip_start[ny] as usize;
+        let mut runs: Vec<Run> = vec![Run { ring: 0, start: 0, len: 0 }; total];
+        let mut run_grid: Vec<u32> = vec![0; total];
+        let mut boundary: Vec<u64> = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum());
+        for (g, (rs, bd)) in parts.into_iter().enumerate() {
+            for (s, r) in rs {
+                let at = fill[s as usize] as usize;
+                runs[at] = r;
+                run_grid[at] = g as u32;
+                fill[s as usize] += 1;
+            }
+            boundary.extend(bd);
         }
-        drop(strip_edges);
-        // (strip, grid) → range of `edges`, sorted by key.
+        // (strip, grid) → range of `runs`, sorted by key.
         let mut groups: Vec<(u64, u32, u32)> = Vec::new();
         for s in 0..ny {
-            for i in edges_of_strip[s]..edges_of_strip[s + 1] {
-                let k = (s as u64) << 32 | grid_of[i as usize] as u64;
+            for i in strip_start[s]..strip_start[s + 1] {
+                let k = (s as u64) << 32 | run_grid[i as usize] as u64;
                 match groups.last_mut() {
                     Some(g) if g.0 == k => g.2 += 1,
                     _ => groups.push((k, i, 1)),
                 }
             }
         }
-        drop(grid_of);
+        drop(run_grid);
 
         // 2. A scan line through each strip's bucket centres: the buckets whose centre lies
         //    inside each grid (even-odd over the grid's crossings of that line).
@@ -237,8 +272,9 @@ impl Raster {
                 let s = (k >> 32) as usize;
                 let g = k as u32 as u64;
                 let yc = y0 + (s as f64 + 0.5) * d;
-                let mut xs: Vec<f64> = edges[start as usize..(start + len) as usize]
+                let mut xs: Vec<f64> = runs[start as usize..(start + len) as usize]
                     .iter()
+                    .flat_map(|r| edges_of(rings[r.ring as usize], r.start, r.len))
                     .filter(|e| (e[1] > yc) != (e[3] > yc))
                     .map(|e| e[0] + (yc - e[1]) * (e[2] - e[0]) / (e[3] - e[1]))
                     .collect();
@@ -264,40 +300,58 @@ impl Raster {
         let (bstart, bgrids) = bucket_lists(nb, &boundary);
         let (istart, igrids) = bucket_lists(nb, &inner);
         drop((boundary, inner));
-        let mut cells = vec![EMPTY; nb];
-        let mut lists: Vec<(usize, Vec<u32>)> = Vec::new();
-        for b in 0..nb {
-            let bd = &bgrids[bstart[b] as usize..bstart[b + 1] as usize];
-            let inn = &igrids[istart[b] as usize..istart[b + 1] as usize];
-            match (bd.len(), inn.len()) {
-                (0, 0) => {}
-                (0, 1) => cells[b] = inn[0],
-                _ => {
-                    let mut l: Vec<u32> = bd.iter().chain(inn).copied().collect();
-                    l.sort_unstable();
-                    l.dedup();
-                    lists.push((b, l));
+        // Where each strip's groups start in `groups` (sorted by strip, then grid).
+        let strip_groups = csr(ny, |f| groups.iter().for_each(|g| f((g.0 >> 32) as usize)));
+        // Strip by strip, in parallel: each bucket's cell, and the candidate lists with their
+        // runs (the runs of grid g in strip s, found among that strip's groups).
+        type Row = (Vec<u32>, Vec<Cand>, Vec<u32>);
+        let rows: Vec<Row> = (0..ny)
+            .into_par_iter()
+            .map(|s| {
+                let sg = &groups[strip_groups[s] as usize..strip_groups[s + 1] as usize];
+                let (mut cells, mut cands, mut ends) = (vec![EMPTY; nx], Vec::new(), Vec::new());
+                let mut l: Vec<u32> = Vec::new();
+                for bx in 0..nx {
+                    let b = s * nx + bx;
+                    let bd = &bgrids[bstart[b] as usize..bstart[b + 1] as usize];
+                    let inn = &igrids[istart[b] as usize..istart[b + 1] as usize];
+                    match (bd.len(), inn.len()) {
+                        (0, 0) => {}
+                        (0, 1) => cells[bx] = inn[0],
+                        _ => {
+                            l.clear();
+                            l.extend(bd.iter().chain(inn));
+                            l.sort_unstable();
+                            l.dedup();
+                            cells[bx] = LIST | ends.len() as u32;
+                            for &g in &l {
+                                // Every candidate crosses the strip (an edge near the bucket, or a
+                                // centre inside it), so its runs are there; an empty range would
+                                // only test outside.
+                                let (start, len) = match sg.binary_search_by_key(&(g as u64), |e| e.0 & 0xFFFF_FFFF) {
+                                    Ok(at) => (sg[at].1, sg[at].2),
+                                    Err(_) => (0, 0),
+                                };
+                                cands.push(Cand { grid: g, start, len });
+                            }
+                            ends.push(cands.len() as u32);
+                        }
+                    }
                 }
-            }
-        }
+                (cells, cands, ends)
+            })
+            .collect();
+        drop((bstart, bgrids, istart, igrids));
+        let mut cells = Vec::with_capacity(nb);
         let mut offsets = vec![0u32];
-        let mut cands = Vec::new();
-        for (k, (b, l)) in lists.into_iter().enumerate() {
-            cells[b] = LIST | k as u32;
-            let strip = (b / nx) as u64;
-            for g in l {
-                let key = strip << 32 | g as u64;
-                // Every candidate crosses the strip (an edge near the bucket, or a centre
-                // inside it), so its edges are there; an empty range would only test outside.
-                let (start, len) = match groups.binary_search_by_key(&key, |e| e.0) {
-                    Ok(at) => (groups[at].1, groups[at].2),
-                    Err(_) => (0, 0),
-                };
-                cands.push(Cand { grid: g, start, len });
-            }
-            offsets.push(cands.len() as u32);
+        let mut cands = Vec::with_capacity(rows.iter().map(|r| r.1.len()).sum());
+        for (row, cs, ends) in rows {
+            let (k0, c0) = (offsets.len() as u32 - 1, cands.len() as u32);
+            cells.extend(row.into_iter().map(|c| if c != EMPTY && c & LIST != 0 { LIST | ((c & !LIST) + k0) } else { c }));
+            cands.extend(cs);
+            offsets.extend(ends.into_iter().map(|e| e + c0));
         }
-        Some(Raster { x0, y0, inv, nx, ny, cells, offsets, cands, edges })
+        Some(Raster { x0, y0, inv, nx, ny, cells, offsets, cands, rings, runs })
     }
 
     /// The bucket of a finite point.
@@ -332,9 +386,9 @@ impl Raster {
         self.cells.iter().filter(|c| **c & LIST == 0 || **c == EMPTY).count() as f64 / self.cells.len() as f64
     }
 
-    /// Bytes held by the raster and its edge lists.
+    /// Bytes held by the raster and its edge runs.
     pub fn bytes(&self) -> usize {
-        self.cells.len() * 4 + self.offsets.len() * 4 + self.cands.len() * 12 + self.edges.len() * 32
+        self.cells.len() * 4 + self.offsets.len() * 4 + self.cands.len() * 12 + self.rings.len() * 16 + self.runs.len() * 12
     }
 }
 
@@ -363,7 +417,7 @@ mod tests {
             (0.5, 1.0, OnBoundary),
             (0.5, 1.0 + 1e-12, Outside),
         ] {
-            assert_eq!(crossing_test(&e, x, y), want, "({x}, {y})");
+            assert_eq!(crossing_test(e.iter().copied(), x, y), want, "({x}, {y})");
         }
     }
 }
