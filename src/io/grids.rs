@@ -4,7 +4,7 @@
 //! says (`grids.on_invalid`): repaired, skipped or fatal. Skipped grids reach the quarantine.
 
 use geo::{Area, BoundingRect, MakeValid, MultiPolygon, Orient, Polygon, RemoveRepeatedPoints};
-use geojson::{GeoJson, JsonValue};
+use geojson::JsonValue;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -77,19 +77,37 @@ pub fn read_grids(cfg: &GridsConfig) -> Result<GridLayer, ReadError> {
     parse_grids(&cfg.path, &text, cfg)
 }
 
+/// The top level of a layer: the features are kept as raw text and parsed in parallel.
+#[derive(serde::Deserialize)]
+struct TopLevel<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    features: Option<Vec<&'a serde_json::value::RawValue>>,
+}
+
 /// Parses grid-layer text (separate from the file read for tests).
 pub fn parse_grids(path: &Path, text: &str, cfg: &GridsConfig) -> Result<GridLayer, ReadError> {
-    let gj: GeoJson = text.parse().map_err(|e: geojson::Error| ReadError::GeoJson { path: path.to_path_buf(), message: e.to_string() })?;
-    let GeoJson::FeatureCollection(fc) = gj else {
-        return Err(ReadError::GeoJson { path: path.to_path_buf(), message: "the top level is not a FeatureCollection".into() });
+    let not_fc = |message: String| ReadError::GeoJson { path: path.to_path_buf(), message };
+    let top: TopLevel<'_> = serde_json::from_str(text).map_err(|e| not_fc(e.to_string()))?;
+    let features = match (top.kind.as_deref(), top.features) {
+        (Some("FeatureCollection"), Some(f)) => f,
+        _ => return Err(not_fc("the top level is not a FeatureCollection".into())),
     };
     let props = &cfg.properties;
     let has_level = [props.community_code.is_some(), props.street_code.is_some(), props.district_code.is_some()];
-    let features_read = fc.features.len();
-    // Each feature is checked (and repaired) on its own, in parallel; validity checks are the
-    // costly part for detailed polygons. Results come back in file order.
-    let checked: Vec<(Option<Grid>, Vec<GridProblem>)> =
-        fc.features.into_par_iter().enumerate().map(|(i, f)| check_feature(i, f, cfg, has_level)).collect();
+    let features_read = features.len();
+    // Each feature is parsed, checked (and repaired) on its own, in parallel; validity checks
+    // are the costly part for detailed polygons. Results come back in file order.
+    let checked: Vec<Result<(Option<Grid>, Vec<GridProblem>), ReadError>> = features
+        .par_iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let f: geojson::Feature = serde_json::from_str(raw.get()).map_err(|e| not_fc(at_file_position(text, raw.get(), &e)))?;
+            Ok(check_feature(i, f, cfg, has_level))
+        })
+        .collect();
+    let checked = checked.into_iter().collect::<Result<Vec<_>, ReadError>>()?;
     let mut problems = Vec::new();
     // Candidates by code, in file order, so duplicates can be merged or reported.
     let mut by_code: BTreeMap<String, Vec<Grid>> = BTreeMap::new();
@@ -163,20 +181,32 @@ pub fn parse_grids(path: &Path, text: &str, cfg: &GridsConfig) -> Result<GridLay
     Ok(GridLayer { path: path.to_path_buf(), grids, features_read, problems, has_level })
 }
 
+/// A serde error inside one feature, with its line and column in the whole file.
+fn at_file_position(text: &str, part: &str, e: &serde_json::Error) -> String {
+    let offset = (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize).min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line0 = before.iter().filter(|&&b| b == b'\n').count();
+    let col0 = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let (line, column) = if e.line() <= 1 { (line0 + 1, col0 + e.column()) } else { (line0 + e.line(), e.column()) };
+    let msg = e.to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    format!("{msg} at line {line} column {column}")
+}
+
 /// Checks one feature: code, geometry type, emptiness, range, validity (repairing it if asked),
 /// orientation, parents and population.
 fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [bool; 3]) -> (Option<Grid>, Vec<GridProblem>) {
     let props = &cfg.properties;
     let mut problems = Vec::new();
     let p = f.properties.clone().unwrap_or_default();
-    let raw = JsonValue::Object(p.clone()).to_string();
+    // The properties as JSON text, for the quarantine: only a feature with a problem needs it.
     let problem = |code: &str, reason: &'static str, detail: String, action: &'static str| GridProblem {
         feature_index: i,
         code: code.to_string(),
         reason,
         detail,
         action,
-        raw: raw.clone(),
+        raw: JsonValue::Object(p.clone()).to_string(),
     };
     let Some(code) = text_prop(&p, &props.code).filter(|c| !c.is_empty()) else {
         problems.push(problem("", "grid_no_code", format!("property {:?} is missing or empty", props.code), "skipped"));
