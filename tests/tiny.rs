@@ -426,3 +426,40 @@ fn a_month_given_as_start_and_end_gives_the_same_tables() {
     assert_eq!(row(&grid, "grid_code", "110101001001002")["cases"], "1");
     assert_eq!(row(&grid, "grid_code", "110101001001001")["cases"], "3");
 }
+
+#[test]
+fn outputs_can_be_limited_to_some_layers_and_formats() {
+    // Only the street layer and CSV tables: the grid table and its numbers are the same as a
+    // full run's; no other layer, no Parquet or Arrow file is written, and the manifest lists
+    // exactly the files there are.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = write_fixture(tmp.path());
+    let (o, full) = run_into(&p, &tmp.path().join("full"));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("case_assignments = true", "case_assignments = true\nlayers = [\"street\"]\nformats = [\"csv\"]");
+    std::fs::write(&p, text).unwrap();
+    let (o, some) = run_into(&p, &tmp.path().join("some"));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(std::fs::read(full.join("grid.csv")).unwrap(), std::fs::read(some.join("grid.csv")).unwrap());
+    let files: Vec<String> = std::fs::read_dir(&some).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(files.contains(&"street.geojson".to_string()) && files.contains(&"street.qml".to_string()), "{files:?}");
+    for absent in ["grid.geojson", "community.geojson", "district.geojson", "grid.parquet", "grid.arrow", "city.parquet"] {
+        assert!(!files.contains(&absent.to_string()), "{absent} written: {files:?}");
+    }
+    // The charts still draw the grid and street maps.
+    assert!(some.join("charts/map_grid_closure_rate.png").is_file());
+    let m = json(&some.join("manifest.json"));
+    let mut listed: Vec<String> = m["outputs"].as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap().to_string()).collect();
+    listed.sort();
+    let mut present: Vec<String> = data_files(&some).into_keys().collect();
+    present.sort();
+    assert_eq!(listed, present);
+    // A format that does not exist is a configuration error.
+    let text = std::fs::read_to_string(&p).unwrap().replace("formats = [\"csv\"]", "formats = [\"xlsx\"]");
+    std::fs::write(&p, text).unwrap();
+    let o = gridgov(&["validate", p.to_str().unwrap()]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("outputs.formats[0]: \"xlsx\" is not one of csv, parquet, arrow"), "{}", o.stderr);
+}

@@ -84,16 +84,32 @@ pub struct OutputsFile {
     /// `latest` points at); older ones are removed after a successful publish.
     #[serde(default = "default_keep_runs")]
     pub keep_runs: usize,
+    /// The levels whose GeoJSON layer (and, with charts, QGIS style) is written: any of
+    /// `grid`, `community`, `street`, `district`; `[]` for none. Default: all four.
+    #[serde(default = "default_layers")]
+    pub layers: Vec<String>,
+    /// The formats every table is written in: any of `csv`, `parquet`, `arrow` (at least one).
+    /// Default: all three.
+    #[serde(default = "default_formats")]
+    pub formats: Vec<String>,
 }
 
 impl Default for OutputsFile {
     fn default() -> Self {
-        OutputsFile { case_assignments: false, keep_runs: default_keep_runs() }
+        OutputsFile { case_assignments: false, keep_runs: default_keep_runs(), layers: default_layers(), formats: default_formats() }
     }
 }
 
 fn default_keep_runs() -> usize {
     10
+}
+
+fn default_layers() -> Vec<String> {
+    ["grid", "community", "street", "district"].map(String::from).to_vec()
+}
+
+fn default_formats() -> Vec<String> {
+    ["csv", "parquet", "arrow"].map(String::from).to_vec()
 }
 
 /// The reporting period and the as-of date.

@@ -541,6 +541,19 @@ pub fn resolve(path: &Path, f: PipelineFile) -> Result<Pipeline, ConfigError> {
     if f.outputs.keep_runs == 0 {
         problems.push("outputs.keep_runs: must be at least 1 (the published run)".into());
     }
+    for (i, l) in f.outputs.layers.iter().enumerate() {
+        if !["grid", "community", "street", "district"].contains(&l.as_str()) {
+            problems.push(format!("outputs.layers[{i}]: {l:?} is not one of grid, community, street, district"));
+        }
+    }
+    for (i, x) in f.outputs.formats.iter().enumerate() {
+        if !["csv", "parquet", "arrow"].contains(&x.as_str()) {
+            problems.push(format!("outputs.formats[{i}]: {x:?} is not one of csv, parquet, arrow"));
+        }
+    }
+    if f.outputs.formats.is_empty() {
+        problems.push("outputs.formats: name at least one of csv, parquet, arrow (tables are the run's data)".into());
+    }
     for (i, p) in q.suspect_points.iter().enumerate() {
         if !(p[0].abs() <= 180.0 && p[1].abs() <= 90.0) {
             problems.push(format!("quality.suspect_points[{i}]: {p:?} is not a lon/lat pair"));

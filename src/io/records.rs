@@ -241,17 +241,16 @@ struct ParquetMeta {
 
 /// Opens a record file and checks that every mapped column is there (nothing else is read).
 pub fn open(path: &Path, format: FileFormat, delimiter: u8, encoding: Encoding, mapping: &Mapping) -> Result<RecordFile, ReadError> {
-    let mut rf =
-        RecordFile {
-            path: path.to_path_buf(),
-            format,
-            delimiter,
-            encoding,
-            csv_slots: Vec::new(),
-            csv_header_len: 0,
-            csv_rows_estimate: 0,
-            parquet: None,
-        };
+    let mut rf = RecordFile {
+        path: path.to_path_buf(),
+        format,
+        delimiter,
+        encoding,
+        csv_slots: Vec::new(),
+        csv_header_len: 0,
+        csv_rows_estimate: 0,
+        parquet: None,
+    };
     let names: Vec<String> = match format {
         FileFormat::Csv => {
             let head = read_head(path, encoding)?;

@@ -2,8 +2,8 @@
 //! rows already know their units; every case is then added to the tally at its home unit, or
 //! goes to the quarantine (`outside_all_grids`, `ambiguous_boundary`).
 
-use std::collections::BTreeMap;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use super::{BoundaryRule, GridIndex, Located};

@@ -169,3 +169,22 @@ fn raster_agrees_with_the_rtree_everywhere() {
         }
     }
 }
+
+/// A grid made of two cells that touch only at a corner is there at that corner: its closed
+/// area is the union of its parts'. (geo's MultiPolygon position applies the mod-2 boundary
+/// rule and calls that corner outside; the benchmark's diagonal MultiPolygons have such
+/// corners.)
+#[test]
+fn the_corner_where_two_parts_of_a_grid_touch_is_in_it() {
+    let p1 = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)];
+    let p2 = polygon![(x: 1.0, y: 1.0), (x: 2.0, y: 1.0), (x: 2.0, y: 2.0), (x: 1.0, y: 2.0)];
+    let other = polygon![(x: 1.0, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 1.0), (x: 1.0, y: 1.0)];
+    let l = [MultiPolygon::new(vec![p1, p2]), MultiPolygon::new(vec![other])];
+    let idx = GridIndex::new(l.iter().collect());
+    for locate in [GridIndex::locate, GridIndex::locate_rtree] {
+        assert_eq!(locate(&idx, 1.0, 1.0, BoundaryRule::SmallestCode), Located::Grid(0));
+        assert_eq!(locate(&idx, 1.0, 1.0, BoundaryRule::LargestCode), Located::Grid(1));
+        assert_eq!(locate(&idx, 1.0, 1.0, BoundaryRule::Reject), Located::Ambiguous);
+        assert_eq!(locate(&idx, 0.5, 0.5, BoundaryRule::Reject), Located::Grid(0));
+    }
+}

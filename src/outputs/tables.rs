@@ -42,13 +42,10 @@ pub struct Written {
     pub bytes: u64,
 }
 
-/// Writes `<dir>/<stem>.csv`, `.parquet` and `.arrow`, the three at once.
-pub fn write_table(dir: &Path, stem: &str, f: &Frame) -> Result<Vec<Written>, OutputError> {
+/// Writes `<dir>/<stem>.<format>` for each of `formats` (`csv`, `parquet`, `arrow`), at once.
+pub fn write_table(dir: &Path, stem: &str, f: &Frame, formats: &[String]) -> Result<Vec<Written>, OutputError> {
     let enc = |path: &Path, e: PolarsError| OutputError::encode(path, e.to_string());
     let df = to_polars(f).map_err(|e| enc(&dir.join(stem), e))?;
-    let csv = dir.join(format!("{stem}.csv"));
-    let parquet = dir.join(format!("{stem}.parquet"));
-    let arrow = dir.join(format!("{stem}.arrow"));
     let write = |path: &Path, kind: u8| -> Result<Written, OutputError> {
         let mut df = df.clone();
         let file = File::create(path).map_err(OutputError::io(path))?;
@@ -78,6 +75,8 @@ pub fn write_table(dir: &Path, stem: &str, f: &Frame) -> Result<Vec<Written>, Ou
         std::io::Write::flush(&mut buf).map_err(OutputError::io(path))?;
         Ok(Written { path: path.to_path_buf(), sha256, bytes })
     };
-    let ((a, b), c) = rayon::join(|| rayon::join(|| write(&csv, 0), || write(&parquet, 1)), || write(&arrow, 2));
-    Ok(vec![a?, b?, c?])
+    use rayon::prelude::*;
+    let kinds: Vec<(u8, &str)> =
+        [(0, "csv"), (1, "parquet"), (2, "arrow")].into_iter().filter(|(_, e)| formats.iter().any(|f| f == e)).collect();
+    kinds.par_iter().map(|&(k, ext)| write(&dir.join(format!("{stem}.{ext}")), k)).collect()
 }

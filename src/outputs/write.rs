@@ -56,43 +56,48 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
         .par_iter()
         .map(|lt| -> Result<LevelOut, OutputError> {
             let mut outputs = Vec::new();
-            let t = Instant::now();
-            let geoms = geojson::level_geometries(h, lt.level, &grid_geoms);
-            add("dissolve", t);
-            let t = Instant::now();
             let lv = lt.level.as_str();
-            let path = dir.path.join(format!("{lv}.geojson"));
-            // With charts, the layer carries the map classes and gets a QGIS style beside it.
-            let classes = p.charts.as_ref().map(|c| map_classes(p, c, &lt.period));
-            let mut layer_frame = lt.period.clone();
-            if let Some((classes, class_of)) = &classes {
-                layer_frame.int("class", class_of.iter().map(|&c| Some(c as i64)).collect());
-                layer_frame.str("class_label", class_of.iter().map(|&c| Some(classes.labels[c].clone())).collect());
-            }
-            let info = geojson::write_layer(&path, &format!("{}_{lv}", p.name), &layer_frame, &format!("{lv}_code"), &geoms)?;
-            let mut out = Output {
-                path: rejects::relative(&path, &dir.path),
-                sha256: info.sha256,
-                bytes: info.bytes,
-                count: info.features as u64,
-                class_breaks: None,
-            };
+            let write_layer = p.outputs.layers.iter().any(|l| l == lv);
+            // The charts map the grid and street levels and outline the districts.
+            let charted = p.charts.is_some() && matches!(lt.level, Level::Grid | Level::Street | Level::District);
             let mut mapped = None;
-            if let Some((classes, class_of)) = classes {
-                let qml_path = dir.path.join(format!("{lv}.qml"));
-                let keys: Vec<&str> = layer_frame.columns.iter().map(|c| c.key.as_str()).collect();
-                qml::write_qml(&qml_path, &classes, &keys)?;
-                out.class_breaks = Some(classes.clone());
-                outputs.push(out);
-                outputs.push(output_of(&qml_path, &dir.path, classes.k() as u64 + 1)?);
-                mapped = Some((lt.level, geoms, classes, class_of));
-            } else {
-                outputs.push(out);
+            let t = Instant::now();
+            if write_layer || charted {
+                let geoms = geojson::level_geometries(h, lt.level, &grid_geoms);
+                add("dissolve", t);
+                let t = Instant::now();
+                // With charts, the layer carries the map classes and gets a QGIS style beside it.
+                let classes = p.charts.as_ref().map(|c| map_classes(p, c, &lt.period));
+                if write_layer {
+                    let path = dir.path.join(format!("{lv}.geojson"));
+                    let mut layer_frame = lt.period.clone();
+                    if let Some((classes, class_of)) = &classes {
+                        layer_frame.int("class", class_of.iter().map(|&c| Some(c as i64)).collect());
+                        layer_frame.str("class_label", class_of.iter().map(|&c| Some(classes.labels[c].clone())).collect());
+                    }
+                    let info = geojson::write_layer(&path, &format!("{}_{lv}", p.name), &layer_frame, &format!("{lv}_code"), &geoms)?;
+                    outputs.push(Output {
+                        path: rejects::relative(&path, &dir.path),
+                        sha256: info.sha256,
+                        bytes: info.bytes,
+                        count: info.features as u64,
+                        class_breaks: classes.as_ref().map(|(c, _)| c.clone()),
+                    });
+                    if let Some((classes, _)) = &classes {
+                        let qml_path = dir.path.join(format!("{lv}.qml"));
+                        let keys: Vec<&str> = layer_frame.columns.iter().map(|c| c.key.as_str()).collect();
+                        qml::write_qml(&qml_path, classes, &keys)?;
+                        outputs.push(output_of(&qml_path, &dir.path, classes.k() as u64 + 1)?);
+                    }
+                }
+                if let Some((classes, class_of)) = classes.filter(|_| charted) {
+                    mapped = Some((lt.level, geoms, classes, class_of));
+                }
+                add("write_geojson", t);
             }
-            add("write_geojson", t);
             let t = Instant::now();
             for (stem, f) in [(lv.to_string(), &lt.period), (format!("{lv}_monthly"), &lt.monthly)] {
-                for w in tables::write_table(&dir.path, &stem, f)? {
+                for w in tables::write_table(&dir.path, &stem, f, &p.outputs.formats)? {
                     outputs.push(written(w, &dir.path, f.height()));
                 }
             }
@@ -114,13 +119,13 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
         vec![("city".into(), &results.city), ("city_monthly".into(), &results.city_monthly)];
     extra.extend(results.dimensions.iter().map(|(d, f)| (format!("by_{d}"), f)));
     for (stem, f) in extra {
-        for w in tables::write_table(&dir.path, &stem, f)? {
+        for w in tables::write_table(&dir.path, &stem, f, &p.outputs.formats)? {
             outputs.push(written(w, &dir.path, f.height()));
         }
     }
     if !p.signups.is_empty() {
         for (stem, f) in [("signup_projects", &results.signup_projects), ("signup_curve", &results.signup_curve)] {
-            for w in tables::write_table(&dir.path, stem, f)? {
+            for w in tables::write_table(&dir.path, stem, f, &p.outputs.formats)? {
                 outputs.push(written(w, &dir.path, f.height()));
             }
         }
@@ -128,7 +133,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
     lap("write_other_tables", timings);
     if let Some(rows) = &assignment.rows {
         let f = assignments_frame(p, h, inputs, rows);
-        for w in tables::write_table(&dir.path, "case_assignments", &f)? {
+        for w in tables::write_table(&dir.path, "case_assignments", &f, &p.outputs.formats)? {
             outputs.push(written(w, &dir.path, f.height()));
         }
     }
@@ -161,12 +166,16 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
 /// as one entry per kind: which of them are drawn depends on the data.
 pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
     let mut v = Vec::new();
-    let tables = |v: &mut Vec<String>, stem: &str| v.extend(["csv", "parquet", "arrow"].iter().map(|e| format!("{stem}.{e}")));
+    let tables = |v: &mut Vec<String>, stem: &str| {
+        v.extend(["csv", "parquet", "arrow"].iter().filter(|e| p.outputs.formats.iter().any(|f| f == *e)).map(|e| format!("{stem}.{e}")))
+    };
     for lt in &results.levels {
         let lv = lt.level.as_str();
-        v.push(format!("{lv}.geojson"));
-        if p.charts.is_some() {
-            v.push(format!("{lv}.qml"));
+        if p.outputs.layers.iter().any(|l| l == lv) {
+            v.push(format!("{lv}.geojson"));
+            if p.charts.is_some() {
+                v.push(format!("{lv}.qml"));
+            }
         }
         tables(&mut v, lv);
         tables(&mut v, &format!("{lv}_monthly"));
