@@ -387,7 +387,7 @@ fn check_row(
             Value::Null => return Ok(None),
             Value::Timestamp { ms, zoned: true } => Some(ms),
             Value::Timestamp { ms, zoned: false } => {
-                DateTime::from_timestamp_millis(ms).and_then(|t| local_ms(t.naive_utc(), src.time_zone))
+                local_to_utc_ms(ms, src.time_zone)
             }
             Value::Date(d) => NaiveDate::from_num_days_from_ce_opt(d + 719_163)
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -468,7 +468,7 @@ pub fn parse_timestamp(s: &str, formats: &[String], tz: Tz) -> Option<i64> {
         // the read stage on large files. The result is the same (checked by a test).
         // Anything the fast path does not take (say an unpadded hour) goes to chrono.
         if let Some(t) = fixed_format(f).and_then(|sep| parse_fixed(s.as_bytes(), sep)) {
-            return local_ms(t, tz);
+            return local_to_utc_ms(t * 1000, tz);
         }
         if f.contains("%z") || f.contains("%:z") || f.contains("%#z") {
             if let Ok(t) = DateTime::parse_from_str(s, f) {
@@ -493,20 +493,42 @@ fn fixed_format(f: &str) -> Option<u8> {
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (19 bytes, zero-padded, as chrono's `%Y-%m-%d %H:%M:%S` accepts
-/// for four-digit years) with calendar and clock ranges checked.
-fn parse_fixed(b: &[u8], sep: u8) -> Option<NaiveDateTime> {
+/// for four-digit years) with calendar and clock ranges checked: seconds since the epoch of
+/// that wall-clock time.
+fn parse_fixed(b: &[u8], sep: u8) -> Option<i64> {
     if b.len() != 19 || b[4] != sep || b[7] != sep || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32))
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64))
     };
-    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
-    date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&m) || d < 1 || d > month_days[m as usize - 1] || hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    Some(days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 fn local_ms(t: NaiveDateTime, tz: Tz) -> Option<i64> {
-    use chrono::{Offset, Timelike};
+    local_to_utc_ms(t.and_utc().timestamp_millis(), tz)
+}
+
+/// A wall-clock time in `tz` (milliseconds of that time read as UTC) as a UTC instant.
+fn local_to_utc_ms(local: i64, tz: Tz) -> Option<i64> {
+    use chrono::Offset;
     // The offset of a local hour is looked up once per thread and hour, in a small
     // direct-mapped cache: time-zone lookups were the other large cost of reading timestamps.
     // Hours that contain an offset change are not cached and take the general path.
@@ -514,13 +536,14 @@ fn local_ms(t: NaiveDateTime, tz: Tz) -> Option<i64> {
     thread_local! {
         static CACHE: std::cell::RefCell<Vec<Option<(Tz, i64, i64)>>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    let hour = t.date().and_hms_opt(t.hour(), 0, 0)?;
-    let key = hour.and_utc().timestamp() / 3600;
+    let key = local.div_euclid(3_600_000);
     let slot = key.rem_euclid(SLOTS as i64) as usize;
     let hit = CACHE.with(|c| c.borrow().get(slot).copied().flatten()).filter(|&(ctz, k, _)| ctz == tz && k == key);
     if let Some((_, _, off)) = hit {
-        return Some(t.and_utc().timestamp_millis() - off * 1000);
+        return Some(local - off * 1000);
     }
+    let t = DateTime::from_timestamp_millis(local)?.naive_utc();
+    let hour = DateTime::from_timestamp(key * 3600, 0)?.naive_utc();
     let single = |n: NaiveDateTime| match tz.from_local_datetime(&n) {
         chrono::LocalResult::Single(x) => Some(x.offset().fix().local_minus_utc() as i64),
         _ => None,
@@ -534,7 +557,7 @@ fn local_ms(t: NaiveDateTime, tz: Tz) -> Option<i64> {
                 }
                 c[slot] = Some((tz, key, a));
             });
-            return Some(t.and_utc().timestamp_millis() - a * 1000);
+            return Some(local - a * 1000);
         }
     }
     // In a DST fold the earlier instant is taken; in a DST gap the time does not exist and the
@@ -739,6 +762,13 @@ mod tests {
             "2026-11-01 01:30:00", // New York: in the fall-back fold
             "2026-11-01 00:59:59",
             "2026-11-01 02:00:00",
+            "2000-02-29 12:00:00",
+            "2100-02-29 12:00:00",
+            "1900-02-29 00:00:00",
+            "1969-12-31 23:59:59",
+            "0001-01-01 00:00:00",
+            "2026-10-01 23:60:00",
+            "2026-10-01 12:00:60",
         ];
         for _ in 0..2 {
             for tz in [ny, sh] {

@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 use crate::config::{Encoding, FileFormat};
 use crate::error::ReadError;
 
-/// Bytes of CSV text per batch (more when one record is longer).
+/// Bytes of CSV text per batch (more when one record is longer): about 300,000 rows of a
+/// typical export. (8 MB blocks measured 6 % slower end to end at size M: each batch has
+/// fixed costs.)
 pub const BLOCK_BYTES: usize = 32 << 20;
 /// Rows per Parquet batch (whole row groups: more when one row group is larger).
 pub const PARQUET_BATCH_ROWS: usize = 1 << 20;
@@ -64,7 +66,8 @@ impl<'a> Value<'a> {
         match *self {
             Value::Null => None,
             Value::Text(s) => (!s.is_empty()).then(|| s.to_string()),
-            Value::Float(v) => Some(v.to_string()),
+            // `{:?}` keeps the decimal point of a whole number (0.0), as readers show it.
+            Value::Float(v) => Some(format!("{v:?}")),
             Value::Int(v) => Some(v.to_string()),
             Value::Bool(v) => Some(v.to_string()),
             Value::Timestamp { ms, zoned } => chrono::DateTime::from_timestamp_millis(ms).map(|t| {
@@ -230,6 +233,8 @@ pub struct RecordFile {
     csv_header_len: usize,
     /// CSV: rows the file probably holds (its size over the mean line length of its head).
     csv_rows_estimate: u64,
+    /// CSV: bytes read per block (`BLOCK_BYTES`; smaller in tests).
+    block_bytes: usize,
     /// Parquet: the file's metadata and the mapped columns' names by slot.
     parquet: Option<ParquetMeta>,
 }
@@ -249,6 +254,7 @@ pub fn open(path: &Path, format: FileFormat, delimiter: u8, encoding: Encoding, 
         csv_slots: Vec::new(),
         csv_header_len: 0,
         csv_rows_estimate: 0,
+        block_bytes: BLOCK_BYTES,
         parquet: None,
     };
     let names: Vec<String> = match format {
@@ -332,7 +338,7 @@ impl RecordFile {
         let mut rows: u64 = 0;
         let mut header_done = false;
         loop {
-            let eof = source.fill(&mut buf, BLOCK_BYTES)?;
+            let eof = source.fill(&mut buf, self.block_bytes)?;
             // The complete records in `buf`; what follows the last one waits for more input.
             let mut cut = 0;
             let mut records: Vec<(u32, u32)> = Vec::new();
@@ -624,28 +630,22 @@ impl CsvSource {
             }
             CsvSource::File(f, path) => {
                 let start = buf.len();
-                buf.resize(start + want, 0);
-                let mut got = 0;
-                while got < want {
-                    match f.read(&mut buf[start + got..]) {
-                        Ok(0) => break,
-                        Ok(n) => got += n,
+                // `read_to_end` fills the spare capacity without zeroing it first.
+                loop {
+                    match (&mut *f).take((want - (buf.len() - start)) as u64).read_to_end(buf) {
+                        Ok(_) => break,
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(e) => {
-                            buf.truncate(start + got);
-                            return Err(ReadError::Io { path: path.clone(), source: e });
-                        }
+                        Err(e) => return Err(ReadError::Io { path: path.clone(), source: e }),
                     }
                 }
-                buf.truncate(start + got);
-                Ok(got < want)
+                Ok(buf.len() - start < want)
             }
         }
     }
 
     /// Reads more after a block that held no complete record.
     fn grow(&mut self, buf: &mut Vec<u8>) -> Result<bool, ReadError> {
-        let want = buf.len().max(BLOCK_BYTES);
+        let want = buf.len().max(1024);
         self.fill(buf, want)
     }
 }
@@ -861,6 +861,47 @@ mod tests {
             pos = end + 1;
         }
         assert_eq!(n, 500);
+    }
+
+    #[test]
+    fn tiny_blocks_give_the_same_rows_and_lines() {
+        // Quoted fields over several lines, blank lines, CRLF, a BOM, long and short rows:
+        // read with blocks of 1 byte to 4 KB, every record and line number is the same.
+        let mut text = String::from("\u{feff}id,v,w\r\n");
+        for i in 0..300 {
+            match i % 5 {
+                0 => text.push_str(&format!("{i},\"a,\nb \"\"{i}\"\"\",x\n")),
+                1 => text.push_str(&format!("{i},{},y\r\n", "z".repeat(i % 37))),
+                2 => text.push_str(&format!("\n{i},,\n")),
+                3 => text.push_str(&format!("{i},\"\"\n")),
+                _ => text.push_str(&format!("{i},\"multi\n\nline\",w{i}\n")),
+            }
+        }
+        let m = mapping(&[("a", "id"), ("b", "v"), ("c", "w")]);
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, &text).expect("the test file");
+        let read = |block: usize| {
+            let mut f = open(&p, FileFormat::Csv, b',', Encoding::Utf8, &m).expect("a readable file");
+            f.block_bytes = block;
+            let mut out = Vec::new();
+            let n = f
+                .for_each_batch(|b| {
+                    for i in 0..b.len() {
+                        let vals: Vec<Option<String>> = b.with_row(i, |r| (0..3).map(|k| r.get(k).raw()).collect());
+                        out.push((b.first_row + i as u64, b.line(i), vals));
+                    }
+                    Ok::<(), ReadError>(())
+                })
+                .expect("the rows");
+            (n, out)
+        };
+        let whole = read(BLOCK_BYTES);
+        assert_eq!(whole.0, 300);
+        assert_eq!(whole.1[0].2[1].as_deref(), Some("a,\nb \"0\""));
+        for block in [1, 7, 64, 100, 4096] {
+            assert_eq!(read(block), whole, "block of {block} bytes");
+        }
     }
 
     #[test]

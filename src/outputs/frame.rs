@@ -154,5 +154,7 @@ pub fn round(x: f64, decimals: i32) -> Option<f64> {
     }
     let f = 10f64.powi(decimals);
     let r = (x * f).round() / f;
+    // A value too large to scale has no digits to round off.
+    let r = if r.is_finite() { r } else { x };
     Some(if r == 0.0 { 0.0 } else { r })
 }
