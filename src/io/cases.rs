@@ -190,17 +190,11 @@ pub struct SourceBatch<'b, 'a> {
     pub rows: &'b [Checked],
 }
 
-/// A row after the read checks.
+/// A row after the read checks: its row and id key, or its quarantine row (taken by the
+/// quarantine once the batch is through).
 pub enum Checked {
-    Ok(CaseRow),
-    /// Rejected, and in the quarantine.
-    Rejected,
-}
-
-/// A row during the read checks: its id key with its row, or its quarantine row.
-enum Pending {
-    Ok(IdKey, CaseRow),
-    Rejected(Box<Reject>),
+    Ok(CaseRow, IdKey),
+    Rejected(Option<Box<Reject>>),
 }
 
 impl SourceBatch<'_, '_> {
@@ -283,43 +277,43 @@ pub fn read_cases(
         let rows = rf.for_each_batch(|batch| {
             // 1. In parallel: every check, and the quarantine row of every row that fails one.
             let dict_view: &Dictionaries = dicts;
-            let pending: Vec<Pending> = batch.map_rows(|r| {
+            let mut rows: Vec<Checked> = batch.map_rows(|r| {
                 let reject = |reason: &'static str, detail: String| {
-                    Pending::Rejected(Box::new(reject_row(&src.name, &rf.path, batch, &mapping, r, reason, detail)))
+                    Checked::Rejected(Some(Box::new(reject_row(&src.name, &rf.path, batch, &mapping, r, reason, detail))))
                 };
                 let Some(id) = slots.case_id.and_then(|s| r.get(s).text()) else {
                     return reject("missing_case_id", "case_id is empty".into());
                 };
                 match check_row(src, ctx, &slots, dict_view, &clock.crs_nanos, r) {
-                    Ok(row) => Pending::Ok(crate::io::ids::key(&id), row),
+                    Ok(row) => Checked::Ok(row, crate::io::ids::key(&id)),
                     Err((reason, detail)) => reject(reason, detail),
                 }
             });
             // 2. Each id once in the source (the first row wins): the id set is sharded by key,
             //    and the shards take their rows in parallel, each in row order.
             let ord0 = base + batch.first_row - 1;
-            let keys = pending.iter().enumerate().filter_map(|(i, p)| match p {
-                Pending::Ok(k, _) => Some((i as u32, *k)),
-                Pending::Rejected(_) => None,
+            let keys = rows.iter().enumerate().filter_map(|(i, p)| match p {
+                Checked::Ok(_, k) => Some((i as u32, *k)),
+                Checked::Rejected(_) => None,
             });
             let dups = seen.insert_all(keys, |i| (ord0 + i as u64).min(u32::MAX as u64) as u32);
             let mut dup = dups.into_iter().peekable();
             // 3. In row order: the quarantine, new dimension values.
-            let mut rows: Vec<Checked> = Vec::with_capacity(pending.len());
-            for (i, p) in pending.into_iter().enumerate() {
-                match p {
-                    Pending::Rejected(r) => {
-                        quarantine.push(*r);
-                        rows.push(Checked::Rejected);
+            for (i, c) in rows.iter_mut().enumerate() {
+                match c {
+                    Checked::Rejected(r) => {
+                        if let Some(r) = r.take() {
+                            quarantine.push(*r);
+                        }
                     }
-                    Pending::Ok(_, mut row) => {
+                    Checked::Ok(row, _) => {
                         if let Some(&(_, first)) = dup.peek().filter(|d| d.0 as usize == i) {
                             dup.next();
                             let (ff, fr) = first_row_of(first);
                             let where_ = if ff == fi { format!("row {fr}") } else { format!("row {fr} of {}", files[ff].display()) };
                             let detail = format!("case_id already used by {where_}; the first row is kept");
                             quarantine.push(reject_of(&src.name, &rf.path, batch, &mapping, i, "duplicate_case_id", detail));
-                            rows.push(Checked::Rejected);
+                            *c = Checked::Rejected(None);
                             continue;
                         }
                         for (d, slot) in slots.dims.iter().enumerate() {
@@ -328,7 +322,6 @@ pub fn read_cases(
                                 row.dims[d] = dicts.get_mut(d).intern(text.as_deref());
                             }
                         }
-                        rows.push(Checked::Ok(row));
                     }
                 }
             }

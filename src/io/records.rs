@@ -201,16 +201,7 @@ impl Batch<'_> {
 
     /// `f` applied to every row, in parallel; the results in row order.
     pub fn map_rows<T: Send>(&self, f: impl Fn(&RowRef<'_, '_>) -> T + Sync) -> Vec<T> {
-        let n = self.len();
-        let chunks: Vec<Vec<T>> = (0..n.div_ceil(TASK_ROWS))
-            .into_par_iter()
-            .map(|k| (k * TASK_ROWS..((k + 1) * TASK_ROWS).min(n)).map(|i| self.with_row(i, &f)).collect())
-            .collect();
-        let mut out = Vec::with_capacity(n);
-        for c in chunks {
-            out.extend(c);
-        }
-        out
+        (0..self.len()).into_par_iter().with_min_len(TASK_ROWS).map(|i| self.with_row(i, &f)).collect()
     }
 
     /// `f` applied to row `i`.

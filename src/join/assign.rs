@@ -72,7 +72,7 @@ pub fn assign_batch(
 ) {
     let (mut lons, mut lats) = (Vec::with_capacity(sb.rows.len()), Vec::with_capacity(sb.rows.len()));
     for c in sb.rows {
-        if let Checked::Ok(CaseRow { location: Location::Point { lon, lat }, .. }) = c {
+        if let Checked::Ok(CaseRow { location: Location::Point { lon, lat }, .. }, _) = c {
             lons.push(*lon);
             lats.push(*lat);
         }
@@ -91,7 +91,7 @@ pub fn assign_batch(
         if i % per == 0 {
             point_start.push(k);
         }
-        k += matches!(c, Checked::Ok(CaseRow { location: Location::Point { .. }, .. })) as usize;
+        k += matches!(c, Checked::Ok(CaseRow { location: Location::Point { .. }, .. }, _)) as usize;
     }
     let keep_rows = out.rows.is_some();
     let parts: Vec<Part> = tallies
@@ -141,7 +141,7 @@ fn count_range(
     let mut p = Part::default();
     let mut k = 0usize;
     for i in range {
-        let Checked::Ok(r) = &sb.rows[i] else { continue };
+        let Checked::Ok(r, _) = &sb.rows[i] else { continue };
         let (how, level, unit) = match r.location {
             Location::Point { .. } => {
                 let l = located[k];

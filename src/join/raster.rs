@@ -118,19 +118,6 @@ fn csr(n: usize, count: impl Fn(&mut dyn FnMut(usize))) -> Vec<u32> {
     start
 }
 
-/// The grids of each bucket from `(bucket << 32 | grid)` pairs: offsets and grid lists.
-fn bucket_lists(nb: usize, pairs: &[u64]) -> (Vec<u32>, Vec<u32>) {
-    let start = csr(nb, |f| pairs.iter().for_each(|p| f((p >> 32) as usize)));
-    let mut fill = start.clone();
-    let mut grids = vec![0u32; pairs.len()];
-    for p in pairs {
-        let b = (p >> 32) as usize;
-        grids[fill[b] as usize] = *p as u32;
-        fill[b] += 1;
-    }
-    (start, grids)
-}
-
 /// Crossing-number test of a point against the edges of one grid that cross its strip.
 fn crossing_test(edges: impl Iterator<Item = [f64; 4]>, px: f64, py: f64) -> Position {
     let mut inside = false;
@@ -192,20 +179,17 @@ impl<'a> Raster<'a> {
         }
         first_ring.push(rings.len() as u32);
 
-        // 1. Per grid: its runs of edges per strip the edges come near, and the buckets of
-        //    each strip they come near: (strip, run) and (bucket, grid) pairs.
-        type Parts = (Vec<(u32, Run)>, Vec<u64>);
-        let parts: Vec<Parts> = (0..geoms.len())
+        // 1. Per grid: its runs of consecutive edges per strip the edges come near.
+        let parts: Vec<Vec<(u32, Run)>> = (0..geoms.len())
             .into_par_iter()
             .map(|g| {
-                let (mut runs, mut bd): (Vec<(u32, Run)>, Vec<u64>) = (Vec::new(), Vec::new());
+                let mut runs: Vec<(u32, Run)> = Vec::new();
                 // Per strip, the run the previous edge extended (index into `runs`).
                 let mut open: std::collections::HashMap<usize, usize> = Default::default();
                 for ri in first_ring[g]..first_ring[g + 1] {
                     open.clear();
                     for (k, e) in rings[ri as usize].windows(2).enumerate() {
-                        let (a, b) = (e[0], e[1]);
-                        let (ylo, yhi) = (a.y.min(b.y), a.y.max(b.y));
+                        let (ylo, yhi) = (e[0].y.min(e[1].y), e[0].y.max(e[1].y));
                         let (sa, sb) = (index(ylo - EPS, y0, ny), index(yhi + EPS, y0, ny));
                         for s in sa..=sb {
                             match open.get(&s).copied() {
@@ -215,41 +199,26 @@ impl<'a> Raster<'a> {
                                     runs.push((s as u32, Run { ring: ri, start: k as u32, len: 1 }));
                                 }
                             }
-                            // The part of the edge within the strip (widened by EPS).
-                            let (sy0, sy1) = (y0 + s as f64 * d - EPS, y0 + (s + 1) as f64 * d + EPS);
-                            let (xa, xb) = if a.y == b.y {
-                                (a.x.min(b.x), a.x.max(b.x))
-                            } else {
-                                let at = |y: f64| a.x + (y.clamp(ylo, yhi) - a.y) * (b.x - a.x) / (b.y - a.y);
-                                let (p, q) = (at(sy0), at(sy1));
-                                (p.min(q), p.max(q))
-                            };
-                            let (ba, bb) = (index(xa - EPS, x0, nx), index(xb + EPS, x0, nx));
-                            for bx in ba..=bb {
-                                bd.push(((s * nx + bx) as u64) << 32 | g as u64);
-                            }
                         }
                     }
                 }
-                (runs, bd)
+                runs
             })
             .collect();
         // Runs grouped by strip with a stable counting sort: within a strip they stay in grid
         // order, so they are grouped by (strip, grid).
-        let strip_start = csr(ny, |f| parts.iter().for_each(|p| p.0.iter().for_each(|(s, _)| f(*s as usize))));
+        let strip_start = csr(ny, |f| parts.iter().for_each(|p| p.iter().for_each(|(s, _)| f(*s as usize))));
         let mut fill = strip_start.clone();
         let total = strip_start[ny] as usize;
         let mut runs: Vec<Run> = vec![Run { ring: 0, start: 0, len: 0 }; total];
         let mut run_grid: Vec<u32> = vec![0; total];
-        let mut boundary: Vec<u64> = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum());
-        for (g, (rs, bd)) in parts.into_iter().enumerate() {
+        for (g, rs) in parts.into_iter().enumerate() {
             for (s, r) in rs {
                 let at = fill[s as usize] as usize;
                 runs[at] = r;
                 run_grid[at] = g as u32;
                 fill[s as usize] += 1;
             }
-            boundary.extend(bd);
         }
         // (strip, grid) → range of `runs`, sorted by key.
         let mut groups: Vec<(u64, u32, u32)> = Vec::new();
@@ -264,84 +233,87 @@ impl<'a> Raster<'a> {
         }
         drop(run_grid);
 
-        // 2. A scan line through each strip's bucket centres: the buckets whose centre lies
-        //    inside each grid (even-odd over the grid's crossings of that line).
-        let inner: Vec<u64> = groups
-            .par_iter()
-            .flat_map_iter(|&(k, start, len)| {
-                let s = (k >> 32) as usize;
-                let g = k as u32 as u64;
-                let yc = y0 + (s as f64 + 0.5) * d;
-                let mut xs: Vec<f64> = runs[start as usize..(start + len) as usize]
-                    .iter()
-                    .flat_map(|r| edges_of(rings[r.ring as usize], r.start, r.len))
-                    .filter(|e| (e[1] > yc) != (e[3] > yc))
-                    .map(|e| e[0] + (yc - e[1]) * (e[2] - e[0]) / (e[3] - e[1]))
-                    .collect();
-                xs.sort_by(f64::total_cmp);
-                let mut out = Vec::new();
-                for pair in xs.chunks_exact(2) {
-                    let first = ((pair[0] - x0) * inv - 0.5).ceil().max(0.0) as usize;
-                    let last = ((pair[1] - x0) * inv - 0.5).floor();
-                    if last < 0.0 {
-                        continue;
-                    }
-                    for bx in first..=(last as usize).min(nx - 1) {
-                        out.push(((s * nx + bx) as u64) << 32 | g);
-                    }
-                }
-                out
-            })
-            .collect();
-
-        // 3. Per bucket: no edge near and one grid at the centre → settled; no edge and no grid
-        //    → empty; anything else keeps every grid involved as candidates.
+        // 2. Strip by strip, in parallel, from the strip's groups alone: the buckets each
+        //    grid's edges come near (boundary), the buckets whose centre a scan line through
+        //    the strip finds inside each grid (even-odd over its crossings of that line); then
+        //    per bucket: no edge near and one grid at the centre → settled; no edge and no grid
+        //    → empty; anything else keeps every grid involved as candidates, each with its runs.
         let nb = nx * ny;
-        let (bstart, bgrids) = bucket_lists(nb, &boundary);
-        let (istart, igrids) = bucket_lists(nb, &inner);
-        drop((boundary, inner));
-        // Where each strip's groups start in `groups` (sorted by strip, then grid).
         let strip_groups = csr(ny, |f| groups.iter().for_each(|g| f((g.0 >> 32) as usize)));
-        // Strip by strip, in parallel: each bucket's cell, and the candidate lists with their
-        // runs (the runs of grid g in strip s, found among that strip's groups).
         type Row = (Vec<u32>, Vec<Cand>, Vec<u32>);
         let rows: Vec<Row> = (0..ny)
             .into_par_iter()
             .map(|s| {
                 let sg = &groups[strip_groups[s] as usize..strip_groups[s + 1] as usize];
-                let (mut cells, mut cands, mut ends) = (vec![EMPTY; nx], Vec::new(), Vec::new());
-                let mut l: Vec<u32> = Vec::new();
-                for bx in 0..nx {
-                    let b = s * nx + bx;
-                    let bd = &bgrids[bstart[b] as usize..bstart[b + 1] as usize];
-                    let inn = &igrids[istart[b] as usize..istart[b + 1] as usize];
-                    match (bd.len(), inn.len()) {
-                        (0, 0) => {}
-                        (0, 1) => cells[bx] = inn[0],
-                        _ => {
-                            l.clear();
-                            l.extend(bd.iter().chain(inn));
-                            l.sort_unstable();
-                            l.dedup();
-                            cells[bx] = LIST | ends.len() as u32;
-                            for &g in &l {
-                                // Every candidate crosses the strip (an edge near the bucket, or a
-                                // centre inside it), so its runs are there; an empty range would
-                                // only test outside.
-                                let (start, len) = match sg.binary_search_by_key(&(g as u64), |e| e.0 & 0xFFFF_FFFF) {
-                                    Ok(at) => (sg[at].1, sg[at].2),
-                                    Err(_) => (0, 0),
-                                };
-                                cands.push(Cand { grid: g, start, len });
+                let (sy0, sy1) = (y0 + s as f64 * d - EPS, y0 + (s + 1) as f64 * d + EPS);
+                let yc = y0 + (s as f64 + 0.5) * d;
+                // (bucket column, index of the group in `sg`, boundary?) for this strip.
+                let mut items: Vec<(u32, u32, bool)> = Vec::new();
+                let mut xs: Vec<f64> = Vec::new();
+                for (gi, &(_, start, len)) in sg.iter().enumerate() {
+                    xs.clear();
+                    for r in &runs[start as usize..(start + len) as usize] {
+                        for [ax, ay, bx, by] in edges_of(rings[r.ring as usize], r.start, r.len) {
+                            // The part of the edge within the strip (widened by EPS).
+                            let (ylo, yhi) = (ay.min(by), ay.max(by));
+                            let (xa, xb) = if ay == by {
+                                (ax.min(bx), ax.max(bx))
+                            } else {
+                                let at = |y: f64| ax + (y.clamp(ylo, yhi) - ay) * (bx - ax) / (by - ay);
+                                let (p, q) = (at(sy0), at(sy1));
+                                (p.min(q), p.max(q))
+                            };
+                            for col in index(xa - EPS, x0, nx)..=index(xb + EPS, x0, nx) {
+                                items.push((col as u32, gi as u32, true));
                             }
-                            ends.push(cands.len() as u32);
+                            if (ay > yc) != (by > yc) {
+                                xs.push(ax + (yc - ay) * (bx - ax) / (by - ay));
+                            }
                         }
                     }
+                    xs.sort_by(f64::total_cmp);
+                    for pair in xs.chunks_exact(2) {
+                        let first = ((pair[0] - x0) * inv - 0.5).ceil().max(0.0) as usize;
+                        let last = ((pair[1] - x0) * inv - 0.5).floor();
+                        if last < 0.0 {
+                            continue;
+                        }
+                        for col in first..=(last as usize).min(nx - 1) {
+                            items.push((col as u32, gi as u32, false));
+                        }
+                    }
+                }
+                // Groups are in grid order, so sorting by group index sorts by grid.
+                items.sort_unstable();
+                items.dedup();
+                let (mut cells, mut cands, mut ends) = (vec![EMPTY; nx], Vec::new(), Vec::new());
+                let mut i = 0;
+                while i < items.len() {
+                    let col = items[i].0;
+                    let mut j = i;
+                    while j < items.len() && items[j].0 == col {
+                        j += 1;
+                    }
+                    let here = &items[i..j];
+                    if here.len() == 1 && !here[0].2 {
+                        cells[col as usize] = (sg[here[0].1 as usize].0 & 0xFFFF_FFFF) as u32;
+                    } else {
+                        cells[col as usize] = LIST | ends.len() as u32;
+                        let mut last = u32::MAX;
+                        for &(_, gi, _) in here {
+                            if gi != last {
+                                let (k, start, len) = sg[gi as usize];
+                                cands.push(Cand { grid: (k & 0xFFFF_FFFF) as u32, start, len });
+                                last = gi;
+                            }
+                        }
+                        ends.push(cands.len() as u32);
+                    }
+                    i = j;
                 }
                 (cells, cands, ends)
             })
             .collect();
-        drop((bstart, bgrids, istart, igrids));
         let mut cells = Vec::with_capacity(nb);
         let mut offsets = vec![0u32];
         let mut cands = Vec::with_capacity(rows.iter().map(|r| r.1.len()).sum());

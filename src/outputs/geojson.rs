@@ -66,10 +66,18 @@ pub struct LayerInfo {
     pub bytes: u64,
 }
 
-/// Writes a FeatureCollection: one feature per frame row, properties = frame columns in order.
-/// Features are encoded in parallel, straight to bytes (no JSON value tree), and written in
-/// order; the file's sha256 is computed as it is written.
-pub fn write_layer(path: &Path, name: &str, frame: &Frame, code_key: &str, geoms: &[MultiPolygon<f64>]) -> Result<LayerInfo, OutputError> {
+/// Writes a FeatureCollection: one feature per frame row, properties = the frame's columns in
+/// order, then `extra` columns. Features are encoded in parallel, straight to bytes (no JSON
+/// value tree), a window at a time, and written in order; the file's sha256 is computed as it
+/// is written.
+pub fn write_layer(
+    path: &Path,
+    name: &str,
+    frame: &Frame,
+    extra: &[crate::outputs::frame::Column],
+    code_key: &str,
+    geoms: &[MultiPolygon<f64>],
+) -> Result<LayerInfo, OutputError> {
     let enc = |message: String| OutputError::encode(path, message);
     let codes = match frame.column(code_key) {
         Some(crate::outputs::frame::Values::Str(v)) => v,
@@ -93,8 +101,8 @@ pub fn write_layer(path: &Path, name: &str, frame: &Frame, code_key: &str, geoms
     });
     let bbox = bbox.map(|r| [round6(r.min().x), round6(r.min().y), round6(r.max().x), round6(r.max().y)]);
     // Property keys, escaped once.
-    let keys: Vec<Vec<u8>> = frame
-        .columns
+    let columns: Vec<&crate::outputs::frame::Column> = frame.columns.iter().chain(extra).collect();
+    let keys: Vec<Vec<u8>> = columns
         .iter()
         .map(|c| {
             let mut k = Vec::new();
@@ -108,7 +116,7 @@ pub fn write_layer(path: &Path, name: &str, frame: &Frame, code_key: &str, geoms
         out.extend_from_slice(b"{\"type\":\"Feature\",\"id\":");
         out.extend_from_slice(itoa::Buffer::new().format(stable_id(codes[i].as_deref().unwrap_or(""))).as_bytes());
         out.extend_from_slice(b",\"properties\":{");
-        for (k, (key, c)) in keys.iter().zip(&frame.columns).enumerate() {
+        for (k, (key, c)) in keys.iter().zip(&columns).enumerate() {
             if k > 0 {
                 out.push(b',');
             }
@@ -119,17 +127,6 @@ pub fn write_layer(path: &Path, name: &str, frame: &Frame, code_key: &str, geoms
         write_geometry(&geoms[i], out);
         out.push(b'}');
     };
-    const CHUNK: usize = 256;
-    let chunks: Vec<Vec<u8>> = (0..geoms.len().div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let mut out = Vec::with_capacity(64 * 1024);
-            for i in c * CHUNK..((c + 1) * CHUNK).min(geoms.len()) {
-                feature(i, &mut out);
-            }
-            out
-        })
-        .collect();
     let file = std::fs::File::create(path).map_err(OutputError::io(path))?;
     let mut w = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
     let io = |e: std::io::Error| OutputError::Io { path: path.to_path_buf(), source: e };
@@ -149,8 +146,27 @@ pub fn write_layer(path: &Path, name: &str, frame: &Frame, code_key: &str, geoms
     }
     head.extend_from_slice(b",\"features\":[");
     w.write_all(&head).map_err(io)?;
-    for c in &chunks {
-        w.write_all(c).map_err(io)?;
+    // A window of features at a time, in chunks encoded in parallel: memory stays a few
+    // megabytes whatever the layer's size.
+    const CHUNK: usize = 256;
+    const WINDOW: usize = 16 * CHUNK;
+    for window in (0..geoms.len()).step_by(WINDOW) {
+        let end = (window + WINDOW).min(geoms.len());
+        let chunks: Vec<Vec<u8>> = (window..end)
+            .step_by(CHUNK)
+            .collect::<Vec<usize>>()
+            .into_par_iter()
+            .map(|c| {
+                let mut out = Vec::with_capacity(64 * 1024);
+                for i in c..(c + CHUNK).min(end) {
+                    feature(i, &mut out);
+                }
+                out
+            })
+            .collect();
+        for c in &chunks {
+            w.write_all(c).map_err(io)?;
+        }
     }
     w.write_all(b"\n]}\n").map_err(io)?;
     let (mut buf, sha256, bytes) = w.finish();

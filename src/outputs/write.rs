@@ -70,12 +70,13 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
                 let classes = p.charts.as_ref().map(|c| map_classes(p, c, &lt.period));
                 if write_layer {
                     let path = dir.path.join(format!("{lv}.geojson"));
-                    let mut layer_frame = lt.period.clone();
+                    let mut extra = crate::outputs::frame::Frame::default();
                     if let Some((classes, class_of)) = &classes {
-                        layer_frame.int("class", class_of.iter().map(|&c| Some(c as i64)).collect());
-                        layer_frame.str("class_label", class_of.iter().map(|&c| Some(classes.labels[c].clone())).collect());
+                        extra.int("class", class_of.iter().map(|&c| Some(c as i64)).collect());
+                        extra.str("class_label", class_of.iter().map(|&c| Some(classes.labels[c].clone())).collect());
                     }
-                    let info = geojson::write_layer(&path, &format!("{}_{lv}", p.name), &layer_frame, &format!("{lv}_code"), &geoms)?;
+                    let info =
+                        geojson::write_layer(&path, &format!("{}_{lv}", p.name), &lt.period, &extra.columns, &format!("{lv}_code"), &geoms)?;
                     outputs.push(Output {
                         path: rejects::relative(&path, &dir.path),
                         sha256: info.sha256,
@@ -85,7 +86,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
                     });
                     if let Some((classes, _)) = &classes {
                         let qml_path = dir.path.join(format!("{lv}.qml"));
-                        let keys: Vec<&str> = layer_frame.columns.iter().map(|c| c.key.as_str()).collect();
+                        let keys: Vec<&str> = lt.period.columns.iter().chain(&extra.columns).map(|c| c.key.as_str()).collect();
                         qml::write_qml(&qml_path, classes, &keys)?;
                         outputs.push(output_of(&qml_path, &dir.path, classes.k() as u64 + 1)?);
                     }
