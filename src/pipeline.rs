@@ -74,8 +74,13 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     let started = chrono::Utc::now();
     let mut timings: BTreeMap<&'static str, f64> = BTreeMap::new();
     let mut clock = Instant::now();
+    // Peak memory (the process's high-water mark) at the end of each stage.
+    let mut peak_after: BTreeMap<&'static str, f64> = BTreeMap::new();
     let mut lap = |name: &'static str, timings: &mut BTreeMap<&'static str, f64>| {
         timings.insert(name, clock.elapsed().as_secs_f64());
+        if let Some(mb) = manifest::peak_rss_mb() {
+            peak_after.insert(name, mb);
+        }
         clock = Instant::now();
     };
     let progress = opts.progress;
@@ -267,8 +272,9 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
             &mut timings,
         )?;
         outputs.extend(quarantine.finish(&dir.path)?);
+        lap("outputs_total", &mut timings);
         interrupt::check()?;
-        let m = build_manifest(p, &facts, accounts, totals, outputs, gates, &timings, &assignment)?;
+        let m = build_manifest(p, &facts, accounts, totals, outputs, gates, &timings, &peak_after, &assignment)?;
         let mpath = dir.path.join("manifest.json");
         let text = serde_json::to_string_pretty(&m).map_err(|e| OutputError::Encode { path: mpath.clone(), message: e.to_string() })?;
         std::fs::write(&mpath, text + "\n").map_err(OutputError::io(&mpath))?;
@@ -285,7 +291,7 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         });
     }
     let planned_outputs = write::planned_outputs(p, &results);
-    let m = build_manifest(p, &facts, accounts, totals, Vec::new(), gates, &timings, &assignment)?;
+    let m = build_manifest(p, &facts, accounts, totals, Vec::new(), gates, &timings, &peak_after, &assignment)?;
     Ok(RunReport { run_id, run_dir: None, unchanged: false, manifest: Some(m), exit_code, planned_outputs, inputs })
 }
 
@@ -386,6 +392,7 @@ fn build_manifest(
     outputs: Vec<Output>,
     gates: Vec<Gate>,
     timings: &BTreeMap<&'static str, f64>,
+    peak_after: &BTreeMap<&'static str, f64>,
     a: &Assignment,
 ) -> Result<Manifest, Error> {
     let RunFacts { run_id, started, exit_code, layer, h, inputs: found, file_rows } = *f;
@@ -446,6 +453,7 @@ fn build_manifest(
         gates,
         timings_seconds: timings.iter().map(|(k, v)| (*k, (v * 1e4).round() / 1e4)).collect(),
         peak_rss_mb: manifest::peak_rss_mb(),
+        peak_rss_mb_after: peak_after.clone(),
         config,
     })
 }

@@ -175,6 +175,8 @@ pub struct Manifest {
     pub timings_seconds: BTreeMap<&'static str, f64>,
     /// Peak resident memory of the process so far (Linux `VmHWM`), MB; `None` elsewhere.
     pub peak_rss_mb: Option<f64>,
+    /// The same high-water mark at the end of each stage of `timings_seconds` (Linux only).
+    pub peak_rss_mb_after: BTreeMap<&'static str, f64>,
     pub config: serde_json::Value,
 }
 
