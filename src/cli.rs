@@ -436,14 +436,8 @@ fn bench(path: &Path, runs: usize, json: Option<&Path>) -> anyhow::Result<i32> {
     for i in 0..runs.max(1) {
         // A fresh process per run, as a nightly scheduler starts it; --force rebuilds the run.
         let t = std::time::Instant::now();
-        let status = std::process::Command::new(&exe)
-            .arg("-q")
-            .arg("run")
-            .arg(path)
-            .arg("--output-dir")
-            .arg(&tmp)
-            .arg("--force")
-            .status()?;
+        let status =
+            std::process::Command::new(&exe).arg("-q").arg("run").arg(path).arg("--output-dir").arg(&tmp).arg("--force").status()?;
         let wall = t.elapsed().as_secs_f64();
         if !(status.success() || status.code() == Some(1)) {
             anyhow::bail!("run {} of {} failed with {status}", i + 1, path.display());
@@ -478,9 +472,18 @@ fn bench(path: &Path, runs: usize, json: Option<&Path>) -> anyhow::Result<i32> {
         }
     }
     let (lo, hi) = (walls.iter().cloned().fold(f64::MAX, f64::min), walls.iter().cloned().fold(0.0, f64::max));
-    println!("| **end to end (process)** | **{:.3}** (min {lo:.3}, max {hi:.3}, {} runs) | {:.0} |", median(&walls), walls.len(), median(&rss));
+    println!(
+        "| **end to end (process)** | **{:.3}** (min {lo:.3}, max {hi:.3}, {} runs) | {:.0} |",
+        median(&walls),
+        walls.len(),
+        median(&rss)
+    );
     println!("\njoin: {points} located points, median {:.2} M points/s", median(&rates) / 1e6);
-    println!("threads: {} (RAYON_NUM_THREADS), machine: {} CPUs", rayon::current_num_threads(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    println!(
+        "threads: {} (RAYON_NUM_THREADS), machine: {} CPUs",
+        rayon::current_num_threads(),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
     if let Some(j) = json {
         std::fs::write(j, serde_json::to_string_pretty(&serde_json::json!({"pipeline": path, "runs": all}))?)?;
     }

@@ -159,6 +159,10 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         let first = Tally::new(p, &h, dims_mapped);
         let mut v: Vec<Tally> = (1..rayon::current_num_threads()).map(|_| first.empty_like()).collect();
         v.insert(0, first);
+        // Each tally counts about its share of the rows; most cases are closed.
+        let rows: u64 = p.cases.iter().zip(&inputs.cases).map(|(s, f)| crate::io::cases::rows_hint(s, f)).sum();
+        let share = (rows as usize / v.len()) + (rows as usize / v.len()) / 50 + 1024;
+        v.iter_mut().for_each(|t| t.reserve(share));
         v
     };
     let mut assignment = Assignment::new(p.cases.len(), p.outputs.case_assignments);

@@ -112,19 +112,13 @@ pub fn compute(
 
 /// The handling-time histogram of the city's cases closed in the period.
 fn city_handling(t: &Tally) -> Vec<(f64, f64, u64)> {
-    let d = &t.durations;
-    let hours = |i: usize| match &d.values {
-        tally::DurationValues::Secs(v) => v[i] as f64 / 3600.0,
-        tally::DurationValues::Millis(v) => v[i] as f64 / 3_600_000.0,
-    };
-    handling_bins((0..d.len()).filter(|&i| d.in_period(i)).map(hours))
+    handling_bins(t.durations.hours().filter(|(e, _)| e.in_period()).map(|(_, h)| h))
 }
 
 /// The slot of a duration entry's month, and of the period when it has a slot of its own.
-fn entry_slots(t: &Tally, i: usize) -> [Option<u32>; 2] {
-    let d = &t.durations;
-    let month = d.month(i).map(|m| m as u32);
-    let period = (t.separate_period && d.in_period(i)).then_some(t.period_slot as u32);
+fn entry_slots(t: &Tally, e: tally::Entry<'_>) -> [Option<u32>; 2] {
+    let month = e.month().map(|m| m as u32);
+    let period = (t.separate_period && e.in_period()).then_some(t.period_slot as u32);
     [month, period]
 }
 
@@ -135,7 +129,7 @@ fn city_tables(p: &Pipeline, h: &Hierarchy, t: &Tally, signup: &[Vec<signups::Si
     for (i, a) in t.accs.iter().enumerate() {
         slots[i % t.slots].merge(a);
     }
-    let q = grouped_quantiles(&t.durations, t.slots, |i| entry_slots(t, i));
+    let q = grouped_quantiles(&t.durations, t.slots, |e| entry_slots(t, e));
     let grids = h.units(Level::Grid);
     let sum = |f: fn(&crate::hierarchy::Unit) -> Option<f64>| {
         grids.iter().filter_map(f).fold(None, |a: Option<f64>, v| Some(a.unwrap_or(0.0) + v))
@@ -166,13 +160,11 @@ fn dimension_table(p: &Pipeline, dim: usize, values: &[String], t: &Tally) -> Fr
     let n = values.len();
     let mut accs: Vec<Acc> = (0..n).map(|v| t.dims[dim].get(v).copied().unwrap_or_default()).collect();
     accs.push(t.dims_empty[dim]);
-    let q = match &t.durations.dims {
-        Some(dims) => grouped_quantiles(&t.durations, n + 1, |i| {
-            let v = dims[i][dim];
-            [t.durations.in_period(i).then_some(if v == tally::NO_VALUE { n as u32 } else { v }), None]
-        }),
-        None => vec![Quantiles::default(); n + 1],
-    };
+    let q = grouped_quantiles(&t.durations, n + 1, |e| {
+        let Some(dims) = e.dims.filter(|_| e.in_period()) else { return [None, None] };
+        let v = dims[dim];
+        [Some(if v == tally::NO_VALUE { n as u32 } else { v }), None]
+    });
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|a, b| values[*a].cmp(&values[*b]));
     if accs[n].cases > 0 {
@@ -203,9 +195,9 @@ fn level_tables(p: &Pipeline, h: &Hierarchy, level: Level, t: &Tally, homes: &[U
             accs[u as usize * slots + s].merge(&t.accs[home * slots + s]);
         }
     }
-    let q = grouped_quantiles(&t.durations, n * slots, |i| {
-        let Some(u) = homes[t.durations.home[i] as usize][level as usize] else { return [None, None] };
-        entry_slots(t, i).map(|s| s.map(|s| u * slots as u32 + s))
+    let q = grouped_quantiles(&t.durations, n * slots, |e| {
+        let Some(u) = homes[e.home as usize][level as usize] else { return [None, None] };
+        entry_slots(t, e).map(|s| s.map(|s| u * slots as u32 + s))
     });
     let ps = t.period_slot;
     let period_acc: Vec<Acc> = (0..n).map(|u| accs[u * slots + ps]).collect();

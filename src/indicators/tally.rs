@@ -62,24 +62,11 @@ impl DurationValues {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    fn append(&mut self, other: DurationValues) {
-        match (&mut *self, other) {
-            (DurationValues::Secs(a), DurationValues::Secs(b)) => a.extend(b),
-            (DurationValues::Millis(a), DurationValues::Millis(b)) => a.extend(b),
-            (DurationValues::Millis(a), DurationValues::Secs(b)) => a.extend(b.iter().map(|&s| s as u64 * 1000)),
-            (DurationValues::Secs(a), DurationValues::Millis(b)) => {
-                let mut wide: Vec<u64> = a.iter().map(|&s| s as u64 * 1000).collect();
-                wide.extend(b);
-                *self = DurationValues::Millis(wide);
-            }
-        }
-    }
 }
 
-/// One closed case's entry for the quantiles (columns of equal length).
+/// Closed cases' entries for the quantiles, as columns of equal length.
 #[derive(Debug, Clone, Default)]
-pub struct Durations {
+pub struct DurationPart {
     /// Global home-unit index.
     pub home: Vec<u32>,
     /// Month index (or `NO_MONTH`) and the `IN_PERIOD` bit.
@@ -89,32 +76,73 @@ pub struct Durations {
     pub dims: Option<Vec<[u32; 3]>>,
 }
 
-impl Durations {
-    pub fn len(&self) -> usize {
-        self.home.len()
-    }
+/// One entry as the quantile keys see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub home: u32,
+    tag: u8,
+    pub dims: Option<&'a [u32; 3]>,
+}
 
-    pub fn is_empty(&self) -> bool {
-        self.home.is_empty()
-    }
-
-    /// Month of entry `i`, if in the trend window.
-    pub fn month(&self, i: usize) -> Option<usize> {
-        let m = self.tag[i] & !IN_PERIOD;
+impl Entry<'_> {
+    /// Month of the entry, if in the trend window.
+    pub fn month(&self) -> Option<usize> {
+        let m = self.tag & !IN_PERIOD;
         (m != NO_MONTH).then_some(m as usize)
     }
 
-    pub fn in_period(&self, i: usize) -> bool {
-        self.tag[i] & IN_PERIOD != 0
+    pub fn in_period(&self) -> bool {
+        self.tag & IN_PERIOD != 0
+    }
+}
+
+/// The closed cases' entries: one part per thread that counted them (parts are kept apart
+/// rather than copied together; quantiles do not depend on the order of entries).
+#[derive(Debug, Clone, Default)]
+pub struct Durations {
+    pub parts: Vec<DurationPart>,
+}
+
+impl Durations {
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(|p| p.home.len()).sum()
     }
 
-    /// Bytes held per entry, for the documentation and benchmark notes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every entry with its handling hours.
+    pub fn hours(&self) -> impl Iterator<Item = (Entry<'_>, f64)> + '_ {
+        self.parts.iter().flat_map(|p| {
+            (0..p.home.len()).map(move |i| {
+                let h = match &p.values {
+                    DurationValues::Secs(v) => v[i].hours(),
+                    DurationValues::Millis(v) => v[i].hours(),
+                };
+                (p.entry(i), h)
+            })
+        })
+    }
+
+    /// Bytes held, for the documentation and benchmark notes.
     pub fn bytes(&self) -> usize {
-        let v = match &self.values {
-            DurationValues::Secs(v) => v.capacity() * 4,
-            DurationValues::Millis(v) => v.capacity() * 8,
-        };
-        self.home.capacity() * 4 + self.tag.capacity() + v + self.dims.as_ref().map_or(0, |d| d.capacity() * 12)
+        self.parts
+            .iter()
+            .map(|p| {
+                let v = match &p.values {
+                    DurationValues::Secs(v) => v.capacity() * 4,
+                    DurationValues::Millis(v) => v.capacity() * 8,
+                };
+                p.home.capacity() * 4 + p.tag.capacity() + v + p.dims.as_ref().map_or(0, |d| d.capacity() * 12)
+            })
+            .sum()
+    }
+}
+
+impl DurationPart {
+    fn entry(&self, i: usize) -> Entry<'_> {
+        Entry { home: self.home[i], tag: self.tag[i], dims: self.dims.as_ref().map(|d| &d[i]) }
     }
 }
 
@@ -163,7 +191,7 @@ impl Tally {
             accs: vec![Acc::default(); total as usize * slots],
             dims: Default::default(),
             dims_empty: Default::default(),
-            durations: Durations { dims: record_dims.then(Vec::new), ..Default::default() },
+            durations: Durations { parts: vec![DurationPart { dims: record_dims.then(Vec::new), ..Default::default() }] },
             record_dims,
             as_of: p.period.as_of_ms(),
             rule: p.indicators.should_be_closed,
@@ -178,9 +206,25 @@ impl Tally {
             accs: vec![Acc::default(); self.accs.len()],
             dims: [0, 1, 2].map(|d| vec![Acc::default(); self.dims[d].len()]),
             dims_empty: Default::default(),
-            durations: Durations { dims: self.record_dims.then(Vec::new), ..Default::default() },
+            durations: Durations { parts: vec![DurationPart { dims: self.record_dims.then(Vec::new), ..Default::default() }] },
             bounds: self.bounds.clone(),
             ..*self
+        }
+    }
+
+    /// Reserves room for `n` more closed-case entries (address space only: nothing is touched
+    /// until used), so the entry columns do not grow by doubling and copying.
+    pub fn reserve(&mut self, n: usize) {
+        if let Some(p) = self.durations.parts.last_mut() {
+            p.home.reserve(n);
+            p.tag.reserve(n);
+            match &mut p.values {
+                DurationValues::Secs(v) => v.reserve(n),
+                DurationValues::Millis(v) => v.reserve(n),
+            }
+            if let Some(d) = &mut p.dims {
+                d.reserve(n);
+            }
         }
     }
 
@@ -222,11 +266,13 @@ impl Tally {
         }
         if let Some(ms) = closed_ms {
             let tag = pl.month.map_or(NO_MONTH, |m| m as u8) | if pl.in_period { IN_PERIOD } else { 0 };
-            self.durations.home.push(home);
-            self.durations.tag.push(tag);
-            self.durations.values.push(ms);
-            if let Some(d) = &mut self.durations.dims {
-                d.push(dims);
+            if let Some(part) = self.durations.parts.last_mut() {
+                part.home.push(home);
+                part.tag.push(tag);
+                part.values.push(ms);
+                if let Some(d) = &mut part.dims {
+                    d.push(dims);
+                }
             }
         }
         pl
@@ -246,13 +292,7 @@ impl Tally {
             }
             self.dims_empty[d].merge(&o.dims_empty[d]);
         }
-        let d = o.durations;
-        self.durations.home.extend(d.home);
-        self.durations.tag.extend(d.tag);
-        self.durations.values.append(d.values);
-        if let (Some(a), Some(b)) = (&mut self.durations.dims, d.dims) {
-            a.extend(b);
-        }
+        self.durations.parts.extend(o.durations.parts);
     }
 }
 
@@ -278,21 +318,36 @@ impl Hours for u64 {
     }
 }
 
-/// Quantiles of `n_keys` groups: entry `i` belongs to the groups `keys(i)` yields. A counting
-/// sort puts each group's values together; each group's order statistics are then selected
-/// in linear time.
-pub fn grouped_quantiles(durations: &Durations, n_keys: usize, keys: impl Fn(usize) -> [Option<u32>; 2] + Sync) -> Vec<Quantiles> {
-    match &durations.values {
-        DurationValues::Secs(v) => grouped(v, n_keys, keys),
-        DurationValues::Millis(v) => grouped(v, n_keys, keys),
+/// Quantiles of `n_keys` groups: an entry belongs to the groups `keys(entry)` yields. A
+/// counting sort puts each group's values together; each group's order statistics are then
+/// selected in linear time.
+pub fn grouped_quantiles(durations: &Durations, n_keys: usize, keys: impl Fn(Entry<'_>) -> [Option<u32>; 2] + Sync) -> Vec<Quantiles> {
+    // Seconds while every part has whole seconds; milliseconds otherwise.
+    if durations.parts.iter().all(|p| matches!(p.values, DurationValues::Secs(_))) {
+        grouped::<u32>(durations, n_keys, keys, |p, i| match &p.values {
+            DurationValues::Secs(v) => v[i],
+            DurationValues::Millis(_) => 0,
+        })
+    } else {
+        grouped::<u64>(durations, n_keys, keys, |p, i| match &p.values {
+            DurationValues::Secs(v) => v[i] as u64 * 1000,
+            DurationValues::Millis(v) => v[i],
+        })
     }
 }
 
-fn grouped<T: Hours + Default>(values: &[T], n_keys: usize, keys: impl Fn(usize) -> [Option<u32>; 2]) -> Vec<Quantiles> {
+fn grouped<T: Hours + Default>(
+    d: &Durations,
+    n_keys: usize,
+    keys: impl Fn(Entry<'_>) -> [Option<u32>; 2],
+    value: impl Fn(&DurationPart, usize) -> T,
+) -> Vec<Quantiles> {
     let mut start = vec![0usize; n_keys + 1];
-    for i in 0..values.len() {
-        for k in keys(i).into_iter().flatten() {
-            start[k as usize + 1] += 1;
+    for p in &d.parts {
+        for i in 0..p.home.len() {
+            for k in keys(p.entry(i)).into_iter().flatten() {
+                start[k as usize + 1] += 1;
+            }
         }
     }
     for k in 0..n_keys {
@@ -300,10 +355,12 @@ fn grouped<T: Hours + Default>(values: &[T], n_keys: usize, keys: impl Fn(usize)
     }
     let mut fill = start.clone();
     let mut buf = vec![T::default(); start[n_keys]];
-    for (i, &v) in values.iter().enumerate() {
-        for k in keys(i).into_iter().flatten() {
-            buf[fill[k as usize]] = v;
-            fill[k as usize] += 1;
+    for p in &d.parts {
+        for i in 0..p.home.len() {
+            for k in keys(p.entry(i)).into_iter().flatten() {
+                buf[fill[k as usize]] = value(p, i);
+                fill[k as usize] += 1;
+            }
         }
     }
     (0..n_keys).map(|k| quantiles_of(&mut buf[start[k]..start[k + 1]])).collect()
@@ -367,25 +424,24 @@ mod tests {
             DurationValues::Millis(v) => assert_eq!(v, &vec![3_600_000, 1_500]),
             _ => panic!("expected milliseconds"),
         }
-        let mut a = DurationValues::Secs(vec![1]);
-        a.append(DurationValues::Millis(vec![2_500]));
-        assert!(matches!(a, DurationValues::Millis(ref v) if v == &vec![1000, 2500]));
     }
 
     #[test]
-    fn groups_get_their_own_values() {
+    fn groups_get_their_own_values_across_parts_of_both_units() {
+        let part = |home: Vec<u32>, values: DurationValues| DurationPart { tag: vec![0; home.len()], home, values, dims: None };
         let d = Durations {
-            home: vec![0, 1, 0, 1, 0],
-            tag: vec![0; 5],
-            values: DurationValues::Secs(vec![3600, 7200, 10800, 14400, 18000]),
-            dims: None,
+            parts: vec![
+                part(vec![0, 1, 0], DurationValues::Secs(vec![3600, 7200, 10800])),
+                part(vec![1, 0], DurationValues::Millis(vec![14_400_000, 18_000_000])),
+            ],
         };
-        let q = grouped_quantiles(&d, 3, |i| [Some(d.home[i]), Some(2)]);
+        let q = grouped_quantiles(&d, 3, |e| [Some(e.home), Some(2)]);
         assert_eq!(q[0].median, Some(3.0));
         assert_eq!(q[1].median, Some(3.0));
         assert_eq!(q[2].median, Some(3.0));
         assert_eq!(q[2].p90, Some(4.6));
-        let none = grouped_quantiles(&d, 4, |i| [Some(d.home[i]), None]);
+        let none = grouped_quantiles(&d, 4, |e| [Some(e.home), None]);
         assert_eq!(none[3], Quantiles::default());
+        assert_eq!(d.len(), 5);
     }
 }

@@ -341,6 +341,13 @@ pub fn read_cases(
     Ok(read)
 }
 
+/// About how many rows the files of a source hold (exact for Parquet, estimated for CSV);
+/// 0 for files that cannot be opened (reading them will say why).
+pub fn rows_hint(src: &CaseSource, files: &[PathBuf]) -> u64 {
+    let mapping = Mapping::new(&src.columns);
+    files.iter().filter_map(|f| records::open(f, src.format, src.delimiter, src.encoding, &mapping).ok()).map(|r| r.rows_hint()).sum()
+}
+
 /// Opens every file of a source; every file that cannot be opened is reported at once.
 pub fn open_all(files: &[PathBuf], open: impl Fn(&Path) -> Result<RecordFile, ReadError>) -> Result<Vec<RecordFile>, ReadError> {
     let mut opened = Vec::new();
@@ -379,9 +386,7 @@ fn check_row(
         let t = match v {
             Value::Null => return Ok(None),
             Value::Timestamp { ms, zoned: true } => Some(ms),
-            Value::Timestamp { ms, zoned: false } => {
-                local_to_utc_ms(ms, src.time_zone)
-            }
+            Value::Timestamp { ms, zoned: false } => local_to_utc_ms(ms, src.time_zone),
             Value::Date(d) => NaiveDate::from_num_days_from_ce_opt(d + 719_163)
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
                 .and_then(|t| local_ms(t, src.time_zone)),

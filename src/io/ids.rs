@@ -82,7 +82,9 @@ pub struct IdSet {
 impl IdSet {
     /// A set sized for about `n` ids (it grows past that).
     pub fn with_capacity(n: usize) -> IdSet {
-        let cap = (n + n / 4).max(1024).next_power_of_two();
+        // Filled to at most 7/8: linear probing stays short, and no power-of-two rounding
+        // doubles the memory (slots are picked by multiplying, not masking).
+        let cap = (n + n / 7 + 1).max(1024);
         IdSet { keys: vec![0; cap], ords: vec![0; cap], len: 0, hashed: Default::default() }
     }
 
@@ -100,8 +102,8 @@ impl IdSet {
                 if self.keys.is_empty() || (self.len + 1) * 8 > self.keys.len() * 7 {
                     self.grow();
                 }
-                let mask = self.keys.len() - 1;
-                let mut i = slot_of(v) & mask;
+                let cap = self.keys.len();
+                let mut i = slot_in(v, cap);
                 loop {
                     match self.keys[i] {
                         0 => {
@@ -111,7 +113,7 @@ impl IdSet {
                             return None;
                         }
                         x if x == v => return Some(self.ords[i]),
-                        _ => i = (i + 1) & mask,
+                        _ => i = if i + 1 == cap { 0 } else { i + 1 },
                     }
                 }
             }
@@ -123,11 +125,10 @@ impl IdSet {
         let (keys, ords) = (std::mem::take(&mut self.keys), std::mem::take(&mut self.ords));
         self.keys = vec![0; cap];
         self.ords = vec![0; cap];
-        let mask = cap - 1;
         for (k, o) in keys.into_iter().zip(ords).filter(|(k, _)| *k != 0) {
-            let mut i = slot_of(k) & mask;
+            let mut i = slot_in(k, cap);
             while self.keys[i] != 0 {
-                i = (i + 1) & mask;
+                i = if i + 1 == cap { 0 } else { i + 1 };
             }
             self.keys[i] = k;
             self.ords[i] = o;
@@ -138,6 +139,11 @@ impl IdSet {
     pub fn bytes(&self) -> usize {
         self.keys.len() * 12 + self.hashed.capacity() * 21
     }
+}
+
+/// The slot of a packed key in a table of `cap` slots (the mix's high bits, by multiplying).
+fn slot_in(v: u64, cap: usize) -> usize {
+    ((mix(v) as u128 * cap as u128) >> 64) as usize
 }
 
 /// An id set split by key into shards that take their rows in parallel: every occurrence of
@@ -159,11 +165,12 @@ impl ShardedIdSet {
         use rayon::prelude::*;
         let mut lists: Vec<Vec<(u32, IdKey)>> = vec![Vec::new(); SHARDS];
         for (i, k) in keys {
+            // The shard from the mix's low bits; slots within it come from its high bits.
             let h = match k {
-                IdKey::Exact(v) => slot_of(v),
-                IdKey::Hashed(h) => h as usize,
+                IdKey::Exact(v) => mix(v),
+                IdKey::Hashed(h) => h as u64,
             };
-            lists[(h >> 59) % SHARDS].push((i, k));
+            lists[(h as usize) % SHARDS].push((i, k));
         }
         let mut dups: Vec<(u32, u32)> = self
             .shards
@@ -186,11 +193,11 @@ impl ShardedIdSet {
 
 /// Spreads a packed key over the table (packed keys share long common prefixes); a fixed
 /// mix (splitmix64), so runs are reproducible.
-fn slot_of(v: u64) -> usize {
+fn mix(v: u64) -> u64 {
     let mut z = v.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    (z ^ (z >> 31)) as usize
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -174,7 +174,10 @@ mod tests {
         f.push("b", Values::Bool(vec![Some(true), Some(false), None, Some(true), None]));
         let d = chrono::NaiveDate::from_ymd_opt(2026, 11, 5);
         f.push("d", Values::Date(vec![d, None, d, d, None]));
-        f.push("t", Values::Timestamp(vec![d.and_then(|d| d.and_hms_opt(0, 0, 0)), None, None, d.and_then(|d| d.and_hms_opt(23, 59, 59)), None]));
+        f.push(
+            "t",
+            Values::Timestamp(vec![d.and_then(|d| d.and_hms_opt(0, 0, 0)), None, None, d.and_then(|d| d.and_hms_opt(23, 59, 59)), None]),
+        );
         let mut df = to_polars(&f).expect("a frame");
         let mut want = Vec::new();
         CsvWriter::new(&mut want)

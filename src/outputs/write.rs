@@ -75,8 +75,14 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
                         extra.int("class", class_of.iter().map(|&c| Some(c as i64)).collect());
                         extra.str("class_label", class_of.iter().map(|&c| Some(classes.labels[c].clone())).collect());
                     }
-                    let info =
-                        geojson::write_layer(&path, &format!("{}_{lv}", p.name), &lt.period, &extra.columns, &format!("{lv}_code"), &geoms)?;
+                    let info = geojson::write_layer(
+                        &path,
+                        &format!("{}_{lv}", p.name),
+                        &lt.period,
+                        &extra.columns,
+                        &format!("{lv}_code"),
+                        &geoms,
+                    )?;
                     outputs.push(Output {
                         path: rejects::relative(&path, &dir.path),
                         sha256: info.sha256,

@@ -1,8 +1,10 @@
 //! `gridgov synth bench`: benchmark data at fixed sizes, the same files for gridgov and its peers.
 //!
-//! Grids: a lattice over a Beijing-sized box (lon 115.9–116.9, lat 39.6–40.3) whose shared
-//! corners are jittered and whose shared edges carry 14 noisy intermediate points, so each cell
-//! has ~60 vertices and neighbours share every vertex exactly (the cells tile the box). Every
+//! Grids: a warped lattice over a Beijing-sized box (lon 115.9–116.9, lat 39.6–40.3): columns
+//! and rows are narrow in the middle and wide at the edges (as grids are small in the centre
+//! of a city and large at its edge: cell areas differ up to 16 times), shared corners are
+//! jittered and shared edges carry 14 noisy intermediate points, so each cell has ~60 vertices
+//! and neighbours share every vertex exactly (the cells tile the box). Every
 //! 37th cell has a square hole filled by an enclave grid; every 101st cell is merged with its
 //! diagonal neighbour into a MultiPolygon. Cases: hot spots, a daily cycle, realistic nulls, and
 //! 0.1 % of points exactly on shared vertices (where the boundary rule decides).
@@ -65,14 +67,30 @@ struct Lattice {
 }
 
 impl Lattice {
+    /// Position along an axis of lattice line `t` of `n`: the warp w(u) = u - a·sin(2πu)/(2π)
+    /// has slope 1 - a·cos(2πu), so lines are 1 - a apart (in cells) in the middle and 1 + a
+    /// at the ends.
+    fn warp(t: f64, n: usize) -> f64 {
+        const A: f64 = 0.6;
+        let u = t / n as f64;
+        (u - A * (std::f64::consts::TAU * u).sin() / std::f64::consts::TAU) * n as f64
+    }
+
+    /// Width of the cell column (or row) at lattice position `t`, in nominal cells.
+    fn local(t: f64, n: usize) -> f64 {
+        Self::warp(t + 0.5, n) - Self::warp(t - 0.5, n)
+    }
+
     fn corner(&self, i: usize, j: usize) -> (f64, f64) {
-        let (mut x, mut y) = (LON.0 + i as f64 * self.dx, LAT.0 + j as f64 * self.dy);
-        // Border corners stay on the box so the tiling covers it exactly.
+        let (fi, fj) = (Self::warp(i as f64, self.cols), Self::warp(j as f64, self.rows));
+        let (mut x, mut y) = (LON.0 + fi * self.dx, LAT.0 + fj * self.dy);
+        // Border corners stay on the box so the tiling covers it exactly; jitter scales with
+        // the local cell size.
         if i > 0 && i < self.cols {
-            x += unit(mix(self.seed ^ ((i as u64) << 32 | j as u64))) * 0.15 * self.dx;
+            x += unit(mix(self.seed ^ ((i as u64) << 32 | j as u64))) * 0.15 * self.dx * Self::local(i as f64, self.cols);
         }
         if j > 0 && j < self.rows {
-            y += unit(mix(self.seed ^ 0x5555 ^ ((i as u64) << 32 | j as u64))) * 0.15 * self.dy;
+            y += unit(mix(self.seed ^ 0x5555 ^ ((i as u64) << 32 | j as u64))) * 0.15 * self.dy * Self::local(j as f64, self.rows);
         }
         (r6(x), r6(y))
     }
@@ -109,8 +127,9 @@ impl Lattice {
 
     /// The square hole of cell (i, j): 20 % of the cell around its nominal centre, clockwise.
     fn hole(&self, i: usize, j: usize) -> Vec<(f64, f64)> {
-        let (cx, cy) = (LON.0 + (i as f64 + 0.5) * self.dx, LAT.0 + (j as f64 + 0.5) * self.dy);
-        let (hx, hy) = (0.1 * self.dx, 0.1 * self.dy);
+        let (ci, cj) = (i as f64 + 0.5, j as f64 + 0.5);
+        let (cx, cy) = (LON.0 + Self::warp(ci, self.cols) * self.dx, LAT.0 + Self::warp(cj, self.rows) * self.dy);
+        let (hx, hy) = (0.1 * self.dx * Self::local(ci, self.cols), 0.1 * self.dy * Self::local(cj, self.rows));
         let p = |x: f64, y: f64| (r6(x), r6(y));
         vec![p(cx - hx, cy - hy), p(cx - hx, cy + hy), p(cx + hx, cy + hy), p(cx + hx, cy - hy), p(cx - hx, cy - hy)]
     }
@@ -305,7 +324,11 @@ pub fn write_bench(size: &BenchSize, out: &Path, seed: u64) -> Result<PathBuf, S
         for (k, name) in names.iter().enumerate().skip(4) {
             columns.push(Series::new((*name).into(), std::mem::take(&mut cols[k])).into());
         }
-        let p = if size.parquet_only { dir.join(format!("cases-{chunk:05}.parquet")) } else { dir.join("cases.parquet") };
+        // XL: a folder of files, as daily exports arrive; one source reads them all.
+        let p = if size.parquet_only { dir.join("cases").join(format!("cases-{chunk:05}.parquet")) } else { dir.join("cases.parquet") };
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| SynthError::Write { path: parent.to_path_buf(), source })?;
+        }
         let mut df = DataFrame::new_infer_height(columns).map_err(|source| SynthError::Parquet { path: p.clone(), source })?;
         let f = std::fs::File::create(&p).map_err(|source| SynthError::Write { path: p.clone(), source })?;
         ParquetWriter::new(f)
@@ -353,6 +376,7 @@ households = "households"
 [[cases]]
 name = "cases"
 path = "{path}"
+format = "{format}"
 timestamp_formats = ["%Y-%m-%d %H:%M:%S"]
 [cases.columns]
 case_id = "case_id"
@@ -370,9 +394,10 @@ min_n = 1
 "#,
             size = size.name,
             lower = size.name.to_lowercase(),
+            format = name,
         )
     };
-    let mut files = vec![("parquet", if size.parquet_only { "cases-00000.parquet" } else { "cases.parquet" })];
+    let mut files = vec![("parquet", if size.parquet_only { "cases" } else { "cases.parquet" })];
     if !size.parquet_only {
         files.push(("csv", "cases.csv"));
     }
