@@ -404,6 +404,14 @@ min_n = 1
     for (name, path) in files {
         let p = dir.join(format!("pipeline_{name}.toml"));
         std::fs::write(&p, body(name, path)).map_err(|source| SynthError::Write { path: p.clone(), source })?;
+        // The same run writing what the peers write: the per-grid table (in CSV), with the
+        // quarantine and the manifest, and no layers.
+        let p = dir.join(format!("pipeline_{name}_table.toml"));
+        let text = body(name, path).replace(
+            &format!("\"bench_{}_{name}\"", size.name.to_lowercase()),
+            &format!("\"bench_{}_{name}_table\"", size.name.to_lowercase()),
+        ) + "\n# What the peers benchmark's DuckDB and GeoPandas scripts write: the per-grid table.\n[outputs]\nlayers = []\nformats = [\"csv\"]\n";
+        std::fs::write(&p, text).map_err(|source| SynthError::Write { path: p.clone(), source })?;
     }
     Ok(())
 }
