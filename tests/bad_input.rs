@@ -56,6 +56,8 @@ max_reject_share = 1.0
 enum Expect {
     /// Exit code 0 and a row of `rejects.csv` with this reason and key.
     Reject(&'static str, &'static str),
+    /// The same, on this line of the CSV file.
+    RejectAtLine(&'static str, &'static str, u64),
     /// This exit code and this text on stderr.
     Fails(i32, &'static str),
     /// Exit code 0, this text in `manifest.json` (grid problems that were repaired).
@@ -103,6 +105,19 @@ fn table() -> Vec<Row> {
         // with all the swallowed text in its raw fields, so nothing disappears.
         row("malformed CSV quoting (a quote left open)", Expect::Reject("bad_received_at", "2"), |_, s| {
             s.cases = cases_csv("2,\"2026-10-02 09:00:00,,116.305,39.905,,道路\n3,2026-10-02 09:00:00,,116.305,39.905,,\"x\"y\"\n");
+        }),
+        // An unquoted comma inside a field shifts the columns after it: the row has more fields
+        // than the header and would otherwise be read with the wrong values.
+        row("a row with more fields than the header (shifted columns)", Expect::Reject("bad_row", "2"), |_, s| {
+            s.cases = cases_csv("2,2026-10-02 09:00:00,,116.305,39.905,,道路,施工,夜间\n");
+        }),
+        // A trailing delimiter on every line (an empty extra field) is not a shift.
+        row("trailing commas after every row", Expect::Assigned(2), |_, s| {
+            s.cases = format!("{HEADER}{},\n3,2026-10-02 09:00:00,,116.305,39.905,,,\n", GOOD.trim_end()).into_bytes();
+        }),
+        // A quoted field over two lines is one row; the next row's line number counts both lines.
+        row("a quoted field with a line break, then a bad row", Expect::RejectAtLine("bad_received_at", "3", 5), |_, s| {
+            s.cases = cases_csv("2,2026-10-02 09:00:00,,116.305,39.905,,\"道路\n破损\"\n3,yesterday,,116.305,39.905,,\n");
         }),
         row("a mapped column missing", Expect::Fails(3, "column \"lat\" (mapped to field `lat`) is missing"), |_, s| {
             s.cases = b"id,received,closed,lon,grid,category\n1,2026-10-02 09:00:00,,116.305,,\n".to_vec();
@@ -187,6 +202,23 @@ fn table() -> Vec<Row> {
         ),
         row("Parquet with numbers and timestamps typed natively", Expect::Assigned(1), |dir, s| {
             let df = df!("id" => [1i64], "received" => ["2026-10-02 09:00:00"], "closed" => [None::<&str>], "lon" => [116.305f64], "lat" => [39.905f64], "grid" => [None::<&str>], "category" => ["x"]).unwrap();
+            write_parquet(&dir.join("cases.parquet"), df);
+            s.cases_path = "cases.parquet".into();
+        }),
+        row("Parquet with native timestamp columns", Expect::Assigned(1), |dir, s| {
+            // 2026-10-02 01:00 UTC as a Datetime column without a zone: read as Beijing time.
+            let received =
+                Series::new("received".into(), [1_790_902_800_000i64]).cast(&DataType::Datetime(TimeUnit::Milliseconds, None)).unwrap();
+            let df = DataFrame::new_infer_height(vec![
+                Series::new("id".into(), ["1"]).into(),
+                received.into(),
+                Series::new("closed".into(), [None::<&str>]).into(),
+                Series::new("lon".into(), [116.305f64]).into(),
+                Series::new("lat".into(), [39.905f64]).into(),
+                Series::new("grid".into(), [None::<&str>]).into(),
+                Series::new("category".into(), ["x"]).into(),
+            ])
+            .unwrap();
             write_parquet(&dir.join("cases.parquet"), df);
             s.cases_path = "cases.parquet".into();
         }),
@@ -322,13 +354,20 @@ fn run_row(r: &Row) -> Result<(), String> {
                 return fail("a failed run published".into());
             }
         }
-        Expect::Reject(reason, key) => {
+        Expect::Reject(reason, key) | Expect::RejectAtLine(reason, key, _) => {
             if o.code != 0 {
                 return fail("expected exit 0".into());
             }
             let rejects = read_csv(&run.join("rejects.csv"));
-            if !rejects.iter().any(|r| r["reason"] == *reason && r["record_key"] == *key) {
-                return fail(format!("expected a reject {reason} for key {key:?}; rejects: {rejects:?}"));
+            let line = match &r.expect {
+                Expect::RejectAtLine(_, _, l) => Some(l.to_string()),
+                _ => None,
+            };
+            let hit = |x: &std::collections::BTreeMap<String, String>| {
+                x["reason"] == *reason && x["record_key"] == *key && line.as_ref().is_none_or(|l| &x["line"] == l)
+            };
+            if !rejects.iter().any(hit) {
+                return fail(format!("expected a reject {reason} for key {key:?} (line {line:?}); rejects: {rejects:?}"));
             }
             let m = json(&run.join("manifest.json"));
             if m["sources"][0]["balanced"] != true {

@@ -35,7 +35,7 @@ pub const FIELDS: &[Field] = &[
     f("as_of", "数据截止日", "date", "states (closed, open, overdue, signed) are read at the end of this day"),
     f("population", "常住人口", "persons", "sum of the grids' population"),
     f("households", "户数", "households", "sum of the grids' households"),
-    f("area_km2", "面积", "km²", "geodesic area on the WGS84 ellipsoid, sum of the grids"),
+    f("area_km2", "面积", "km²", "area on the WGS84 ellipsoid (authalic sphere, exact spherical excess per edge), sum of the grids"),
     f("cases", "诉求量", "cases", "cases received in the period and assigned to the unit"),
     f("cases_per_10k", "万人诉求比", "cases / 10k residents", "cases / population × 10,000 (empty when population is 0 or unknown)"),
     f("density_per_km2", "诉求密度", "cases / km²", "cases / area_km2"),

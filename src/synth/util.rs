@@ -73,7 +73,7 @@ impl Cumulative {
 }
 
 /// Local equirectangular projection around Beijing, in km. Only used for lattice spacing, nominal
-/// areas and distances (a few % scale error is irrelevant there); output areas are geodesic.
+/// areas and distances (a few % scale error is irrelevant there); output areas are ellipsoidal.
 pub(crate) const LON0: f64 = 116.4;
 pub(crate) const LAT0: f64 = 40.0;
 const KM_PER_DEG_LAT: f64 = 111.0;
