@@ -210,6 +210,13 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     for t in tallies {
         tally.merge(t);
     }
+    // What the run holds for exact indicators and checks, beside the counts (see ARCHITECTURE.md).
+    let mb = |b: usize| (b as f64 / 1e5).round() / 10.0;
+    let held = BTreeMap::from([
+        ("join_index", mb(index.bytes())),
+        ("case_ids_largest_source", mb(reads.iter().map(|r| r.id_set_bytes).max().unwrap_or(0))),
+        ("handling_times", mb(tally.durations.bytes())),
+    ]);
     lap("cases_total", &mut timings);
     // Inside the streamed stage: reading and checking rows (CRS conversion included), locating
     // points, counting cases.
@@ -278,7 +285,7 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         outputs.extend(quarantine.finish(&dir.path)?);
         lap("outputs_total", &mut timings);
         interrupt::check()?;
-        let m = build_manifest(p, &facts, accounts, totals, outputs, gates, &timings, &peak_after, &assignment)?;
+        let m = build_manifest(p, &facts, accounts, totals, outputs, gates, &timings, &peak_after, &held, &assignment)?;
         let mpath = dir.path.join("manifest.json");
         let text = serde_json::to_string_pretty(&m).map_err(|e| OutputError::Encode { path: mpath.clone(), message: e.to_string() })?;
         std::fs::write(&mpath, text + "\n").map_err(OutputError::io(&mpath))?;
@@ -295,7 +302,7 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         });
     }
     let planned_outputs = write::planned_outputs(p, &results);
-    let m = build_manifest(p, &facts, accounts, totals, Vec::new(), gates, &timings, &peak_after, &assignment)?;
+    let m = build_manifest(p, &facts, accounts, totals, Vec::new(), gates, &timings, &peak_after, &held, &assignment)?;
     Ok(RunReport { run_id, run_dir: None, unchanged: false, manifest: Some(m), exit_code, planned_outputs, inputs })
 }
 
@@ -397,6 +404,7 @@ fn build_manifest(
     gates: Vec<Gate>,
     timings: &BTreeMap<&'static str, f64>,
     peak_after: &BTreeMap<&'static str, f64>,
+    held: &BTreeMap<&'static str, f64>,
     a: &Assignment,
 ) -> Result<Manifest, Error> {
     let RunFacts { run_id, started, exit_code, layer, h, inputs: found, file_rows } = *f;
@@ -458,6 +466,7 @@ fn build_manifest(
         timings_seconds: timings.iter().map(|(k, v)| (*k, (v * 1e4).round() / 1e4)).collect(),
         peak_rss_mb: manifest::peak_rss_mb(),
         peak_rss_mb_after: peak_after.clone(),
+        held_mb: held.clone(),
         config,
     })
 }

@@ -51,17 +51,6 @@ impl DurationValues {
             v.push(ms);
         }
     }
-
-    pub fn len(&self) -> usize {
-        match self {
-            DurationValues::Secs(v) => v.len(),
-            DurationValues::Millis(v) => v.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// Closed cases' entries for the quantiles, as columns of equal length.
@@ -125,16 +114,16 @@ impl Durations {
         })
     }
 
-    /// Bytes held, for the documentation and benchmark notes.
+    /// Bytes of the entries (as stored; reserved room not yet used is not counted).
     pub fn bytes(&self) -> usize {
         self.parts
             .iter()
             .map(|p| {
                 let v = match &p.values {
-                    DurationValues::Secs(v) => v.capacity() * 4,
-                    DurationValues::Millis(v) => v.capacity() * 8,
+                    DurationValues::Secs(v) => v.len() * 4,
+                    DurationValues::Millis(v) => v.len() * 8,
                 };
-                p.home.capacity() * 4 + p.tag.capacity() + v + p.dims.as_ref().map_or(0, |d| d.capacity() * 12)
+                p.home.len() * 4 + p.tag.len() + v + p.dims.as_ref().map_or(0, |d| d.len() * 12)
             })
             .sum()
     }

@@ -237,11 +237,12 @@ fn reject_row(
     }
 }
 
-/// Rows read from a source, in all and per file.
+/// Rows read from a source, in all and per file, and the bytes its id set held.
 #[derive(Debug, Clone, Default)]
 pub struct SourceRead {
     pub rows_read: u64,
     pub rows_per_file: Vec<u64>,
+    pub id_set_bytes: usize,
 }
 
 /// Reads and checks one case source made of `files` (see `io::files::expand`), batch by
@@ -336,6 +337,7 @@ pub fn read_cases(
         read.rows_read += rows;
         read.rows_per_file.push(rows);
     }
+    read.id_set_bytes = seen.bytes();
     clock.read_check += started.elapsed().as_secs_f64() - in_batches;
     clock.crs = clock.crs_nanos.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9;
     Ok(read)

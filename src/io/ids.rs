@@ -159,6 +159,11 @@ impl ShardedIdSet {
         ShardedIdSet { shards: (0..SHARDS).map(|_| IdSet::with_capacity(n / SHARDS + 1)).collect() }
     }
 
+    /// Bytes held by all shards.
+    pub fn bytes(&self) -> usize {
+        self.shards.iter().map(IdSet::bytes).sum()
+    }
+
     /// Inserts `(row, key)` pairs (rows ascending) with ordinal `ord(row)`; returns the rows
     /// whose key was already there, with the first ordinal, ascending.
     pub fn insert_all(&mut self, keys: impl Iterator<Item = (u32, IdKey)>, ord: impl Fn(u32) -> u32 + Sync) -> Vec<(u32, u32)> {

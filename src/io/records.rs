@@ -79,10 +79,6 @@ impl<'a> Value<'a> {
             Value::Date(d) => chrono::DateTime::from_timestamp(d as i64 * 86_400, 0).map(|t| t.date_naive().to_string()),
         }
     }
-
-    pub fn is_null(&self) -> bool {
-        self.text().is_none()
-    }
 }
 
 /// The columns a source maps: slot `k` is gridgov field `fields[k].0`, read from file column

@@ -177,6 +177,9 @@ pub struct Manifest {
     pub peak_rss_mb: Option<f64>,
     /// The same high-water mark at the end of each stage of `timings_seconds` (Linux only).
     pub peak_rss_mb_after: BTreeMap<&'static str, f64>,
+    /// MB held beside the counts: the join index, the largest source's case-id set, the
+    /// closed cases' handling times (what exact quantiles need).
+    pub held_mb: BTreeMap<&'static str, f64>,
     pub config: serde_json::Value,
 }
 
