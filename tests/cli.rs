@@ -137,3 +137,51 @@ fn every_pipeline_file_parses_and_resolves() {
         }
     }
 }
+
+/// The benchmark harness as the README runs it: `synth bench` writes a size's data and its four
+/// pipelines; `bench` runs one in fresh processes and reports every stage, the join's rate and
+/// memory, and writes the runs as JSON.
+#[test]
+fn the_benchmark_harness_runs_and_reports_every_stage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bench-data");
+    let o = gridgov(&["synth", "bench", "--size", "S", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let s = out.join("S");
+    for f in [
+        "grids.geojson",
+        "cases.csv",
+        "cases.parquet",
+        "pipeline_csv.toml",
+        "pipeline_parquet.toml",
+        "pipeline_csv_table.toml",
+        "pipeline_parquet_table.toml",
+    ] {
+        assert!(s.join(f).is_file(), "{f} missing");
+    }
+    let json = tmp.path().join("runs.json");
+    let p = s.join("pipeline_parquet_table.toml");
+    let o = gridgov(&["bench", p.to_str().unwrap(), "--runs", "1", "--json", json.to_str().unwrap()]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for stage in [
+        "hash inputs",
+        "read grids",
+        "build the join index",
+        "read and check records",
+        "coordinate conversion",
+        "locate points",
+        "count cases",
+        "indicators and roll-ups",
+        "write outputs",
+        "end to end",
+    ] {
+        assert!(o.stdout.contains(stage), "no {stage} in:\n{}", o.stdout);
+    }
+    assert!(o.stdout.contains("join: 194047 located points"), "{}", o.stdout);
+    let runs = serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let run = &runs["runs"][0];
+    assert!(run["wall_s"].as_f64().unwrap() > 0.0);
+    assert!(run["peak_rss_mb"].as_f64().unwrap() > 10.0);
+    assert!(run["timings_seconds"]["cases_total"].as_f64().is_some());
+    assert!(run["peak_rss_mb_after"]["read_grids"].as_f64().is_some());
+}
