@@ -463,3 +463,24 @@ fn outputs_can_be_limited_to_some_layers_and_formats() {
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("outputs.formats[0]: \"xlsx\" is not one of csv, parquet, arrow"), "{}", o.stderr);
 }
+
+#[test]
+fn without_any_dimension_mapped_the_one_row_by_dimension_is_the_city() {
+    // No source maps category or department: by_category and by_department hold one row (no
+    // value), whose counts and handling-time quantiles are the city's for the period.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = write_fixture(tmp.path());
+    let text = std::fs::read_to_string(&p).unwrap().replace("category = \"category\"\n", "").replace("department = \"department\"\n", "");
+    std::fs::write(&p, text).unwrap();
+    let (o, run) = run_into(&p, &tmp.path().join("out"));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let city = &read_csv(&run.join("city.csv"))[0];
+    for t in ["by_category.csv", "by_department.csv", "by_channel.csv"] {
+        let rows = read_csv(&run.join(t));
+        assert_eq!(rows.len(), 1, "{t}");
+        for k in ["cases", "closed", "handling_hours_median", "handling_hours_p90"] {
+            assert_eq!(rows[0][k], city[k], "{t} {k}");
+        }
+        assert!(!rows[0]["handling_hours_median"].is_empty(), "{t}: the city has closed cases");
+    }
+}

@@ -161,8 +161,11 @@ fn dimension_table(p: &Pipeline, dim: usize, values: &[String], t: &Tally) -> Fr
     let mut accs: Vec<Acc> = (0..n).map(|v| t.dims[dim].get(v).copied().unwrap_or_default()).collect();
     accs.push(t.dims_empty[dim]);
     let q = grouped_quantiles(&t.durations, n + 1, |e| {
-        let Some(dims) = e.dims.filter(|_| e.in_period()) else { return [None, None] };
-        let v = dims[dim];
+        if !e.in_period() {
+            return [None, None];
+        }
+        // No source maps a dimension: every case is in the row without a value.
+        let v = e.dims.map_or(tally::NO_VALUE, |d| d[dim]);
         [Some(if v == tally::NO_VALUE { n as u32 } else { v }), None]
     });
     let mut order: Vec<usize> = (0..n).collect();
