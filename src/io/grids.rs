@@ -129,7 +129,7 @@ pub fn parse_grids(path: &Path, text: &str, cfg: &GridsConfig) -> Result<GridLay
                 // Merge: one grid whose area is the union, attributes from the first feature,
                 // population and households summed (each feature described a part).
                 let parts: Vec<&MultiPolygon<f64>> = same.iter().map(|g| &g.geometry).collect();
-                let union = geo::unary_union(parts.iter().copied()).orient(geo::orient::Direction::Default);
+                let union = canonical(geo::unary_union(parts.iter().copied())).orient(geo::orient::Direction::Default);
                 let sum = |f: fn(&Grid) -> Option<f64>| -> Option<f64> { same.iter().map(f).sum::<Option<f64>>() };
                 let population = sum(|g| g.population);
                 let households = sum(|g| g.households);
@@ -343,7 +343,39 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
 fn repair(g: &MultiPolygon<f64>) -> Option<MultiPolygon<f64>> {
     let fixed = g.make_valid().ok()?;
     let fixed: MultiPolygon<f64> = MultiPolygon::new(fixed.0.into_iter().filter(|p: &Polygon<f64>| p.unsigned_area() > 0.0).collect());
-    (super::validity::problem(&fixed).is_none() && !fixed.0.is_empty()).then_some(fixed)
+    (super::validity::problem(&fixed).is_none() && !fixed.0.is_empty()).then(|| canonical(fixed))
+}
+
+/// The same area written one way: every ring starts at its smallest position (by lon, then
+/// lat), holes and polygons come in the order of their first positions. geo's `make_valid`
+/// walks hash sets seeded per process, so the rings it returns start anywhere and come in any
+/// order; the layers written from them must be the same bytes on every run.
+fn canonical(mp: MultiPolygon<f64>) -> MultiPolygon<f64> {
+    let key = |c: &geo::Coord<f64>| (c.x, c.y);
+    let cmp = |a: (f64, f64), b: (f64, f64)| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1));
+    let ring = |ls: geo::LineString<f64>| {
+        let mut c = ls.0;
+        if c.len() > 1 && c.first() == c.last() {
+            c.pop();
+        }
+        if let Some(k) = (0..c.len()).min_by(|&a, &b| cmp(key(&c[a]), key(&c[b]))) {
+            c.rotate_left(k);
+        }
+        // `Polygon::new` closes the ring again.
+        geo::LineString::new(c)
+    };
+    let first = |ls: &geo::LineString<f64>| ls.0.first().map_or((f64::INFINITY, f64::INFINITY), key);
+    let mut polygons: Vec<Polygon<f64>> =
+        mp.0.into_iter()
+            .map(|p| {
+                let (exterior, holes) = p.into_inner();
+                let mut holes: Vec<geo::LineString<f64>> = holes.into_iter().map(ring).collect();
+                holes.sort_by(|a, b| cmp(first(a), first(b)));
+                Polygon::new(ring(exterior), holes)
+            })
+            .collect();
+    polygons.sort_by(|a, b| cmp(first(a.exterior()), first(b.exterior())));
+    MultiPolygon::new(polygons)
 }
 
 /// A property as text: strings as they are (trimmed), integers without a decimal point.
@@ -418,6 +450,39 @@ mod tests {
 
     fn reasons(l: &GridLayer) -> Vec<(usize, &str, &str, &str)> {
         l.problems.iter().map(|p| (p.feature_index, p.code.as_str(), p.reason, p.action)).collect()
+    }
+
+    #[test]
+    fn repaired_rings_are_written_one_way() {
+        // A bow-tie with a hole, repaired many times (each repair walks freshly seeded hash
+        // sets) and given with its rings rotated: always the same positions in the same order.
+        let ring = |pts: &[(f64, f64)]| geo::LineString::from(pts.to_vec());
+        let outer = [(0.0, 0.0), (2.0, 2.0), (2.0, 0.0), (0.0, 2.0), (0.0, 0.0)];
+        let hole = [(1.6, 0.8), (1.8, 0.8), (1.8, 1.2), (1.6, 1.2), (1.6, 0.8)];
+        let bow = MultiPolygon::new(vec![Polygon::new(ring(&outer), vec![ring(&hole)])]);
+        let first = repair(&bow).expect("a repair");
+        for _ in 0..30 {
+            assert_eq!(repair(&bow).expect("a repair"), first);
+        }
+        let rotated = MultiPolygon::new(
+            first
+                .0
+                .iter()
+                .rev()
+                .map(|p| {
+                    let rot = |r: &geo::LineString<f64>| {
+                        let mut c = r.0[..r.0.len() - 1].to_vec();
+                        let half = c.len() / 2;
+                        c.rotate_left(half);
+                        geo::LineString::new(c)
+                    };
+                    Polygon::new(rot(p.exterior()), p.interiors().iter().rev().map(rot).collect())
+                })
+                .collect(),
+        );
+        assert_ne!(rotated, first);
+        assert_eq!(canonical(rotated), first);
+        assert!((first.unsigned_area() - (2.0 - 0.08)).abs() < 1e-9, "{}", first.unsigned_area());
     }
 
     #[test]
