@@ -104,9 +104,7 @@ impl Quarantine {
     pub fn flush(&mut self) -> Result<(), crate::error::OutputError> {
         self.pending.sort_by_key(|r| r.row);
         if let Some(f) = &mut self.file {
-            for r in &self.pending {
-                f.write(r)?;
-            }
+            f.write_all(&self.pending)?;
         }
         self.pending.clear();
         Ok(())

@@ -8,6 +8,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use geo::Rect;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -293,11 +294,15 @@ pub fn read_cases(
             // 2. Each id once in the source (the first row wins): the id set is sharded by key,
             //    and the shards take their rows in parallel, each in row order.
             let ord0 = base + batch.first_row - 1;
-            let keys = rows.iter().enumerate().filter_map(|(i, p)| match p {
-                Checked::Ok(_, k) => Some((i as u32, *k)),
-                Checked::Rejected(_) => None,
-            });
-            let dups = seen.insert_all(keys, |i| (ord0 + i as u64).min(u32::MAX as u64) as u32);
+            let keys: Vec<(u32, IdKey)> = rows
+                .par_iter()
+                .enumerate()
+                .filter_map(|(i, p)| match p {
+                    Checked::Ok(_, k) => Some((i as u32, *k)),
+                    Checked::Rejected(_) => None,
+                })
+                .collect();
+            let dups = seen.insert_all(&keys, |i| (ord0 + i as u64).min(u32::MAX as u64) as u32);
             let mut dup = dups.into_iter().peekable();
             // 3. In row order: the quarantine, new dimension values.
             for (i, c) in rows.iter_mut().enumerate() {

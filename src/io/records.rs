@@ -29,8 +29,6 @@ use crate::error::ReadError;
 pub const BLOCK_BYTES: usize = 32 << 20;
 /// Room in the block buffer for the partial record carried over from the block before.
 const BLOCK_SLACK: usize = 1 << 20;
-/// Bytes per parallel chunk when a block's lines are split in parallel.
-const PLAIN_CHUNK: usize = 1 << 20;
 /// Rows per Parquet batch (whole row groups: more when one row group is larger). About a CSV
 /// block's rows; one row group of polars' (263,157 rows) is a batch.
 pub const PARQUET_BATCH_ROWS: usize = 1 << 18;
@@ -322,71 +320,23 @@ impl RecordFile {
     }
 
     fn csv_batches<E: From<ReadError>>(&self, f: &mut impl FnMut(&Batch<'_>) -> Result<(), E>) -> Result<u64, E> {
-        let path = &self.path;
-        let mut source = CsvSource::open(path, self.encoding)?;
-        // One buffer for the whole file, sized once: on this kind of VM a freshly touched page
-        // costs more than the bytes read into it (a buffer that grew by doubling cost 0.2 s of
-        // page clearing at size M).
-        let mut buf: Vec<u8> = Vec::with_capacity(self.block_bytes + BLOCK_SLACK);
-        let mut records: Vec<(u32, u32)> = Vec::new();
-        let mut lines: Vec<u64> = Vec::new();
-        // Line number of the first unread record in `buf`.
-        let mut line: u64 = 1;
-        let mut rows: u64 = 0;
-        let mut header_done = false;
-        loop {
-            let eof = source.fill(&mut buf, self.block_bytes)?;
-            // The complete records in `buf`; what follows the last one waits for more input.
-            records.clear();
-            lines.clear();
-            let b = buf.as_slice();
-            let mut cut = 0;
-            let mut l = line;
-            let mut pos = 0;
-            if !header_done && b.starts_with("\u{feff}".as_bytes()) {
-                pos = 3;
-            }
-            // The header row, after any blank lines.
-            while !header_done && pos < b.len() {
-                let Some(end) = record_end(b, pos, eof, self.delimiter) else { break };
-                let next = (end + 1).min(b.len());
-                header_done = !b[pos..end].iter().all(|&c| c == b'\r');
-                l += memchr::memchr_iter(b'\n', &b[pos..next]).count() as u64;
-                pos = next;
-                cut = next;
-            }
-            if header_done && memchr::memchr(b'"', &b[pos..]).is_none() {
-                // No quote in the block: every line is a record, split in parallel.
-                if let Some((c, after)) = split_plain(b, pos, eof, l, &mut records, &mut lines) {
-                    cut = c;
-                    l = after;
-                }
-            } else if header_done {
-                while pos < b.len() {
-                    let Some(end) = record_end(b, pos, eof, self.delimiter) else { break };
-                    let next = (end + 1).min(b.len());
-                    if !b[pos..end].iter().all(|&c| c == b'\r') {
-                        records.push((pos as u32, end as u32));
-                        lines.push(l);
-                    }
-                    l += memchr::memchr_iter(b'\n', &b[pos..next]).count() as u64;
-                    pos = next;
-                    cut = next;
-                }
-            }
-            if cut == 0 && !eof {
-                // Not even one complete record: read on (a record longer than a block).
-                source.grow(&mut buf)?;
-                continue;
-            }
-            {
-                let text = decode(path, &buf[..cut], self.encoding, false, line)?;
+        // A reading thread reads and splits the next block while this one's rows are checked:
+        // without it the two cores waited for every read. Blocks go back to it for reuse.
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<CsvBlock, ReadError>>(0);
+            let (back_tx, back_rx) = std::sync::mpsc::channel::<CsvBlock>();
+            s.spawn(move || self.read_csv_blocks(&tx, &back_rx));
+            let mut rows = 0u64;
+            // The loop ends when the reading thread is done; an early return drops `rx`, which
+            // stops it at its next block.
+            for block in rx.iter() {
+                let block = block?;
                 let batch = Batch {
                     first_row: rows + 1,
                     data: BatchData::Csv(CsvBatch {
-                        text: &text,
-                        records: &records,
-                        lines: &lines,
+                        text: &block.text,
+                        records: &block.records,
+                        lines: &block.lines,
                         slots: &self.csv_slots,
                         header_len: self.csv_header_len,
                         delimiter: self.delimiter,
@@ -396,15 +346,104 @@ impl RecordFile {
                 if !batch.is_empty() {
                     f(&batch)?;
                 }
+                let _ = back_tx.send(block);
             }
-            line = l;
-            buf.drain(..cut);
-            if eof && buf.is_empty() {
-                return Ok(rows);
+            Ok(rows)
+        })
+    }
+
+    /// The reading thread of `csv_batches`: sends each block of whole records in file order,
+    /// then ends (after an error, which it sends, or when the receiver is gone).
+    fn read_csv_blocks(&self, tx: &std::sync::mpsc::SyncSender<Result<CsvBlock, ReadError>>, back: &std::sync::mpsc::Receiver<CsvBlock>) {
+        if let Err(e) = self.csv_blocks(|block| tx.send(Ok(block)).is_ok(), back) {
+            let _ = tx.send(Err(e));
+        }
+    }
+
+    /// Reads the file block by block, each cut after its last complete record, and hands each
+    /// to `send` (false: stop). Buffers come back through `back`, so that after the first few
+    /// blocks no fresh memory is touched (on this kind of VM a fresh page costs more than the
+    /// bytes read into it).
+    fn csv_blocks(&self, mut send: impl FnMut(CsvBlock) -> bool, back: &std::sync::mpsc::Receiver<CsvBlock>) -> Result<(), ReadError> {
+        let path = &self.path;
+        let mut source = CsvSource::open(path, self.encoding)?;
+        // What follows the last complete record of a block, for the next one.
+        let mut carry: Vec<u8> = Vec::new();
+        // Line number of the first record in `carry`.
+        let mut line: u64 = 1;
+        let mut header_done = false;
+        loop {
+            let mut block = back.try_recv().unwrap_or_else(|_| CsvBlock {
+                text: String::with_capacity(self.block_bytes + BLOCK_SLACK),
+                records: Vec::new(),
+                lines: Vec::new(),
+            });
+            let mut buf = std::mem::take(&mut block.text).into_bytes();
+            buf.clear();
+            buf.extend_from_slice(&carry);
+            let (records, lines) = (&mut block.records, &mut block.lines);
+            let mut eof = source.fill(&mut buf, self.block_bytes)?;
+            let (cut, after) = loop {
+                records.clear();
+                lines.clear();
+                let b = buf.as_slice();
+                let mut cut = 0;
+                let mut l = line;
+                let mut pos = 0;
+                let mut header = header_done;
+                if !header && b.starts_with("\u{feff}".as_bytes()) {
+                    pos = 3;
+                }
+                // The header row, after any blank lines.
+                while !header && pos < b.len() {
+                    let Some(end) = record_end(b, pos, eof, self.delimiter) else { break };
+                    let next = (end + 1).min(b.len());
+                    header = !b[pos..end].iter().all(|&c| c == b'\r');
+                    l += memchr::memchr_iter(b'\n', &b[pos..next]).count() as u64;
+                    pos = next;
+                    cut = next;
+                }
+                if header && memchr::memchr(b'"', &b[pos..]).is_none() {
+                    // No quote in the block: every line is a record.
+                    if let Some((c, a)) = split_plain(b, pos, eof, l, records, lines) {
+                        cut = c;
+                        l = a;
+                    }
+                } else if header {
+                    while pos < b.len() {
+                        let Some(end) = record_end(b, pos, eof, self.delimiter) else { break };
+                        let next = (end + 1).min(b.len());
+                        if !b[pos..end].iter().all(|&c| c == b'\r') {
+                            records.push((pos as u32, end as u32));
+                            lines.push(l);
+                        }
+                        l += memchr::memchr_iter(b'\n', &b[pos..next]).count() as u64;
+                        pos = next;
+                        cut = next;
+                    }
+                }
+                if cut == 0 && !eof {
+                    // Not even one complete record: read on (a record longer than a block).
+                    eof = source.grow(&mut buf)?;
+                    continue;
+                }
+                header_done = header;
+                break (cut, l);
+            };
+            carry.clear();
+            carry.extend_from_slice(&buf[cut..]);
+            buf.truncate(cut);
+            block.text = match String::from_utf8(buf) {
+                Ok(text) => text,
+                Err(e) => decode(path, e.as_bytes(), self.encoding, false, line)?.into_owned(),
+            };
+            line = after;
+            if !send(block) {
+                return Ok(());
             }
-            if eof && cut == 0 {
-                // Only blank or unterminated trailing bytes were left.
-                return Ok(rows);
+            // At the end of input every byte is in a record, or blank.
+            if eof {
+                return Ok(());
             }
         }
     }
@@ -426,20 +465,46 @@ impl RecordFile {
         if len > 0 {
             slices.push((start, len));
         }
-        let mut rows = 0u64;
-        for (offset, len) in slices {
+        let decode_slice = |offset: usize, len: usize| -> Result<TableBatch, ReadError> {
             let file = std::fs::File::open(path).map_err(ReadError::io(path))?;
             let mut r = ParquetReader::new(file);
             r.set_metadata(meta.metadata.clone());
             let df =
                 r.with_columns(Some(dedup(&meta.columns))).with_slice(Some((offset, len))).finish().map_err(|e| polars_error(path, e))?;
-            let t = TableBatch::new(path, &df, &meta.columns)?;
-            let batch = Batch { first_row: rows + 1, data: BatchData::Table(t) };
-            rows += batch.len() as u64;
-            f(&batch)?;
-        }
-        Ok(rows)
+            TableBatch::new(path, &df, &meta.columns)
+        };
+        // A decoding thread decodes the next slice while this one's rows are checked (decoding
+        // was a quarter of the streamed stage, with both cores waiting for it).
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<TableBatch, ReadError>>(0);
+            s.spawn(move || {
+                for (offset, len) in slices {
+                    let t = decode_slice(offset, len);
+                    let failed = t.is_err();
+                    if tx.send(t).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            let mut rows = 0u64;
+            for t in rx.iter() {
+                let batch = Batch { first_row: rows + 1, data: BatchData::Table(t?) };
+                rows += batch.len() as u64;
+                f(&batch)?;
+            }
+            Ok(rows)
+        })
     }
+}
+
+/// A block of CSV text that ends after a record, with its records, as the reading thread
+/// makes it.
+struct CsvBlock {
+    text: String,
+    /// Byte range of each record in `text` (terminator excluded).
+    records: Vec<(u32, u32)>,
+    /// Line of each record in the file.
+    lines: Vec<u64>,
 }
 
 fn dedup(v: &[String]) -> Vec<String> {
@@ -493,53 +558,26 @@ fn record_end(b: &[u8], pos: usize, eof: bool, delimiter: u8) -> Option<usize> {
     }
 }
 
-/// The records of a quote-free `b[pos..]`: one per non-blank line, found in parallel over
-/// chunks that end on a line end. Appends each record's byte range and line number (`line` is
-/// the line at `pos`); returns the end of the last complete record and the line after it, or
-/// `None` when no line is complete yet.
+/// The records of a quote-free `b[pos..]`: one per non-blank line. Appends each record's byte
+/// range and line number (`line` is the line at `pos`); returns the end of the last complete
+/// record and the line after it, or `None` when no line is complete yet.
 fn split_plain(b: &[u8], pos: usize, eof: bool, line: u64, records: &mut Vec<(u32, u32)>, lines: &mut Vec<u64>) -> Option<(usize, u64)> {
     let end = if eof { b.len() } else { pos + memchr::memrchr(b'\n', &b[pos..])? + 1 };
-    // Chunks of about 1 MB, each ending just after a line end (or at `end`).
-    let mut bounds = vec![pos];
-    let mut at = pos;
-    while at < end {
-        let probe = (at + PLAIN_CHUNK).min(end);
-        let next = if probe >= end { end } else { memchr::memchr(b'\n', &b[probe..end]).map_or(end, |i| probe + i + 1) };
-        bounds.push(next);
-        at = next;
-    }
-    let parts: Vec<(Vec<(u32, u32)>, Vec<u32>, u64)> = bounds
-        .par_windows(2)
-        .map(|w| {
-            let (s, e) = (w[0], w[1]);
-            let mut recs = Vec::with_capacity((e - s) / 64);
-            let mut at_line = Vec::with_capacity((e - s) / 64);
-            let mut newlines = 0u64;
-            let mut p = s;
-            let blank = |r: &[u8]| r.iter().all(|&c| c == b'\r');
-            for nl in memchr::memchr_iter(b'\n', &b[s..e]).map(|i| s + i) {
-                if !blank(&b[p..nl]) {
-                    recs.push((p as u32, nl as u32));
-                    at_line.push(newlines as u32);
-                }
-                newlines += 1;
-                p = nl + 1;
-            }
-            // An unterminated last line (only at end of input).
-            if p < e && !blank(&b[p..e]) {
-                recs.push((p as u32, e as u32));
-                at_line.push(newlines as u32);
-            }
-            (recs, at_line, newlines)
-        })
-        .collect();
+    let blank = |r: &[u8]| r.iter().all(|&c| c == b'\r');
     let mut l = line;
-    records.reserve(parts.iter().map(|p| p.0.len()).sum());
-    lines.reserve(records.capacity() - records.len());
-    for (recs, at_line, newlines) in parts {
-        records.extend_from_slice(&recs);
-        lines.extend(at_line.iter().map(|&k| l + k as u64));
-        l += newlines;
+    let mut p = pos;
+    for nl in memchr::memchr_iter(b'\n', &b[pos..end]).map(|i| pos + i) {
+        if !blank(&b[p..nl]) {
+            records.push((p as u32, nl as u32));
+            lines.push(l);
+        }
+        l += 1;
+        p = nl + 1;
+    }
+    // An unterminated last line (only at end of input).
+    if p < end && !blank(&b[p..end]) {
+        records.push((p as u32, end as u32));
+        lines.push(l);
     }
     Some((end, l))
 }
@@ -966,13 +1004,13 @@ mod tests {
     }
 
     #[test]
-    fn quote_free_blocks_split_in_parallel_give_every_line() {
-        // Over 2 MB without a quote (so chunks are split in parallel), with blank lines, lone
+    fn quote_free_blocks_give_every_line() {
+        // Over 2 MB without a quote (the quote-free path, in several blocks), with blank lines, lone
         // `\r` lines, CRLF and no line end after the last row: the records and line numbers are
         // those of a plain line-by-line reading, for every block size.
         let mut text = String::from("id,v\n");
         let mut i = 0;
-        while text.len() < 2 * PLAIN_CHUNK + 12_345 {
+        while text.len() < (2 << 20) + 12_345 {
             match i % 6 {
                 0 => text.push_str(&format!("{i},{}\r\n", "w".repeat(i % 29))),
                 1 => text.push_str("\n"),
@@ -998,7 +1036,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let p = dir.path().join("t.csv");
         std::fs::write(&p, &text).expect("the test file");
-        for block in [4096, 100_003, PLAIN_CHUNK + 3, BLOCK_BYTES] {
+        for block in [4096, 100_003, (1 << 20) + 3, BLOCK_BYTES] {
             let mut f = open(&p, FileFormat::Csv, b',', Encoding::Utf8, &m).expect("a readable file");
             f.block_bytes = block;
             let mut got = Vec::new();
@@ -1012,6 +1050,48 @@ mod tests {
             assert_eq!(got.len(), expected.len(), "block of {block} bytes");
             assert!(got == expected, "block of {block} bytes");
         }
+    }
+
+    #[test]
+    fn a_stop_or_a_bad_block_ends_the_reading_thread() {
+        // The caller stops after the first batch: the reading thread ends (no hang) and the
+        // caller's error comes back. A byte that is not UTF-8 in a later block is an error
+        // naming its line.
+        let mut text = String::from("id,v\n");
+        // Longer than the head that `open` reads, so that the bad byte is met by the blocks.
+        for i in 0..150_000 {
+            text.push_str(&format!("{i},v{i}\n"));
+        }
+        let m = mapping(&[("a", "id"), ("b", "v")]);
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, &text).expect("the test file");
+        let mut f = open(&p, FileFormat::Csv, b',', Encoding::Utf8, &m).expect("a readable file");
+        f.block_bytes = 256;
+        let mut batches = 0;
+        let r = f.for_each_batch(|_| {
+            batches += 1;
+            Err(ReadError::Table { path: p.clone(), format: "CSV", message: "stop".into() })
+        });
+        assert!(matches!(r, Err(ReadError::Table { .. })) && batches == 1);
+
+        let mut bytes = text.into_bytes();
+        let at = bytes.len() * 3 / 4;
+        assert!(at > HEAD_BYTES);
+        bytes[at] = 0xff;
+        let bad_line = 1 + bytes[..at].iter().filter(|&&c| c == b'\n').count();
+        std::fs::write(&p, &bytes).expect("the test file");
+        let mut f = open(&p, FileFormat::Csv, b',', Encoding::Utf8, &m).expect("a readable file");
+        f.block_bytes = 64 << 10;
+        let mut rows = 0;
+        let e = f
+            .for_each_batch(|b| {
+                rows += b.len();
+                Ok::<(), ReadError>(())
+            })
+            .expect_err("invalid UTF-8");
+        assert!(e.to_string().contains(&format!("not valid UTF-8 at line {bad_line};")), "{e}");
+        assert!(rows > 0 && rows < bad_line, "the blocks before the bad one were read: {rows}");
     }
 
     #[test]

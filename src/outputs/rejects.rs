@@ -1,6 +1,7 @@
 //! `rejects.csv`: the quarantine as a file (UTF-8 with BOM, one row per rejected input row),
 //! written as the run goes, in source order and, within a source, in file and row order.
 
+use rayon::prelude::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -15,38 +16,63 @@ pub struct RejectsFile {
     path: PathBuf,
     /// Input paths are written relative to this folder (the pipeline file's).
     base: PathBuf,
-    w: csv::Writer<HashingWriter<std::io::BufWriter<std::fs::File>>>,
+    w: HashingWriter<std::io::BufWriter<std::fs::File>>,
     rows: u64,
 }
+
+/// Rejects per piece formatted on one thread.
+const CHUNK: usize = 4096;
 
 impl RejectsFile {
     /// Creates `path` and writes the header.
     pub fn create(path: &Path, base: &Path) -> Result<RejectsFile, OutputError> {
         let file = std::fs::File::create(path).map_err(OutputError::io(path))?;
-        let mut hw = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
-        hw.write_all("\u{feff}".as_bytes()).map_err(OutputError::io(path))?;
-        let mut w = csv::Writer::from_writer(hw);
-        w.write_record(HEADER).map_err(|e| OutputError::encode(path, e.to_string()))?;
+        let mut w = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
+        w.write_all("\u{feff}".as_bytes()).map_err(OutputError::io(path))?;
+        let mut header = csv::Writer::from_writer(Vec::new());
+        header.write_record(HEADER).map_err(|e| OutputError::encode(path, e.to_string()))?;
+        let header = header.into_inner().map_err(|e| OutputError::encode(path, e.to_string()))?;
+        w.write_all(&header).map_err(OutputError::io(path))?;
         Ok(RejectsFile { path: path.to_path_buf(), base: base.to_path_buf(), w, rows: 0 })
     }
 
-    pub fn write(&mut self, r: &Reject) -> Result<(), OutputError> {
-        let file = relative(Path::new(&r.file), &self.base);
-        let mut itoa = itoa::Buffer::new();
-        let row = itoa.format(r.row).to_string();
-        let line = r.line.map(|l| l.to_string()).unwrap_or_default();
-        self.w
-            .write_record([r.source.as_str(), file.as_str(), &row, &line, &r.key, r.reason, &r.detail, &r.raw])
-            .map_err(|e| OutputError::encode(&self.path, e.to_string()))?;
-        self.rows += 1;
+    /// Appends rows in the order given. They are formatted in parallel, a piece per thread,
+    /// each piece by its own CSV writer (records are quoted field by field, so the bytes are
+    /// those of one writer), and written in order: a batch's quarantine rows cost the reading
+    /// thread a copy only.
+    pub fn write_all(&mut self, rs: &[Reject]) -> Result<(), OutputError> {
+        let path = &self.path;
+        let base = &self.base;
+        let pieces: Vec<Result<Vec<u8>, OutputError>> = rs
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut w = csv::Writer::from_writer(Vec::with_capacity(chunk.len() * 256));
+                // The rows of a batch share their file: its relative path is made once.
+                let mut file: Option<(&str, String)> = None;
+                let (mut row, mut line) = (itoa::Buffer::new(), itoa::Buffer::new());
+                for r in chunk {
+                    if file.as_ref().is_none_or(|(f, _)| *f != r.file) {
+                        file = Some((r.file.as_str(), relative(Path::new(&r.file), base)));
+                    }
+                    let rel = file.as_ref().map_or("", |(_, rel)| rel.as_str());
+                    let line = r.line.map_or("", |l| line.format(l));
+                    w.write_record([r.source.as_str(), rel, row.format(r.row), line, &r.key, r.reason, &r.detail, &r.raw])
+                        .map_err(|e| OutputError::encode(path, e.to_string()))?;
+                }
+                w.into_inner().map_err(|e| OutputError::encode(path, e.to_string()))
+            })
+            .collect();
+        for piece in pieces {
+            self.w.write_all(&piece?).map_err(OutputError::io(path))?;
+        }
+        self.rows += rs.len() as u64;
         Ok(())
     }
 
     /// Flushes the file; its manifest entry (path relative to `run_dir`).
     pub fn finish(self, run_dir: &Path) -> Result<Output, OutputError> {
         let path = self.path.clone();
-        let hw = self.w.into_inner().map_err(|e| OutputError::encode(&path, e.to_string()))?;
-        let (mut buf, sha256, bytes) = hw.finish();
+        let (mut buf, sha256, bytes) = self.w.finish();
         buf.flush().map_err(OutputError::io(&path))?;
         Ok(Output { path: relative(&path, run_dir), sha256, bytes, count: self.rows, class_breaks: None })
     }
@@ -56,4 +82,46 @@ impl RejectsFile {
 /// checkout is), else as it is.
 pub fn relative(path: &Path, base: &Path) -> String {
     path.strip_prefix(base).map(|p| p.display().to_string()).unwrap_or_else(|_| path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_formatted_in_pieces_are_the_bytes_of_one_writer() {
+        // More rows than a piece, with fields that need quoting, two files and empty lines.
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let base = dir.path().join("pipelines");
+        let rs: Vec<Reject> = (0..3 * CHUNK as u64 + 17)
+            .map(|i| Reject {
+                source: "hotline".into(),
+                file: base.join(if i < 5000 { "a.csv" } else { "b,\"c\".csv" }).display().to_string(),
+                row: i + 1,
+                line: (i % 3 != 0).then_some(i + 2),
+                key: format!("C{i}"),
+                reason: "bad_timestamp",
+                detail: if i % 2 == 0 { "say \"no\", twice".into() } else { "two\nlines".into() },
+                raw: format!("{{\"case_id\":\"C{i}\",\"lon\":null}}"),
+            })
+            .collect();
+        let path = dir.path().join("rejects.csv");
+        let mut f = RejectsFile::create(&path, &base).expect("the file");
+        f.write_all(&rs[..100]).expect("rows");
+        f.write_all(&rs[100..]).expect("rows");
+        let out = f.finish(dir.path()).expect("the file");
+        assert_eq!(out.count, rs.len() as u64);
+
+        let mut one = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
+        one.write_record(HEADER).expect("the header");
+        for r in &rs {
+            let line = r.line.map(|l| l.to_string()).unwrap_or_default();
+            let rel = relative(Path::new(&r.file), &base);
+            one.write_record([r.source.as_str(), &rel, &r.row.to_string(), &line, &r.key, r.reason, &r.detail, &r.raw]).expect("a row");
+        }
+        let want = one.into_inner().expect("the bytes");
+        let got = std::fs::read(&path).expect("the file");
+        assert!(got == want, "rejects.csv differs from one writer's bytes");
+        assert_eq!(out.bytes, want.len() as u64);
+    }
 }
