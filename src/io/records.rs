@@ -182,7 +182,7 @@ enum BatchData<'a> {
 impl Batch<'_> {
     pub fn len(&self) -> usize {
         match &self.data {
-            BatchData::Csv(c) => c.records.len(),
+            BatchData::Csv(c) => c.block.records.len(),
             BatchData::Table(t) => t.len,
         }
     }
@@ -194,7 +194,7 @@ impl Batch<'_> {
     /// 1-based line of row `i` in a CSV file (a quoted field may span lines); `None` for Parquet.
     pub fn line(&self, i: usize) -> Option<u64> {
         match &self.data {
-            BatchData::Csv(c) => Some(c.lines[i]),
+            BatchData::Csv(c) => Some(c.block.lines[i]),
             BatchData::Table(_) => None,
         }
     }
@@ -335,9 +335,7 @@ impl RecordFile {
                 let batch = Batch {
                     first_row: rows + 1,
                     data: BatchData::Csv(CsvBatch {
-                        text: &block.text,
-                        records: &block.records,
-                        lines: &block.lines,
+                        block: &block,
                         slots: &self.csv_slots,
                         header_len: self.csv_header_len,
                         delimiter: self.delimiter,
@@ -399,7 +397,7 @@ impl RecordFile {
                 while !header && pos < b.len() {
                     let Some(end) = record_end(b, pos, eof, self.delimiter) else { break };
                     let next = (end + 1).min(b.len());
-                    header = !b[pos..end].iter().all(|&c| c == b'\r');
+                    header = !is_blank(&b[pos..end]);
                     l += memchr::memchr_iter(b'\n', &b[pos..next]).count() as u64;
                     pos = next;
                     cut = next;
@@ -414,7 +412,7 @@ impl RecordFile {
                     while pos < b.len() {
                         let Some(end) = record_end(b, pos, eof, self.delimiter) else { break };
                         let next = (end + 1).min(b.len());
-                        if !b[pos..end].iter().all(|&c| c == b'\r') {
+                        if !is_blank(&b[pos..end]) {
                             records.push((pos as u32, end as u32));
                             lines.push(l);
                         }
@@ -559,16 +557,20 @@ fn record_end(b: &[u8], pos: usize, eof: bool, delimiter: u8) -> Option<usize> {
     }
 }
 
+/// A blank line (empty, or only `\r`): it holds no record and is skipped.
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(|&c| c == b'\r')
+}
+
 /// The records of a quote-free `b[pos..]`: one per non-blank line. Appends each record's byte
 /// range and line number (`line` is the line at `pos`); returns the end of the last complete
 /// record and the line after it, or `None` when no line is complete yet.
 fn split_plain(b: &[u8], pos: usize, eof: bool, line: u64, records: &mut Vec<(u32, u32)>, lines: &mut Vec<u64>) -> Option<(usize, u64)> {
     let end = if eof { b.len() } else { pos + memchr::memrchr(b'\n', &b[pos..])? + 1 };
-    let blank = |r: &[u8]| r.iter().all(|&c| c == b'\r');
     let mut l = line;
     let mut p = pos;
     for nl in memchr::memchr_iter(b'\n', &b[pos..end]).map(|i| pos + i) {
-        if !blank(&b[p..nl]) {
+        if !is_blank(&b[p..nl]) {
             records.push((p as u32, nl as u32));
             lines.push(l);
         }
@@ -576,7 +578,7 @@ fn split_plain(b: &[u8], pos: usize, eof: bool, line: u64, records: &mut Vec<(u3
         p = nl + 1;
     }
     // An unterminated last line (only at end of input).
-    if p < end && !blank(&b[p..end]) {
+    if p < end && !is_blank(&b[p..end]) {
         records.push((p as u32, end as u32));
         lines.push(l);
     }
@@ -636,12 +638,9 @@ fn unquote(rec: &[u8], delimiter: u8) -> (Vec<u8>, Vec<(usize, usize)>) {
     (out, ranges)
 }
 
-/// One block of CSV text and its complete records.
+/// One block of CSV text and its complete records, with how to split them.
 struct CsvBatch<'a> {
-    text: &'a str,
-    /// Byte range of each record in `text` (terminator excluded).
-    records: &'a [(u32, u32)],
-    lines: &'a [u64],
+    block: &'a CsvBlock,
     slots: &'a [Option<usize>],
     header_len: usize,
     delimiter: u8,
@@ -649,9 +648,9 @@ struct CsvBatch<'a> {
 
 impl<'a> CsvBatch<'a> {
     fn row(&self, i: usize) -> CsvRow<'a> {
-        let (pos, end) = self.records[i];
+        let (pos, end) = self.block.records[i];
         let mut spans = [NO_SPAN; MAX_SLOTS];
-        let mut rec = &self.text[pos as usize..end as usize];
+        let mut rec = &self.block.text[pos as usize..end as usize];
         if let Some(r) = rec.strip_suffix('\r') {
             rec = r;
         }
@@ -1014,7 +1013,7 @@ mod tests {
         while text.len() < (2 << 20) + 12_345 {
             match i % 6 {
                 0 => text.push_str(&format!("{i},{}\r\n", "w".repeat(i % 29))),
-                1 => text.push_str("\n"),
+                1 => text.push('\n'),
                 2 => text.push_str("\r\n"),
                 _ => text.push_str(&format!("{i},v{i}\n")),
             }

@@ -287,29 +287,19 @@ impl<'a> Raster<'a> {
                 items.sort_unstable();
                 items.dedup();
                 let (mut cells, mut cands, mut ends) = (vec![EMPTY; nx], Vec::new(), Vec::new());
-                let mut i = 0;
-                while i < items.len() {
-                    let col = items[i].0;
-                    let mut j = i;
-                    while j < items.len() && items[j].0 == col {
-                        j += 1;
-                    }
-                    let here = &items[i..j];
-                    if here.len() == 1 && !here[0].2 {
-                        cells[col as usize] = (sg[here[0].1 as usize].0 & 0xFFFF_FFFF) as u32;
+                for here in items.chunk_by(|x, y| x.0 == y.0) {
+                    let col = here[0].0 as usize;
+                    if let [(_, gi, false)] = here {
+                        cells[col] = (sg[*gi as usize].0 & 0xFFFF_FFFF) as u32;
                     } else {
-                        cells[col as usize] = LIST | ends.len() as u32;
-                        let mut last = u32::MAX;
-                        for &(_, gi, _) in here {
-                            if gi != last {
-                                let (k, start, len) = sg[gi as usize];
-                                cands.push(Cand { grid: (k & 0xFFFF_FFFF) as u32, start, len });
-                                last = gi;
-                            }
+                        cells[col] = LIST | ends.len() as u32;
+                        // A grid both near and inside the bucket is one candidate.
+                        for same in here.chunk_by(|x, y| x.1 == y.1) {
+                            let (k, start, len) = sg[same[0].1 as usize];
+                            cands.push(Cand { grid: (k & 0xFFFF_FFFF) as u32, start, len });
                         }
                         ends.push(cands.len() as u32);
                     }
-                    i = j;
                 }
                 (cells, cands, ends)
             })

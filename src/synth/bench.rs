@@ -351,11 +351,12 @@ fn gauss(rng: &mut ChaCha8Rng) -> (f64, f64) {
 }
 
 fn write_pipelines(dir: &Path, size: &BenchSize) -> Result<(), SynthError> {
-    let body = |name: &str, path: &str| {
+    // `stem` names the pipeline (`csv`, `csv_table`), `format` its input; `outputs` ends it.
+    let body = |stem: &str, format: &str, path: &str, outputs: &str| {
         format!(
             r#"# Benchmark pipeline (gridgov synth bench --size {size}); paths relative to this file.
-name = "bench_{lower}_{name}"
-output_dir = "out_{name}"
+name = "bench_{lower}_{stem}"
+output_dir = "out_{format}"
 
 [period]
 month = "2026-10"
@@ -391,10 +392,9 @@ satisfaction = "satisfaction"
 
 [indicators]
 min_n = 1
-"#,
+{outputs}"#,
             size = size.name,
             lower = size.name.to_lowercase(),
-            format = name,
         )
     };
     let mut files = vec![("parquet", if size.parquet_only { "cases" } else { "cases.parquet" })];
@@ -403,14 +403,12 @@ min_n = 1
     }
     for (name, path) in files {
         let p = dir.join(format!("pipeline_{name}.toml"));
-        std::fs::write(&p, body(name, path)).map_err(|source| SynthError::Write { path: p.clone(), source })?;
+        std::fs::write(&p, body(name, name, path, "")).map_err(|source| SynthError::Write { path: p.clone(), source })?;
         // The same run writing what the peers write: the per-grid table (in CSV), with the
         // quarantine and the manifest, and no layers.
         let p = dir.join(format!("pipeline_{name}_table.toml"));
-        let text = body(name, path).replace(
-            &format!("\"bench_{}_{name}\"", size.name.to_lowercase()),
-            &format!("\"bench_{}_{name}_table\"", size.name.to_lowercase()),
-        ) + "\n# What the peers benchmark's DuckDB and GeoPandas scripts write: the per-grid table.\n[outputs]\nlayers = []\nformats = [\"csv\"]\n";
+        let outputs = "\n# What the peers benchmark's DuckDB and GeoPandas scripts write: the per-grid table.\n[outputs]\nlayers = []\nformats = [\"csv\"]\n";
+        let text = body(&format!("{name}_table"), name, path, outputs);
         std::fs::write(&p, text).map_err(|source| SynthError::Write { path: p.clone(), source })?;
     }
     Ok(())
