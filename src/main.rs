@@ -33,9 +33,11 @@ fn main() {
     cli::install_signal_handler();
     let code = match cli::run(cli, &ui) {
         Ok(code) => code,
-        Err(e) => {
-            tracing::error!("{e:#}");
-            4
+        Err(failure) => {
+            // Messages already carry their cause (see vocab/error.rs): one line per failure.
+            let code = failure.exit_code();
+            tracing::error!(exit_code = code, "{failure}");
+            code
         }
     };
     std::process::exit(code);

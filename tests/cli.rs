@@ -127,12 +127,9 @@ fn every_pipeline_file_parses_and_resolves() {
     }
     assert!(files.iter().any(|p| p.ends_with("pipelines/demo.toml")), "{files:?}");
     for p in files {
-        let pl = gridgov::config::load(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let pl = gridgov::pipeline::load(&p, &Default::default()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         assert!(pl.grids.path.exists(), "{}: {} does not exist", p.display(), pl.grids.path.display());
-        for c in &pl.cases {
-            assert!(c.path.exists(), "{}: {} does not exist", p.display(), c.path.display());
-        }
-        for s in &pl.signups {
+        for s in &pl.sources {
             assert!(s.path.exists(), "{}: {} does not exist", p.display(), s.path.display());
         }
     }
@@ -170,7 +167,7 @@ fn the_benchmark_harness_runs_and_reports_every_stage() {
         "read and check records",
         "coordinate conversion",
         "locate points",
-        "count cases",
+        "count records",
         "indicators and roll-ups",
         "write outputs",
         "end to end",

@@ -5,6 +5,7 @@
 //! - `cli`: configuration errors, validate, every pipeline file in `pipelines/`
 //! - `nightly`: run ids, re-runs, the lock, daily files, dry runs, logs, kill -9, SIGINT, full disk
 //! - `bad_input`: the table of bad files and settings, each with its reason or exit code
+//! - `layers`: every arrow of the library points down; only outputs write files
 
 mod util;
 
@@ -12,6 +13,7 @@ mod bad_input;
 mod charts;
 mod cli;
 mod demo;
+mod layers;
 mod nightly;
 mod nyc;
 mod tiny;

@@ -61,7 +61,7 @@ pub fn write_fixture(dir: &Path) -> std::path::PathBuf {
     std::fs::write(dir.join("hotline.csv"), HOTLINE).unwrap();
     // One app report in GCJ-02: its WGS84 position (116.3075, 39.9050) is in G3, but the raw
     // GCJ-02 numbers lie about 500 m east-north-east, inside G4.
-    let (gx, gy) = gridgov::crs::wgs84_to_gcj02(116.3075, 39.9050);
+    let (gx, gy) = gridgov::vocab::crs::wgs84_to_gcj02(116.3075, 39.9050);
     assert!(gx > 116.31 && gx < 116.32 && gy < 39.91, "the raw point must fall in G4: {gx} {gy}");
     std::fs::write(
         dir.join("app.csv"),

@@ -50,6 +50,5 @@ lat = "lat"
 
 pub fn pipeline() -> gridgov::config::Pipeline {
     let path = Path::new("/fuzz/pipeline.toml");
-    let parsed = gridgov::config::resolve::parse(path, PIPELINE).expect("the fixed pipeline parses");
-    gridgov::config::resolve::resolve(path, parsed).expect("the fixed pipeline resolves")
+    gridgov::pipeline::resolve_text(path, PIPELINE, &Default::default()).expect("the fixed pipeline resolves")
 }

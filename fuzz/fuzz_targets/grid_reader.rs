@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(layer) = gridgov::io::grids::parse_grids(std::path::Path::new("grids.geojson"), text, &p.grids) {
             // The hierarchy is built from whatever the reader accepted.
-            let _ = gridgov::hierarchy::Hierarchy::build(&layer);
+            let _ = gridgov::vocab::units::Hierarchy::build(&layer);
         }
     }
 });

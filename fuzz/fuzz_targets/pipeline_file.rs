@@ -7,12 +7,10 @@ use std::path::Path;
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         let path = Path::new("/fuzz/pipeline.toml");
-        if let Ok(parsed) = gridgov::config::resolve::parse(path, text) {
-            if let Ok(p) = gridgov::config::resolve::resolve(path, parsed) {
-                // The run id serialises the resolved pipeline, as every run does.
-                let inputs = gridgov::io::inputs::Inputs { files: Vec::new(), cases: Vec::new(), signups: Vec::new() };
-                let _ = gridgov::io::inputs::run_id(&p, &inputs);
-            }
+        if let Ok(p) = gridgov::pipeline::resolve_text(path, text, &Default::default()) {
+            // The run id serialises the resolved pipeline, as every run does.
+            let inputs = gridgov::io::inputs::Inputs { files: Vec::new(), sources: Vec::new() };
+            let _ = gridgov::io::inputs::run_id(&p, &inputs);
         }
     }
 });

@@ -4,9 +4,10 @@
 
 mod common;
 
-use gridgov::hierarchy::Hierarchy;
-use gridgov::io::cases::{Dictionaries, ReadContext, StageClock, read_cases};
-use gridgov::quarantine::Quarantine;
+use gridgov::io::{CheckContext, Checker, SourceReader};
+use gridgov::vocab::dictionary::Dictionaries;
+use gridgov::vocab::quarantine::Quarantine;
+use gridgov::vocab::units::Hierarchy;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -30,11 +31,11 @@ fuzz_target!(|data: &[u8]| {
         Fixed { p, h, file }
     });
     let Some((&choice, body)) = data.split_first() else { return };
-    let src = &f.p.cases[(choice & 1) as usize];
+    let src = &f.p.sources[(choice & 1) as usize];
     if std::fs::write(&f.file, body).is_err() {
         return;
     }
-    let ctx = ReadContext {
+    let ctx = CheckContext {
         hierarchy: &f.h,
         extent: None,
         default_time_limit_ms: 3_600_000,
@@ -42,14 +43,23 @@ fuzz_target!(|data: &[u8]| {
         suspect_points: &[],
         suspect_radius_m: 5.0,
     };
-    let mut dicts = Dictionaries::default();
-    let mut quarantine = Quarantine::new(None);
-    let mut clock = StageClock::default();
+    let files = std::slice::from_ref(&f.file);
+    let mut dicts = Dictionaries::new(3);
+    let mut quarantine = Quarantine::new();
     let mut accepted = 0u64;
-    let read = read_cases(src, std::slice::from_ref(&f.file), &ctx, &mut dicts, &mut quarantine, &mut clock, &mut |b, _| {
-        accepted += b.rows.iter().filter(|r| matches!(r, gridgov::io::cases::Checked::Ok(..))).count() as u64;
-    });
-    if let Ok(r) = read {
-        assert_eq!(r.rows_read, accepted + quarantine.len(), "every row is parsed or rejected");
+    let Ok(mut reader) = SourceReader::open(src, files) else { return };
+    let mut checker = Checker::new(src, files, &ctx, reader.rows_hint(), false);
+    loop {
+        match reader.next_batch() {
+            Ok(Some(batch)) => {
+                let rows = checker.check(&batch, &mut quarantine, &mut dicts);
+                accepted += rows.iter().filter(|r| r.is_some()).count() as u64;
+                let _ = quarantine.drain();
+            }
+            Ok(None) => break,
+            Err(_) => return,
+        }
     }
+    let read: u64 = reader.rows_per_file().iter().sum();
+    assert_eq!(read, accepted + quarantine.len(), "every row is parsed or rejected");
 });

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-use crate::crs::Crs;
+use crate::vocab::crs::Crs;
 
 /// The whole pipeline file.
 #[derive(Debug, Clone, Deserialize)]
@@ -21,10 +21,15 @@ pub struct PipelineFile {
     pub output_dir: String,
     pub period: PeriodFile,
     pub grids: GridsFile,
+    /// Case sources (`[[cases]]`, the short form of `[[sources]]` with `kind = "cases"`).
     #[serde(default)]
-    pub cases: Vec<CaseSourceFile>,
+    pub cases: Vec<SourceFile>,
+    /// Sign-up sources (`[[signups]]`).
     #[serde(default)]
-    pub signups: Vec<SignupSourceFile>,
+    pub signups: Vec<SourceFile>,
+    /// Sources of any kind, each naming its `kind`.
+    #[serde(default)]
+    pub sources: Vec<SourceFile>,
     #[serde(default)]
     pub join: JoinFile,
     #[serde(default)]
@@ -219,12 +224,19 @@ pub enum Encoding {
     Gbk,
 }
 
-/// One source of case records (a hotline export, an inspectors' system, an app).
+/// One source of records of one kind (`[[cases]]`, `[[signups]]`, or `[[sources]]` with a
+/// `kind`): a hotline export, an inspectors' system, a project's sign-up list. Which fields
+/// and options a kind takes is its spec's business (`config::KindSpec`), checked when the file
+/// is resolved.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CaseSourceFile {
+pub struct SourceFile {
     /// Short name of the source, unique within the pipeline.
     pub name: String,
+    /// The record kind (`cases`, `signups`): required in `[[sources]]`; implied by `[[cases]]`
+    /// and `[[signups]]`.
+    #[serde(default)]
+    pub kind: Option<String>,
     /// A file, a folder (every file of the format in it, e.g. one export per day) or a glob
     /// pattern such as `exports/hotline-*.csv`; files are read in name order.
     pub path: String,
@@ -237,118 +249,25 @@ pub struct CaseSourceFile {
     /// as many Chinese systems export).
     #[serde(default)]
     pub encoding: Encoding,
-    /// Coordinate system of the points.
+    /// Coordinate system of the points (kinds with points).
     #[serde(default)]
-    pub crs: Crs,
+    pub crs: Option<Crs>,
     /// chrono `strftime` formats tried in order for every timestamp column. Formats with `%z`
     /// give an offset, which is converted to the pipeline's time zone.
     #[serde(default)]
-    pub timestamp_formats: Vec<String>,
+    pub timestamp_formats: Option<Vec<String>>,
     /// Time zone of naive timestamps in this file; defaults to the period's time zone.
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// chrono formats for date columns (kinds with dates); default `%Y-%m-%d`.
+    #[serde(default)]
+    pub date_formats: Option<Vec<String>>,
     /// gridgov field -> column name in the file.
-    pub columns: CaseColumnsFile,
-    /// How the file spells statuses, yes/no and satisfaction answers.
+    pub columns: BTreeMap<String, String>,
+    /// Extra spellings of coded values, per value group of the kind (e.g. `yes`, `satisfied`,
+    /// `cancelled_status`). Comparison is exact after trimming spaces (ASCII case ignored).
     #[serde(default)]
-    pub values: CaseValuesFile,
-}
-
-/// Column names of a case source. `case_id` and `received_at` are required; everything else is
-/// optional and simply leaves its indicators empty when missing.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CaseColumnsFile {
-    pub case_id: String,
-    pub received_at: String,
-    #[serde(default)]
-    pub closed_at: Option<String>,
-    #[serde(default)]
-    pub due_at: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub channel: Option<String>,
-    #[serde(default)]
-    pub category: Option<String>,
-    #[serde(default)]
-    pub subcategory: Option<String>,
-    #[serde(default)]
-    pub department: Option<String>,
-    #[serde(default)]
-    pub lon: Option<String>,
-    #[serde(default)]
-    pub lat: Option<String>,
-    #[serde(default)]
-    pub grid_code: Option<String>,
-    #[serde(default)]
-    pub community_code: Option<String>,
-    #[serde(default)]
-    pub street_code: Option<String>,
-    /// Whether the follow-up call counts (回访有效). Without it, a follow-up is valid when any
-    /// of contacted / resolved / satisfaction has a value.
-    #[serde(default)]
-    pub followup_valid: Option<String>,
-    #[serde(default)]
-    pub contacted: Option<String>,
-    #[serde(default)]
-    pub resolved: Option<String>,
-    #[serde(default)]
-    pub satisfaction: Option<String>,
-}
-
-/// Spellings of coded values. Comparison is exact after trimming spaces.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct CaseValuesFile {
-    /// Status values of cancelled cases (counted in volume, left out of closure denominators).
-    #[serde(default)]
-    pub cancelled_status: Vec<String>,
-    /// Extra spellings of "yes" (besides 是, 1, true, yes, y, 已解决, 已联系).
-    #[serde(default)]
-    pub yes: Vec<String>,
-    /// Extra spellings of "no" (besides 否, 0, false, no, n, 未解决, 未联系).
-    #[serde(default)]
-    pub no: Vec<String>,
-    #[serde(default)]
-    pub satisfied: Vec<String>,
-    #[serde(default)]
-    pub basically_satisfied: Vec<String>,
-    #[serde(default)]
-    pub unsatisfied: Vec<String>,
-}
-
-/// One source of household sign-up records (签约).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SignupSourceFile {
-    pub name: String,
-    /// A file, a folder or a glob pattern, as for case sources.
-    pub path: String,
-    #[serde(default)]
-    pub format: Option<FileFormat>,
-    #[serde(default)]
-    pub delimiter: Option<String>,
-    #[serde(default)]
-    pub encoding: Encoding,
-    /// chrono formats for the signed date; default `%Y-%m-%d`.
-    #[serde(default)]
-    pub date_formats: Vec<String>,
-    pub columns: SignupColumnsFile,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SignupColumnsFile {
-    pub household_id: String,
-    pub project_id: String,
-    #[serde(default)]
-    pub project_name: Option<String>,
-    pub grid_code: String,
-    /// Yes/no; without it every household is in scope.
-    #[serde(default)]
-    pub in_scope: Option<String>,
-    pub signed_date: String,
+    pub values: BTreeMap<String, Vec<String>>,
 }
 
 /// How cases are assigned to grids.
@@ -358,7 +277,7 @@ pub struct JoinFile {
     /// Which grid gets a point on a shared edge or vertex: `smallest_code` (default),
     /// `largest_code` or `reject`.
     #[serde(default)]
-    pub boundary_rule: crate::join::BoundaryRule,
+    pub boundary_rule: crate::vocab::boundary::BoundaryRule,
 }
 
 /// Conventions that differ between cities.

@@ -1,144 +1,61 @@
-//! The running sums of a run: what the indicator stage keeps while cases stream past.
+//! The running sums of one record kind: what the indicator stage keeps while records stream
+//! past.
 //!
-//! Cases are not kept. Each assigned case adds to the counts of its *home* unit (the grid its
-//! point lies in, or the community or street its code names) for its month and for the
-//! period, and to the period counts of its category, department and channel; roll-ups to
-//! communities, streets, districts and the city sum home units at the end.
-//!
-//! What is kept per case is what an exact quantile needs and nothing more: for each case
-//! closed by the as-of moment, its home unit (4 bytes), its handling time (4 bytes of seconds,
-//! or 8 bytes of milliseconds once a duration is not whole seconds), a tag byte (its month,
-//! whether it is in the period) and, when a source maps category, department or channel,
-//! their values (4 bytes each). Medians and P90s are then exact (type 7), at every level.
+//! Records are not kept. Each placed record adds to the counters of its *home* unit (the grid
+//! its point lies in, or the unit its code names) for its month and for the period, and to the
+//! period counters of its dimension values; roll-ups to communities, streets, districts and the
+//! city sum home units at the end. The families of the kind decide what a record adds
+//! (`Family::count`, computed once per record and added to each of its slots) and which values
+//! are kept exactly for quantiles (`quantiles::Store`).
 
-use crate::config::ShouldBeClosedFile;
-use crate::hierarchy::{Hierarchy, Level};
-use crate::indicators::cases::{Acc, CaseFacts};
-use crate::indicators::{Placement, place};
+use super::family::{CountContext, Family, Layout};
+use super::quantiles::{IN_PERIOD, NO_MONTH, Store};
+use crate::config::Pipeline;
+use crate::vocab::dictionary::NO_VALUE;
+use crate::vocab::units::{Hierarchy, Level};
 
-/// Dimension value meaning "empty".
-pub const NO_VALUE: u32 = u32::MAX;
-/// Tag: the case is in no trend month.
-const NO_MONTH: u8 = 0x7f;
-/// Tag bit: the case is in the reporting period.
-const IN_PERIOD: u8 = 0x80;
-
-/// Handling times of the closed cases, in seconds while every one is whole seconds.
-#[derive(Debug, Clone)]
-pub enum DurationValues {
-    Secs(Vec<u32>),
-    Millis(Vec<u64>),
+/// What the tally needs of a kind's facts.
+pub trait Facts {
+    /// When the record happened (UTC ms), for kinds counted by month; `None` for kinds whose
+    /// records are states at the as-of moment (counted in the period only).
+    fn time(&self) -> Option<i64>;
+    /// Its dimension values (`NO_VALUE` for empty).
+    fn dims(&self) -> &[u32];
 }
 
-impl Default for DurationValues {
-    fn default() -> Self {
-        DurationValues::Secs(Vec::new())
-    }
+/// Where a record falls in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    pub in_period: bool,
+    /// Index into the trend months, if the record is in the trend window.
+    pub month: Option<usize>,
 }
 
-impl DurationValues {
-    fn push(&mut self, ms: i64) {
-        let ms = ms.max(0) as u64;
-        if let DurationValues::Secs(v) = self {
-            if ms % 1000 == 0 && ms / 1000 <= u32::MAX as u64 {
-                v.push((ms / 1000) as u32);
-                return;
-            }
-            let wide: Vec<u64> = v.iter().map(|&s| s as u64 * 1000).collect();
-            *self = DurationValues::Millis(wide);
-        }
-        if let DurationValues::Millis(v) = self {
-            v.push(ms);
-        }
-    }
+/// Places a record by its time: the period is `[start, end + 1 day)` in the city's time zone,
+/// the months likewise.
+pub fn place(t: i64, period: (i64, i64), month_bounds: &[i64]) -> Placement {
+    let in_period = t >= period.0 && t < period.1;
+    let month = match month_bounds.partition_point(|&b| b <= t) {
+        0 => None,
+        k if k >= month_bounds.len() => None,
+        k => Some(k - 1),
+    };
+    Placement { in_period, month }
 }
 
-/// Closed cases' entries for the quantiles, as columns of equal length.
+/// Counters of one dimension: per value (grown as values appear) and for records without one.
 #[derive(Debug, Clone, Default)]
-pub struct DurationPart {
-    /// Global home-unit index.
-    pub home: Vec<u32>,
-    /// Month index (or `NO_MONTH`) and the `IN_PERIOD` bit.
-    pub tag: Vec<u8>,
-    pub values: DurationValues,
-    /// Category, department and channel values, only when some source maps one.
-    pub dims: Option<Vec<[u32; 3]>>,
+pub struct DimCounts {
+    pub values: Vec<u64>,
+    pub empty: Vec<u64>,
 }
 
-/// One entry as the quantile keys see it.
-#[derive(Debug, Clone, Copy)]
-pub struct Entry<'a> {
-    pub home: u32,
-    tag: u8,
-    pub dims: Option<&'a [u32; 3]>,
-}
-
-impl Entry<'_> {
-    /// Month of the entry, if in the trend window.
-    pub fn month(&self) -> Option<usize> {
-        let m = self.tag & !IN_PERIOD;
-        (m != NO_MONTH).then_some(m as usize)
-    }
-
-    pub fn in_period(&self) -> bool {
-        self.tag & IN_PERIOD != 0
-    }
-}
-
-/// The closed cases' entries: one part per thread that counted them (parts are kept apart
-/// rather than copied together; quantiles do not depend on the order of entries).
-#[derive(Debug, Clone, Default)]
-pub struct Durations {
-    pub parts: Vec<DurationPart>,
-}
-
-impl Durations {
-    pub fn len(&self) -> usize {
-        self.parts.iter().map(|p| p.home.len()).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Every entry with its handling hours.
-    pub fn hours(&self) -> impl Iterator<Item = (Entry<'_>, f64)> + '_ {
-        self.parts.iter().flat_map(|p| {
-            (0..p.home.len()).map(move |i| {
-                let h = match &p.values {
-                    DurationValues::Secs(v) => v[i].hours(),
-                    DurationValues::Millis(v) => v[i].hours(),
-                };
-                (p.entry(i), h)
-            })
-        })
-    }
-
-    /// Bytes of the entries (as stored; reserved room not yet used is not counted).
-    pub fn bytes(&self) -> usize {
-        self.parts
-            .iter()
-            .map(|p| {
-                let v = match &p.values {
-                    DurationValues::Secs(v) => v.len() * 4,
-                    DurationValues::Millis(v) => v.len() * 8,
-                };
-                p.home.len() * 4 + p.tag.len() + v + p.dims.as_ref().map_or(0, |d| d.len() * 12)
-            })
-            .sum()
-    }
-}
-
-impl DurationPart {
-    fn entry(&self, i: usize) -> Entry<'_> {
-        Entry { home: self.home[i], tag: self.tag[i], dims: self.dims.as_ref().map(|d| &d[i]) }
-    }
-}
-
-/// Counts per home unit and slot, per dimension value, and the closed cases' durations.
-#[derive(Debug, Clone)]
-pub struct Tally {
-    /// Slots: the trend months, then the period when it is not one of them.
+/// The running sums of one kind.
+pub struct Tally<F: 'static> {
+    pub families: &'static [&'static dyn Family<F>],
+    pub layout: Layout,
+    /// Slots: the trend months, then the period when it is not one of them (a kind counted in
+    /// the period only has one slot).
     pub slots: usize,
     /// Slot of the period (a month's when the period is one of the trend months).
     pub period_slot: usize,
@@ -146,75 +63,91 @@ pub struct Tally {
     pub separate_period: bool,
     /// First global index of each level's units.
     pub level_offset: [u32; 4],
-    /// Per global home unit × slot.
-    pub accs: Vec<Acc>,
-    /// Per dimension, per value (grown as values appear), the period counts; the last entry of
-    /// `dims_empty` is the cases without a value.
-    pub dims: [Vec<Acc>; 3],
-    pub dims_empty: [Acc; 3],
-    pub durations: Durations,
-    record_dims: bool,
-    as_of: i64,
-    rule: ShouldBeClosedFile,
-    period: (i64, i64),
-    bounds: Vec<i64>,
+    /// Per global home unit × slot, `layout.width` counters.
+    pub counts: Vec<u64>,
+    /// Per dimension of the kind, the period's counters by value.
+    pub dims: Vec<DimCounts>,
+    /// One per store of the families, in layout order.
+    pub stores: Vec<Store>,
+    ctx: CountContext,
+    /// Period and month bounds (UTC ms) for timed kinds.
+    timed: Option<((i64, i64), Vec<i64>)>,
+    delta: Vec<u64>,
+    keep: Vec<Option<i64>>,
 }
 
-impl Tally {
-    /// An empty tally for the hierarchy `h`. `record_dims`: some source maps a dimension.
-    pub fn new(p: &crate::config::Pipeline, h: &Hierarchy, record_dims: bool) -> Tally {
+impl<F: Facts + 'static> Tally<F> {
+    /// An empty tally for the hierarchy `h`: by month and period when `timed`, else the period
+    /// only. `ndims`: dimensions of the kind; `record_dims`: some source maps one, so stored
+    /// values carry them.
+    pub fn new(
+        p: &Pipeline,
+        h: &Hierarchy,
+        families: &'static [&'static dyn Family<F>],
+        timed: bool,
+        ndims: usize,
+        record_dims: bool,
+    ) -> Tally<F> {
+        let layout = Layout::of(families);
         let nm = p.period.months.len();
         let same = p.period.month_index();
-        let slots = nm + same.is_none() as usize;
+        let (slots, period_slot, separate_period) =
+            if timed { (nm + same.is_none() as usize, same.unwrap_or(nm), same.is_none()) } else { (1, 0, true) };
         let mut level_offset = [0u32; 4];
         let mut total = 0u32;
         for l in Level::ALL {
             level_offset[l as usize] = total;
             total += h.units(l).len() as u32;
         }
+        let w = layout.width;
         Tally {
+            families,
             slots,
-            period_slot: same.unwrap_or(nm),
-            separate_period: same.is_none(),
+            period_slot,
+            separate_period,
             level_offset,
-            accs: vec![Acc::default(); total as usize * slots],
-            dims: Default::default(),
-            dims_empty: Default::default(),
-            durations: Durations { parts: vec![DurationPart { dims: record_dims.then(Vec::new), ..Default::default() }] },
-            record_dims,
-            as_of: p.period.as_of_ms(),
-            rule: p.indicators.should_be_closed,
-            period: (p.period.start_ms(), p.period.end_ms()),
-            bounds: p.period.month_bounds_ms(),
+            counts: vec![0; total as usize * slots * w],
+            dims: vec![DimCounts { values: Vec::new(), empty: vec![0; w] }; ndims],
+            stores: (0..layout.n_stores).map(|_| Store::new(if record_dims { ndims } else { 0 })).collect(),
+            ctx: CountContext { as_of_ms: p.period.as_of_ms(), as_of: p.period.as_of, settings: p.indicators.clone() },
+            timed: timed.then(|| ((p.period.start_ms(), p.period.end_ms()), p.period.month_bounds_ms())),
+            delta: vec![0; w],
+            keep: vec![None; layout.n_stores],
+            layout,
         }
     }
 
     /// An empty tally of the same shape (for a parallel partial sum).
-    pub fn empty_like(&self) -> Tally {
+    pub fn empty_like(&self) -> Tally<F> {
         Tally {
-            accs: vec![Acc::default(); self.accs.len()],
-            dims: [0, 1, 2].map(|d| vec![Acc::default(); self.dims[d].len()]),
-            dims_empty: Default::default(),
-            durations: Durations { parts: vec![DurationPart { dims: self.record_dims.then(Vec::new), ..Default::default() }] },
-            bounds: self.bounds.clone(),
-            ..*self
+            counts: vec![0; self.counts.len()],
+            dims: self.dims.iter().map(|d| DimCounts { values: vec![0; d.values.len()], empty: vec![0; self.layout.width] }).collect(),
+            stores: self.stores.iter().map(Store::empty_like).collect(),
+            ..self.clone_shape()
         }
     }
 
-    /// Reserves room for `n` more closed-case entries (address space only: nothing is touched
-    /// until used), so the entry columns do not grow by doubling and copying.
-    pub fn reserve(&mut self, n: usize) {
-        if let Some(p) = self.durations.parts.last_mut() {
-            p.home.reserve(n);
-            p.tag.reserve(n);
-            match &mut p.values {
-                DurationValues::Secs(v) => v.reserve(n),
-                DurationValues::Millis(v) => v.reserve(n),
-            }
-            if let Some(d) = &mut p.dims {
-                d.reserve(n);
-            }
+    fn clone_shape(&self) -> Tally<F> {
+        Tally {
+            families: self.families,
+            layout: self.layout.clone(),
+            slots: self.slots,
+            period_slot: self.period_slot,
+            separate_period: self.separate_period,
+            level_offset: self.level_offset,
+            counts: Vec::new(),
+            dims: Vec::new(),
+            stores: Vec::new(),
+            ctx: self.ctx.clone(),
+            timed: self.timed.clone(),
+            delta: self.delta.clone(),
+            keep: self.keep.clone(),
         }
+    }
+
+    /// Reserves room for `n` more kept values in every store.
+    pub fn reserve(&mut self, n: usize) {
+        self.stores.iter_mut().for_each(|s| s.reserve(n));
     }
 
     /// Global index of unit `u` of `level`.
@@ -222,215 +155,101 @@ impl Tally {
         self.level_offset[level as usize] + u
     }
 
-    /// Where a case falls in time.
-    pub fn place(&self, received: i64) -> Placement {
-        place(received, self.period, &self.bounds)
+    /// The counters of a home unit in a slot.
+    pub fn block(&self, home: usize, slot: usize) -> &[u64] {
+        let w = self.layout.width;
+        &self.counts[(home * self.slots + slot) * w..(home * self.slots + slot + 1) * w]
     }
 
-    /// Adds one assigned case at its home unit; `dims` are its interned dimension values.
-    pub fn add(&mut self, home: u32, c: &CaseFacts, dims: [u32; 3]) -> Placement {
-        let pl = self.place(c.received);
+    /// Adds one placed record at its home unit.
+    pub fn add(&mut self, home: u32, fact: &F) -> Placement {
+        let pl = match (&self.timed, fact.time()) {
+            (Some((period, bounds)), Some(t)) => place(t, *period, bounds),
+            _ => Placement { in_period: true, month: None },
+        };
+        if pl.month.is_none() && !pl.in_period {
+            return pl;
+        }
+        // What the record adds, once; then added to each slot it counts in.
+        let (w, lay) = (self.layout.width, &self.layout);
+        self.delta.iter_mut().for_each(|d| *d = 0);
+        self.keep.iter_mut().for_each(|k| *k = None);
+        self.delta[0] = 1;
+        for (f, fam) in self.families.iter().enumerate() {
+            let ((c0, nc), (s0, ns)) = (lay.counters[f], lay.stores[f]);
+            fam.count(fact, &self.ctx, &mut self.delta[c0..c0 + nc], &mut self.keep[s0..s0 + ns]);
+        }
         let base = home as usize * self.slots;
-        let mut closed_ms = None;
+        let add = |dst: &mut [u64], delta: &[u64]| dst.iter_mut().zip(delta).for_each(|(a, b)| *a += b);
         if let Some(m) = pl.month {
-            closed_ms = self.accs[base + m].add(c, self.as_of, self.rule);
+            add(&mut self.counts[(base + m) * w..(base + m + 1) * w], &self.delta);
         }
         if pl.in_period {
             if self.separate_period {
-                closed_ms = self.accs[base + self.period_slot].add(c, self.as_of, self.rule);
+                let s = base + self.period_slot;
+                add(&mut self.counts[s * w..(s + 1) * w], &self.delta);
             }
-            for (d, &v) in dims.iter().enumerate() {
-                let acc = if v == NO_VALUE {
-                    &mut self.dims_empty[d]
+            for (d, &v) in fact.dims().iter().enumerate().take(self.dims.len()) {
+                let dc = &mut self.dims[d];
+                let block = if v == NO_VALUE {
+                    &mut dc.empty[..]
                 } else {
                     let v = v as usize;
-                    if self.dims[d].len() <= v {
-                        self.dims[d].resize(v + 1, Acc::default());
+                    if dc.values.len() < (v + 1) * w {
+                        dc.values.resize((v + 1) * w, 0);
                     }
-                    &mut self.dims[d][v]
+                    &mut dc.values[v * w..(v + 1) * w]
                 };
-                let ms = acc.add(c, self.as_of, self.rule);
-                closed_ms = closed_ms.or(ms);
+                add(block, &self.delta);
             }
         }
-        if let Some(ms) = closed_ms {
-            let tag = pl.month.map_or(NO_MONTH, |m| m as u8) | if pl.in_period { IN_PERIOD } else { 0 };
-            if let Some(part) = self.durations.parts.last_mut() {
-                part.home.push(home);
-                part.tag.push(tag);
-                part.values.push(ms);
-                if let Some(d) = &mut part.dims {
-                    d.push(dims);
-                }
+        let tag = pl.month.map_or(NO_MONTH, |m| m as u8) | if pl.in_period { IN_PERIOD } else { 0 };
+        for (s, k) in self.keep.iter().enumerate() {
+            if let Some(v) = k {
+                self.stores[s].push(home, tag, *v, fact.dims());
             }
         }
         pl
     }
 
-    /// Adds a partial tally (of the same shape).
-    pub fn merge(&mut self, o: Tally) {
-        for (a, b) in self.accs.iter_mut().zip(&o.accs) {
+    /// Adds a partial tally of the same shape.
+    pub fn merge(&mut self, o: Tally<F>) {
+        self.counts.iter_mut().zip(&o.counts).for_each(|(a, b)| *a += b);
+        for (a, b) in self.dims.iter_mut().zip(o.dims) {
+            if a.values.len() < b.values.len() {
+                a.values.resize(b.values.len(), 0);
+            }
+            a.values.iter_mut().zip(&b.values).for_each(|(x, y)| *x += y);
+            a.empty.iter_mut().zip(&b.empty).for_each(|(x, y)| *x += y);
+        }
+        for (a, b) in self.stores.iter_mut().zip(o.stores) {
             a.merge(b);
         }
-        for d in 0..3 {
-            if self.dims[d].len() < o.dims[d].len() {
-                self.dims[d].resize(o.dims[d].len(), Acc::default());
-            }
-            for (a, b) in self.dims[d].iter_mut().zip(&o.dims[d]) {
-                a.merge(b);
-            }
-            self.dims_empty[d].merge(&o.dims_empty[d]);
-        }
-        self.durations.parts.extend(o.durations.parts);
     }
-}
 
-/// Median and P90 of handling hours (type 7) of one group of closed cases.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Quantiles {
-    pub median: Option<f64>,
-    pub p90: Option<f64>,
-}
+    /// Bytes of the kept values.
+    pub fn stores_bytes(&self) -> usize {
+        self.stores.iter().map(Store::bytes).sum()
+    }
 
-/// Handling hours of a duration value.
-trait Hours: Copy + Ord + Send + Sync {
-    fn hours(self) -> f64;
-}
-impl Hours for u32 {
-    fn hours(self) -> f64 {
-        self as f64 / 3600.0
+    /// The number of global home units.
+    pub fn homes(&self) -> usize {
+        self.counts.len() / (self.slots * self.layout.width).max(1)
     }
-}
-impl Hours for u64 {
-    fn hours(self) -> f64 {
-        self as f64 / 3_600_000.0
-    }
-}
-
-/// Quantiles of `n_keys` groups: an entry belongs to the groups `keys(entry)` yields. A
-/// counting sort puts each group's values together; each group's order statistics are then
-/// selected in linear time.
-pub fn grouped_quantiles(durations: &Durations, n_keys: usize, keys: impl Fn(Entry<'_>) -> [Option<u32>; 2] + Sync) -> Vec<Quantiles> {
-    // Seconds while every part has whole seconds; milliseconds otherwise.
-    if durations.parts.iter().all(|p| matches!(p.values, DurationValues::Secs(_))) {
-        grouped::<u32>(durations, n_keys, keys, |p, i| match &p.values {
-            DurationValues::Secs(v) => v[i],
-            DurationValues::Millis(_) => 0,
-        })
-    } else {
-        grouped::<u64>(durations, n_keys, keys, |p, i| match &p.values {
-            DurationValues::Secs(v) => v[i] as u64 * 1000,
-            DurationValues::Millis(v) => v[i],
-        })
-    }
-}
-
-fn grouped<T: Hours + Default>(
-    d: &Durations,
-    n_keys: usize,
-    keys: impl Fn(Entry<'_>) -> [Option<u32>; 2],
-    value: impl Fn(&DurationPart, usize) -> T,
-) -> Vec<Quantiles> {
-    let mut start = vec![0usize; n_keys + 1];
-    for p in &d.parts {
-        for i in 0..p.home.len() {
-            for k in keys(p.entry(i)).into_iter().flatten() {
-                start[k as usize + 1] += 1;
-            }
-        }
-    }
-    for k in 0..n_keys {
-        start[k + 1] += start[k];
-    }
-    let mut fill = start.clone();
-    let mut buf = vec![T::default(); start[n_keys]];
-    for p in &d.parts {
-        for i in 0..p.home.len() {
-            for k in keys(p.entry(i)).into_iter().flatten() {
-                buf[fill[k as usize]] = value(p, i);
-                fill[k as usize] += 1;
-            }
-        }
-    }
-    (0..n_keys).map(|k| quantiles_of(&mut buf[start[k]..start[k + 1]])).collect()
-}
-
-/// Type-7 median and P90 of unsorted values (reordered in place).
-fn quantiles_of<T: Hours>(v: &mut [T]) -> Quantiles {
-    if v.is_empty() {
-        return Quantiles::default();
-    }
-    Quantiles { median: Some(select_quantile(v, 0.5)), p90: Some(select_quantile(v, 0.9)) }
-}
-
-/// The type-7 quantile q of `v` (n ≥ 1): linear interpolation between the order statistics
-/// at floor and ceil of q·(n−1), in hours, as `cases::quantile` computes it on sorted hours.
-fn select_quantile<T: Hours>(v: &mut [T], q: f64) -> f64 {
-    let n = v.len();
-    let pos = q * (n - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = (pos.ceil() as usize).min(n - 1);
-    let frac = pos - lo as f64;
-    let (_, &mut a, right) = v.select_nth_unstable(lo);
-    let a = a.hours();
-    let b = if hi > lo { right.iter().copied().min().map_or(a, |x| x.hours()) } else { a };
-    a + (b - a) * frac
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::indicators::cases::quantile;
 
     #[test]
-    fn selected_quantiles_equal_sorted_ones() {
-        let mut x: u64 = 7;
-        for n in [1usize, 2, 3, 10, 11, 57, 1000] {
-            let vals: Vec<u32> = (0..n)
-                .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    ((x >> 33) % 500_000) as u32
-                })
-                .collect();
-            let mut hours: Vec<f64> = vals.iter().map(|&s| s.hours()).collect();
-            hours.sort_by(f64::total_cmp);
-            let mut v = vals.clone();
-            let q = quantiles_of(&mut v);
-            assert_eq!(q.median, quantile(&hours, 0.5), "n = {n}");
-            assert_eq!(q.p90, quantile(&hours, 0.9), "n = {n}");
-            // Milliseconds give the same hours as seconds.
-            let mut ms: Vec<u64> = vals.iter().map(|&s| s as u64 * 1000).collect();
-            assert_eq!(quantiles_of(&mut ms), q);
-        }
-    }
-
-    #[test]
-    fn durations_widen_to_milliseconds_when_needed() {
-        let mut d = DurationValues::default();
-        d.push(3_600_000);
-        d.push(1_500);
-        match &d {
-            DurationValues::Millis(v) => assert_eq!(v, &vec![3_600_000, 1_500]),
-            _ => panic!("expected milliseconds"),
-        }
-    }
-
-    #[test]
-    fn groups_get_their_own_values_across_parts_of_both_units() {
-        let part = |home: Vec<u32>, values: DurationValues| DurationPart { tag: vec![0; home.len()], home, values, dims: None };
-        let d = Durations {
-            parts: vec![
-                part(vec![0, 1, 0], DurationValues::Secs(vec![3600, 7200, 10800])),
-                part(vec![1, 0], DurationValues::Millis(vec![14_400_000, 18_000_000])),
-            ],
-        };
-        let q = grouped_quantiles(&d, 3, |e| [Some(e.home), Some(2)]);
-        assert_eq!(q[0].median, Some(3.0));
-        assert_eq!(q[1].median, Some(3.0));
-        assert_eq!(q[2].median, Some(3.0));
-        assert_eq!(q[2].p90, Some(4.6));
-        let none = grouped_quantiles(&d, 4, |e| [Some(e.home), None]);
-        assert_eq!(none[3], Quantiles::default());
-        assert_eq!(d.len(), 5);
+    fn placement_by_time() {
+        let bounds = [0, 10, 20, 30];
+        assert_eq!(place(-1, (10, 20), &bounds), Placement { in_period: false, month: None });
+        assert_eq!(place(0, (10, 20), &bounds), Placement { in_period: false, month: Some(0) });
+        assert_eq!(place(10, (10, 20), &bounds), Placement { in_period: true, month: Some(1) });
+        assert_eq!(place(19, (10, 20), &bounds), Placement { in_period: true, month: Some(1) });
+        assert_eq!(place(20, (10, 20), &bounds), Placement { in_period: false, month: Some(2) });
+        assert_eq!(place(30, (10, 20), &bounds), Placement { in_period: false, month: None });
     }
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::FileFormat;
-use crate::error::ReadError;
+use crate::vocab::error::ReadError;
 
 /// The files a source path names, in name order.
 ///

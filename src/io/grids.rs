@@ -6,70 +6,13 @@
 use geo::{Area, BoundingRect, MakeValid, MultiPolygon, Orient, Polygon, RemoveRepeatedPoints};
 use geojson::JsonValue;
 use rayon::prelude::*;
-use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::config::OnInvalid;
-use crate::config::resolve::{GridProperties, GridsConfig};
-use crate::error::ReadError;
-
-/// Code and name of a parent unit (community, street, district).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct UnitRef {
-    pub code: String,
-    pub name: String,
-}
-
-/// One grid cell, WGS84.
-#[derive(Debug, Clone)]
-pub struct Grid {
-    pub code: String,
-    pub name: String,
-    /// Parents, in level order community, street, district; `None` where the layer has no such level.
-    pub parents: [Option<UnitRef>; 3],
-    pub population: Option<f64>,
-    pub households: Option<f64>,
-    pub geometry: MultiPolygon<f64>,
-    /// Area on the WGS84 ellipsoid, km² (`io::area`).
-    pub area_km2: f64,
-    /// Index of the feature in the input file (0-based), for messages.
-    pub feature_index: usize,
-}
-
-/// What went wrong with one grid feature and what was done about it.
-#[derive(Debug, Clone, Serialize)]
-pub struct GridProblem {
-    pub feature_index: usize,
-    pub code: String,
-    /// Reason code: `grid_no_code`, `grid_empty_geometry`, `grid_not_polygon`,
-    /// `grid_invalid_geometry`, `grid_duplicate_code`, `grid_bad_population`.
-    pub reason: &'static str,
-    pub detail: String,
-    /// `repaired`, `skipped` or `kept`.
-    pub action: &'static str,
-    /// The feature's properties as JSON text, for the quarantine.
-    #[serde(skip)]
-    pub raw: String,
-}
-
-/// The grid layer after checks: grids sorted by code (so index order is code order).
-#[derive(Debug, Clone)]
-pub struct GridLayer {
-    pub path: PathBuf,
-    pub grids: Vec<Grid>,
-    pub features_read: usize,
-    pub problems: Vec<GridProblem>,
-    /// Which parent levels the layer has (community, street, district).
-    pub has_level: [bool; 3],
-}
-
-impl GridLayer {
-    /// Index of a grid by code.
-    pub fn index_of(&self, code: &str) -> Option<usize> {
-        self.grids.binary_search_by(|g| g.code.as_str().cmp(code)).ok()
-    }
-}
+use crate::config::{GridsConfig, OnInvalid};
+use crate::vocab::error::ReadError;
+use crate::vocab::reason::Reason;
+use crate::vocab::units::{Grid, GridLayer, GridProblem, UnitRef};
 
 /// Reads and checks the grid layer.
 pub fn read_grids(cfg: &GridsConfig) -> Result<GridLayer, ReadError> {
@@ -137,7 +80,7 @@ pub fn parse_grids(path: &Path, text: &str, cfg: &GridsConfig) -> Result<GridLay
                     problems.push(GridProblem {
                         feature_index: g.feature_index,
                         code: code.clone(),
-                        reason: "grid_duplicate_code",
+                        reason: Reason::GridDuplicateCode,
                         detail: format!("features {} share this code; merged into one grid", indices.join(", ")),
                         action: "repaired",
                         raw: String::new(),
@@ -155,7 +98,7 @@ pub fn parse_grids(path: &Path, text: &str, cfg: &GridsConfig) -> Result<GridLay
                     problems.push(GridProblem {
                         feature_index: g.feature_index,
                         code: code.clone(),
-                        reason: "grid_duplicate_code",
+                        reason: Reason::GridDuplicateCode,
                         detail: format!("features {} share this code", indices.join(", ")),
                         action: "skipped",
                         raw: String::new(),
@@ -200,7 +143,7 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
     let mut problems = Vec::new();
     let p = f.properties.clone().unwrap_or_default();
     // The properties as JSON text, for the quarantine: only a feature with a problem needs it.
-    let problem = |code: &str, reason: &'static str, detail: String, action: &'static str| GridProblem {
+    let problem = |code: &str, reason: Reason, detail: String, action: &'static str| GridProblem {
         feature_index: i,
         code: code.to_string(),
         reason,
@@ -209,7 +152,7 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
         raw: JsonValue::Object(p.clone()).to_string(),
     };
     let Some(code) = text_prop(&p, &props.code).filter(|c| !c.is_empty()) else {
-        problems.push(problem("", "grid_no_code", format!("property {:?} is missing or empty", props.code), "skipped"));
+        problems.push(problem("", Reason::GridNoCode, format!("property {:?} is missing or empty", props.code), "skipped"));
         return (None, problems);
     };
     // RFC 7946 rings repeat their first position at the end; geo closes an open ring itself,
@@ -223,7 +166,7 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
     if unclosed {
         problems.push(problem(
             &code,
-            "grid_invalid_geometry",
+            Reason::GridInvalidGeometry,
             "a ring is not closed (its last position differs from its first); closed it".into(),
             "repaired",
         ));
@@ -236,12 +179,17 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
         Some(geojson::GeometryValue::MultiPolygon { coordinates }) => coordinates.iter().collect(),
         Some(other) => {
             let kind = other.type_name();
-            problems.push(problem(&code, "grid_not_polygon", format!("geometry is a {kind}, expected Polygon or MultiPolygon"), "skipped"));
+            problems.push(problem(
+                &code,
+                Reason::GridNotPolygon,
+                format!("geometry is a {kind}, expected Polygon or MultiPolygon"),
+                "skipped",
+            ));
             return (None, problems);
         }
     };
     if polygons.iter().flat_map(|p| p.iter().flatten()).any(|pos| pos.len() < 2) {
-        problems.push(problem(&code, "grid_not_polygon", "a position has fewer than two numbers (lon, lat)".into(), "skipped"));
+        problems.push(problem(&code, Reason::GridNotPolygon, "a position has fewer than two numbers (lon, lat)".into(), "skipped"));
         return (None, problems);
     }
     let geometry = if polygons.is_empty() || polygons.iter().any(|p| p.is_empty()) {
@@ -251,7 +199,7 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
             Some(Ok(geo::Geometry::Polygon(p))) => Some(MultiPolygon::new(vec![p])),
             Some(Ok(geo::Geometry::MultiPolygon(mp))) => Some(mp),
             Some(Err(e)) => {
-                problems.push(problem(&code, "grid_not_polygon", format!("geometry cannot be read: {e}"), "skipped"));
+                problems.push(problem(&code, Reason::GridNotPolygon, format!("geometry cannot be read: {e}"), "skipped"));
                 return (None, problems);
             }
             _ => None,
@@ -261,10 +209,10 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
     // self-intersecting bow-tie has that, and is repairable.)
     let has_extent = |g: &MultiPolygon<f64>| g.bounding_rect().is_some_and(|r| r.width() > 0.0 && r.height() > 0.0);
     let Some(mut geometry) = geometry.filter(|g| !g.0.is_empty() && has_extent(g)) else {
-        problems.push(problem(&code, "grid_empty_geometry", "geometry is null, empty or has zero area".into(), "skipped"));
+        problems.push(problem(&code, Reason::GridEmptyGeometry, "geometry is null, empty or has zero area".into(), "skipped"));
         return (None, problems);
     };
-    if cfg.crs != crate::crs::Crs::Wgs84 {
+    if cfg.crs != crate::vocab::crs::Crs::Wgs84 {
         use geo::MapCoords;
         geometry = geometry.map_coords(|c| {
             let (x, y) = cfg.crs.to_wgs84(c.x, c.y);
@@ -273,7 +221,7 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
     }
     if let Some(r) = geometry.bounding_rect() {
         if !(r.min().x >= -180.0 && r.max().x <= 180.0 && r.min().y >= -90.0 && r.max().y <= 90.0) {
-            problems.push(problem(&code, "grid_invalid_geometry", format!("coordinates outside lon/lat range: {:?}", r), "skipped"));
+            problems.push(problem(&code, Reason::GridInvalidGeometry, format!("coordinates outside lon/lat range: {:?}", r), "skipped"));
             return (None, problems);
         }
     }
@@ -282,16 +230,16 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
         match cfg.on_invalid {
             OnInvalid::Repair => match repair(&geometry) {
                 Some(fixed) => {
-                    problems.push(problem(&code, "grid_invalid_geometry", detail, "repaired"));
+                    problems.push(problem(&code, Reason::GridInvalidGeometry, detail, "repaired"));
                     geometry = fixed;
                 }
                 None => {
-                    problems.push(problem(&code, "grid_invalid_geometry", format!("{detail}; repair failed"), "skipped"));
+                    problems.push(problem(&code, Reason::GridInvalidGeometry, format!("{detail}; repair failed"), "skipped"));
                     return (None, problems);
                 }
             },
             OnInvalid::Skip | OnInvalid::Fail => {
-                problems.push(problem(&code, "grid_invalid_geometry", detail, "skipped"));
+                problems.push(problem(&code, Reason::GridInvalidGeometry, detail, "skipped"));
                 return (None, problems);
             }
         }
@@ -310,7 +258,7 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
     for (lvl, (has, p)) in has_level.iter().zip(&parents).enumerate() {
         if *has && p.is_none() {
             let level = ["community", "street", "district"][lvl];
-            problems.push(problem(&code, "grid_missing_parent", format!("no {level} code; the grid counts in no {level}"), "kept"));
+            problems.push(problem(&code, Reason::GridMissingParent, format!("no {level} code; the grid counts in no {level}"), "kept"));
         }
     }
     let mut number = |key: &Option<String>, what: &str| -> Option<f64> {
@@ -322,7 +270,7 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
                 _ => {
                     problems.push(problem(
                         &code,
-                        "grid_bad_population",
+                        Reason::GridBadPopulation,
                         format!("{what} {v} is not a non-negative number; left empty"),
                         "kept",
                     ));
@@ -401,29 +349,14 @@ fn number_of(v: &JsonValue) -> Option<f64> {
     }
 }
 
-/// Grid properties of a layer as configured, for tests and tools.
-pub fn default_properties(code: &str) -> GridProperties {
-    GridProperties {
-        code: code.into(),
-        name: None,
-        community_code: None,
-        community_name: None,
-        street_code: None,
-        street_name: None,
-        district_code: None,
-        district_name: None,
-        population: None,
-        households: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crs::Crs;
+    use crate::config::GridProperties;
+    use crate::vocab::crs::Crs;
 
     fn cfg(on_invalid: OnInvalid) -> GridsConfig {
-        let mut properties = default_properties("code");
+        let mut properties = GridProperties::code_only("code");
         properties.population = Some("pop".into());
         GridsConfig { path: "test.geojson".into(), crs: Crs::Wgs84, on_invalid, properties }
     }
@@ -449,7 +382,7 @@ mod tests {
     }
 
     fn reasons(l: &GridLayer) -> Vec<(usize, &str, &str, &str)> {
-        l.problems.iter().map(|p| (p.feature_index, p.code.as_str(), p.reason, p.action)).collect()
+        l.problems.iter().map(|p| (p.feature_index, p.code.as_str(), p.reason.as_str(), p.action)).collect()
     }
 
     #[test]
@@ -502,7 +435,7 @@ mod tests {
             ]
         );
         let b = &l.grids[l.index_of("B").expect("the test layer")];
-        assert_eq!(crate::io::validity::problem(&b.geometry), None);
+        assert_eq!(super::super::validity::problem(&b.geometry), None);
         // The bow-tie's two triangles keep their area (2 × 0.25 square degrees).
         assert!((b.geometry.unsigned_area() - 0.5).abs() < 1e-9, "{}", b.geometry.unsigned_area());
         // Duplicates merge into one grid: the union of both squares, populations summed.

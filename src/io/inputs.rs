@@ -6,10 +6,9 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 use crate::config::Pipeline;
-use crate::error::ReadError;
 use crate::io::files::expand;
-use crate::outputs::manifest::sha256_file;
-use crate::outputs::rejects::relative;
+use crate::vocab::error::ReadError;
+use crate::vocab::hash::{relative, sha256_file};
 
 /// One file read by the run.
 #[derive(Debug, Clone)]
@@ -26,12 +25,12 @@ pub struct InputFile {
     pub bytes: u64,
 }
 
-/// Every input file, and the files of each case and sign-up source in pipeline order.
+/// Every input file, and the files of each record source in pipeline order.
 #[derive(Debug, Clone)]
 pub struct Inputs {
     pub files: Vec<InputFile>,
-    pub cases: Vec<Vec<PathBuf>>,
-    pub signups: Vec<Vec<PathBuf>>,
+    /// `sources[i]` are the files of `Pipeline::sources[i]`.
+    pub sources: Vec<Vec<PathBuf>>,
 }
 
 /// Expands every source path and hashes every file (in parallel). Every missing or unreadable
@@ -68,10 +67,17 @@ pub fn find(p: &Pipeline) -> Result<Inputs, ReadError> {
         }
         found
     };
-    let cases: Vec<Vec<PathBuf>> =
-        p.cases.iter().map(|s| list("cases", &s.name, &s.path, s.format, s.crs.as_str(), s.crs.transform_description())).collect();
-    let signups: Vec<Vec<PathBuf>> =
-        p.signups.iter().map(|s| list("signups", &s.name, &s.path, s.format, "-", "assigned by grid code")).collect();
+    let sources: Vec<Vec<PathBuf>> = p
+        .sources
+        .iter()
+        .map(|s| {
+            let (crs, transform) = match crate::io::kinds::spec(s.kind) {
+                Some(k) if k.options.crs => (s.crs.as_str(), s.crs.transform_description()),
+                _ => ("-", "assigned by grid code"),
+            };
+            list(s.kind, &s.name, &s.path, s.format, crs, transform)
+        })
+        .collect();
     let hashed: Vec<Result<(String, u64), ReadError>> = files
         .par_iter()
         .map(|f| {
@@ -90,7 +96,7 @@ pub fn find(p: &Pipeline) -> Result<Inputs, ReadError> {
         }
     }
     match errors.len() {
-        0 => Ok(Inputs { files, cases, signups }),
+        0 => Ok(Inputs { files, sources }),
         1 => Err(errors.remove(0)),
         _ => Err(ReadError::Several { errors: errors.iter().map(|e| e.to_string()).collect() }),
     }

@@ -1,4 +1,4 @@
-//! Case → grid assignment: a bucket raster settles most points with one lookup and tests the
+//! Record → grid placement: a bucket raster settles most points with one lookup and tests the
 //! rest exactly against the few edges near them (`raster.rs`), over lon/lat slices in
 //! parallel. An R-tree of grid boxes with geo's exact test is kept as the reference the raster
 //! is tested against.
@@ -12,23 +12,8 @@ use geo::{BoundingRect, Coord, MultiPolygon};
 use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
-use serde::{Deserialize, Serialize};
 
-/// Which grid gets a point that lies in the closed area of more than one grid: on a shared edge
-/// or vertex, or where grids overlap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum BoundaryRule {
-    /// The grid with the smallest code (string order). Deterministic and independent of the
-    /// layer's feature order: the default.
-    #[default]
-    SmallestCode,
-    /// The grid with the largest code.
-    LargestCode,
-    /// No grid: the case goes to the quarantine as `ambiguous_boundary`. Use it to measure how
-    /// many cases sit exactly on boundaries.
-    Reject,
-}
+pub use crate::vocab::boundary::BoundaryRule;
 
 /// Result of locating one point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +33,7 @@ pub struct GridIndex<'a> {
     geoms: Vec<&'a MultiPolygon<f64>>,
 }
 
-pub mod assign;
+pub mod place;
 mod raster;
 
 impl<'a> GridIndex<'a> {

@@ -129,11 +129,11 @@ fn raster_agrees_with_the_rtree_everywhere() {
     let tmp = tempfile::tempdir().unwrap();
     let size = BenchSize { name: "T", cols: 24, rows: 18, cases: 10, parquet_only: false };
     let dir = write_bench(&size, tmp.path(), 7).unwrap();
-    let mut props = crate::io::grids::default_properties("grid_code");
+    let mut props = crate::config::GridProperties::code_only("grid_code");
     props.population = None;
-    let cfg = crate::config::resolve::GridsConfig {
+    let cfg = crate::config::GridsConfig {
         path: dir.join("grids.geojson"),
-        crs: crate::crs::Crs::Wgs84,
+        crs: crate::vocab::crs::Crs::Wgs84,
         on_invalid: crate::config::OnInvalid::Fail,
         properties: props,
     };

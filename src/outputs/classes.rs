@@ -54,7 +54,7 @@ impl Classes {
                 let k = k.clamp(2, 7);
                 let mut bs = vec![lo];
                 for i in 1..k {
-                    if let Some(q) = crate::indicators::cases::quantile(&v, i as f64 / k as f64) {
+                    if let Some(q) = crate::vocab::stats::quantile(&v, i as f64 / k as f64) {
                         bs.push(round4(q));
                     }
                 }

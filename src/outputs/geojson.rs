@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use crate::error::OutputError;
-use crate::hierarchy::{Hierarchy, Level};
-use crate::outputs::frame::Frame;
-use crate::outputs::manifest::HashingWriter;
+use crate::vocab::error::OutputError;
+use crate::vocab::frame::Frame;
+use crate::vocab::hash::HashingWriter;
+use crate::vocab::units::{Hierarchy, Level};
 
 /// Rounds coordinates to 6 decimals (about 10 cm) and orients rings the RFC 7946 way.
 pub fn prepare(g: &MultiPolygon<f64>) -> MultiPolygon<f64> {
@@ -74,13 +74,13 @@ pub fn write_layer(
     path: &Path,
     name: &str,
     frame: &Frame,
-    extra: &[crate::outputs::frame::Column],
+    extra: &[crate::vocab::frame::Column],
     code_key: &str,
     geoms: &[MultiPolygon<f64>],
 ) -> Result<LayerInfo, OutputError> {
     let enc = |message: String| OutputError::encode(path, message);
     let codes = match frame.column(code_key) {
-        Some(crate::outputs::frame::Values::Str(v)) => v,
+        Some(crate::vocab::frame::Values::Str(v)) => v,
         _ => return Err(enc(format!("the table has no text column {code_key}"))),
     };
     if codes.len() != geoms.len() {
@@ -101,12 +101,12 @@ pub fn write_layer(
     });
     let bbox = bbox.map(|r| [round6(r.min().x), round6(r.min().y), round6(r.max().x), round6(r.max().y)]);
     // Property keys, escaped once.
-    let columns: Vec<&crate::outputs::frame::Column> = frame.columns.iter().chain(extra).collect();
+    let columns: Vec<&crate::vocab::frame::Column> = frame.columns.iter().chain(extra).collect();
     let keys: Vec<Vec<u8>> = columns
         .iter()
         .map(|c| {
             let mut k = Vec::new();
-            crate::outputs::frame::json_str(&c.key, &mut k);
+            crate::vocab::frame::json_str(&c.key, &mut k);
             k.push(b':');
             k
         })
@@ -133,7 +133,7 @@ pub fn write_layer(
     // Written member by member so key order is fixed: type, name, bbox, features.
     let mut head = Vec::new();
     head.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"name\":");
-    crate::outputs::frame::json_str(name, &mut head);
+    crate::vocab::frame::json_str(name, &mut head);
     if let Some(b) = bbox {
         head.extend_from_slice(b",\"bbox\":[");
         for (k, v) in b.iter().enumerate() {

@@ -1,68 +1,20 @@
 //! `manifest.json`, written last: what was read (with sha256 and row counts), how every row was
 //! accounted for, what was written (with sha256 and feature/row counts), the quality gates, the
 //! versions, the timings and the resolved configuration. Wall-clock times live here only, never
-//! in data files.
+//! in data files. The pipeline assembles it (`pipeline::manifest`); this module is its shape
+//! and its writer.
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
-/// sha256 of a file as lowercase hex.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(format!("{:x}", h.finalize()))
-}
-
-/// A writer that hashes what goes through it, so an output's sha256 costs no second read.
-pub struct HashingWriter<W: std::io::Write> {
-    inner: W,
-    hash: Sha256,
-    bytes: u64,
-}
-
-impl<W: std::io::Write> HashingWriter<W> {
-    pub fn new(inner: W) -> Self {
-        HashingWriter { inner, hash: Sha256::new(), bytes: 0 }
-    }
-
-    /// The inner writer, the sha256 (lowercase hex) and the byte count of everything written.
-    pub fn finish(self) -> (W, String, u64) {
-        (self.inner, format!("{:x}", self.hash.finalize()), self.bytes)
-    }
-}
-
-impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// sha256 of bytes as lowercase hex.
-pub fn sha256_bytes(b: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(b))
-}
+use crate::vocab::boundary::BoundaryRule;
+use crate::vocab::error::OutputError;
+use crate::vocab::reason::Reason;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Input {
-    /// `grids`, `cases` or `signups`.
+    /// `grids`, or the record kind of the source (`cases`, `signups`).
     pub kind: &'static str,
     pub name: String,
     pub path: String,
@@ -84,13 +36,13 @@ pub struct SourceAccount {
     pub rows_rejected: u64,
     /// True when rows_read = rows_assigned + rows_rejected.
     pub balanced: bool,
-    /// Assigned rows by how they were located: `point`, `grid_code`, `community_code`, `street_code`.
+    /// Assigned rows by how they were placed: `point`, `grid_code`, `community_code`, `street_code`.
     pub assigned_by: BTreeMap<&'static str, u64>,
     /// Assigned rows received in the reporting period / in the trend window / outside it.
     pub in_period: u64,
     pub in_trend_window: u64,
     pub outside_trend_window: u64,
-    pub rejects_by_reason: BTreeMap<&'static str, u64>,
+    pub rejects_by_reason: BTreeMap<Reason, u64>,
 }
 
 impl SourceAccount {
@@ -139,13 +91,13 @@ pub struct GridSummary {
     pub features_read: usize,
     pub grids_used: usize,
     /// reason -> action -> count
-    pub problems: BTreeMap<&'static str, BTreeMap<&'static str, u64>>,
+    pub problems: BTreeMap<Reason, BTreeMap<&'static str, u64>>,
     pub units: BTreeMap<&'static str, usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct JoinSummary {
-    pub boundary_rule: crate::join::BoundaryRule,
+    pub boundary_rule: BoundaryRule,
     pub points: u64,
     pub assigned: u64,
     pub seconds: f64,
@@ -183,10 +135,8 @@ pub struct Manifest {
     pub config: serde_json::Value,
 }
 
-/// Peak resident set size of this process in MB, from `/proc/self/status` (Linux only).
-pub fn peak_rss_mb() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some((kb / 1024.0 * 10.0).round() / 10.0)
+/// Writes the manifest (pretty JSON, a line end at the end).
+pub fn write(path: &Path, m: &Manifest) -> Result<(), OutputError> {
+    let text = serde_json::to_string_pretty(m).map_err(|e| OutputError::Encode { path: path.to_path_buf(), message: e.to_string() })?;
+    std::fs::write(path, text + "\n").map_err(OutputError::io(path))
 }

@@ -1,9 +1,9 @@
-//! Writers: GeoJSON layers, tables (CSV, Parquet, Arrow IPC), the quarantine, the manifest, and
-//! the run folder they are published in.
+//! Writers: GeoJSON layers, tables (CSV, Parquet, Arrow IPC), charts, the report, the QGIS
+//! styles, the quarantine file, the manifest, and the run folder they are published in. Only
+//! this stage writes files.
 
 pub mod charts;
 pub mod classes;
-pub mod frame;
 pub mod geojson;
 pub mod manifest;
 pub mod publish;

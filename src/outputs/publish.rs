@@ -9,7 +9,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::OutputError;
+use crate::vocab::error::OutputError;
 
 /// The locked output folder and, once started, the run folder being written.
 pub struct RunDir {

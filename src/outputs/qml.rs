@@ -7,9 +7,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::error::OutputError;
 use crate::indicators::registry;
 use crate::outputs::classes::Classes;
+use crate::vocab::error::OutputError;
 
 /// Escapes text for an XML attribute.
 pub fn xml_escape(s: &str) -> String {

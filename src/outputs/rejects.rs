@@ -5,9 +5,10 @@ use rayon::prelude::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::OutputError;
-use crate::outputs::manifest::{HashingWriter, Output};
-use crate::quarantine::Reject;
+use crate::outputs::manifest::Output;
+use crate::vocab::error::OutputError;
+use crate::vocab::hash::{HashingWriter, relative};
+use crate::vocab::quarantine::Reject;
 
 pub const HEADER: [&str; 8] = ["source", "file", "row", "line", "record_key", "reason", "detail", "raw"];
 
@@ -56,7 +57,7 @@ impl RejectsFile {
                     }
                     let rel = file.as_ref().map_or("", |(_, rel)| rel.as_str());
                     let line = r.line.map_or("", |l| line.format(l));
-                    w.write_record([r.source.as_str(), rel, row.format(r.row), line, &r.key, r.reason, &r.detail, &r.raw])
+                    w.write_record([r.source.as_str(), rel, row.format(r.row), line, &r.key, r.reason.as_str(), &r.detail, &r.raw])
                         .map_err(|e| OutputError::encode(path, e.to_string()))?;
                 }
                 w.into_inner().map_err(|e| OutputError::encode(path, e.to_string()))
@@ -78,12 +79,6 @@ impl RejectsFile {
     }
 }
 
-/// `path` relative to `base` when it lies below it (so outputs do not depend on where the
-/// checkout is), else as it is.
-pub fn relative(path: &Path, base: &Path) -> String {
-    path.strip_prefix(base).map(|p| p.display().to_string()).unwrap_or_else(|_| path.display().to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,7 +95,7 @@ mod tests {
                 row: i + 1,
                 line: (i % 3 != 0).then_some(i + 2),
                 key: format!("C{i}"),
-                reason: "bad_timestamp",
+                reason: crate::vocab::reason::Reason::BadReceivedAt,
                 detail: if i % 2 == 0 { "say \"no\", twice".into() } else { "two\nlines".into() },
                 raw: format!("{{\"case_id\":\"C{i}\",\"lon\":null}}"),
             })
@@ -117,7 +112,8 @@ mod tests {
         for r in &rs {
             let line = r.line.map(|l| l.to_string()).unwrap_or_default();
             let rel = relative(Path::new(&r.file), &base);
-            one.write_record([r.source.as_str(), &rel, &r.row.to_string(), &line, &r.key, r.reason, &r.detail, &r.raw]).expect("a row");
+            one.write_record([r.source.as_str(), &rel, &r.row.to_string(), &line, &r.key, r.reason.as_str(), &r.detail, &r.raw])
+                .expect("a row");
         }
         let want = one.into_inner().expect("the bytes");
         let got = std::fs::read(&path).expect("the file");

@@ -5,12 +5,12 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::config::Pipeline;
-use crate::error::OutputError;
 use crate::indicators::Results;
 use crate::outputs::charts::ChartFiles;
-use crate::outputs::frame::Frame;
 use crate::outputs::manifest::{Output, SourceAccount};
 use crate::outputs::qml::xml_escape as esc;
+use crate::vocab::error::OutputError;
+use crate::vocab::frame::Frame;
 
 const STYLE: &str = "body{font-family:'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif;margin:0 auto;max-width:1100px;padding:12px;color:#222;line-height:1.5}\
 h1{font-size:1.4em}h2{font-size:1.15em;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:2em}\
@@ -46,7 +46,7 @@ pub fn write_report(
 
     h.push_str("<h2>数据接收与清洗 (rows read, assigned, rejected)</h2>\n<div class=\"scroll\"><table><tr><th>来源 source</th><th>读入 read</th><th>落格 assigned</th><th>本期 in period</th><th>剔除 rejected</th><th>剔除原因 reasons</th></tr>\n");
     for s in sources {
-        let reasons: Vec<String> = s.rejects_by_reason.iter().map(|(k, v)| format!("{} {v}", esc(k))).collect();
+        let reasons: Vec<String> = s.rejects_by_reason.iter().map(|(k, v)| format!("{} {v}", esc(k.as_str()))).collect();
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
@@ -93,7 +93,7 @@ pub fn write_report(
     }
 
     for (frame, name_key, zh) in [
-        (r.levels.iter().find(|l| l.level == crate::hierarchy::Level::Street).map(|l| &l.period), "street_name", "街道"),
+        (r.levels.iter().find(|l| l.level == crate::vocab::units::Level::Street).map(|l| &l.period), "street_name", "街道"),
         (r.dimensions.iter().find(|(d, _)| *d == "department").map(|(_, f)| f), "department", "部门"),
     ] {
         let Some(frame) = frame else { continue };

@@ -8,9 +8,9 @@ use polars::prelude::*;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::error::OutputError;
-use crate::outputs::frame::{Frame, Values};
-use crate::outputs::manifest::HashingWriter;
+use crate::vocab::error::OutputError;
+use crate::vocab::frame::{Frame, Values};
+use crate::vocab::hash::HashingWriter;
 
 /// Converts a frame to a polars DataFrame.
 pub fn to_polars(f: &Frame) -> PolarsResult<DataFrame> {

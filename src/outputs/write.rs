@@ -8,17 +8,17 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::config::Pipeline;
-use crate::error::OutputError;
-use crate::hierarchy::{Hierarchy, Level};
-use crate::indicators::{self, Results};
-use crate::io::grids::GridLayer;
-use crate::io::inputs::Inputs as InputFiles;
-use crate::join::assign::Assignment;
+use crate::indicators::{Results, registry};
 use crate::outputs::charts::{MappedLevel, write_charts};
 use crate::outputs::classes::Classes;
-use crate::outputs::manifest::{self, Output, SourceAccount};
+use crate::outputs::manifest::{Output, SourceAccount};
 use crate::outputs::publish::RunDir;
-use crate::outputs::{geojson, qml, rejects, tables};
+use crate::outputs::{geojson, qml, tables};
+use crate::vocab::error::OutputError;
+use crate::vocab::frame::Frame;
+use crate::vocab::hash::{relative, sha256_file};
+use crate::vocab::stage::{Stage, Timings};
+use crate::vocab::units::{GridLayer, Hierarchy, Level};
 
 /// What the writers read.
 pub struct Inputs<'a> {
@@ -27,25 +27,25 @@ pub struct Inputs<'a> {
     pub layer: &'a GridLayer,
     pub results: &'a Results,
     pub accounts: &'a [SourceAccount],
-    pub inputs: &'a InputFiles,
-    pub assignment: &'a Assignment,
+    /// The `case_assignments` table, when the pipeline asks for it.
+    pub assignments: Option<&'a Frame>,
     pub exit_code: i32,
 }
 
 /// Writes the run's files (the quarantine has written `rejects.csv` as the run went); returns
 /// each with its hash and count, for the manifest.
-pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'static str, f64>) -> Result<Vec<Output>, OutputError> {
-    let Inputs { p, h, layer, results, accounts, inputs, assignment, exit_code } = *i;
+pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Result<Vec<Output>, OutputError> {
+    let Inputs { p, h, layer, results, accounts, assignments, exit_code } = *i;
     let mut outputs: Vec<Output> = Vec::new();
     let mut clock = Instant::now();
-    let mut lap = |name: &'static str, timings: &mut BTreeMap<&'static str, f64>| {
-        timings.insert(name, clock.elapsed().as_secs_f64());
+    let mut lap = |stage: Stage, timings: &mut Timings| {
+        timings.set(stage, clock.elapsed().as_secs_f64());
         clock = Instant::now();
     };
     let grid_geoms: Vec<&geo::MultiPolygon<f64>> = layer.grids.iter().map(|g| &g.geometry).collect();
     // Stage seconds summed over the levels, which are written in parallel (one task each).
-    let stage = std::sync::Mutex::new(BTreeMap::<&'static str, f64>::new());
-    let add = |name: &'static str, since: Instant| {
+    let stage = std::sync::Mutex::new(BTreeMap::<Stage, f64>::new());
+    let add = |name: Stage, since: Instant| {
         if let Ok(mut m) = stage.lock() {
             *m.entry(name).or_default() += since.elapsed().as_secs_f64();
         }
@@ -64,13 +64,13 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
             let t = Instant::now();
             if write_layer || charted {
                 let geoms = geojson::level_geometries(h, lt.level, &grid_geoms);
-                add("dissolve", t);
+                add(Stage::Dissolve, t);
                 let t = Instant::now();
                 // With charts, the layer carries the map classes and gets a QGIS style beside it.
                 let classes = p.charts.as_ref().map(|c| map_classes(p, c, &lt.period));
                 if write_layer {
                     let path = dir.path.join(format!("{lv}.geojson"));
-                    let mut extra = crate::outputs::frame::Frame::default();
+                    let mut extra = Frame::default();
                     if let Some((classes, class_of)) = &classes {
                         extra.int("class", class_of.iter().map(|&c| Some(c as i64)).collect());
                         extra.str("class_label", class_of.iter().map(|&c| Some(classes.labels[c].clone())).collect());
@@ -84,7 +84,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
                         &geoms,
                     )?;
                     outputs.push(Output {
-                        path: rejects::relative(&path, &dir.path),
+                        path: relative(&path, &dir.path),
                         sha256: info.sha256,
                         bytes: info.bytes,
                         count: info.features as u64,
@@ -100,7 +100,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
                 if let Some((classes, class_of)) = classes.filter(|_| charted) {
                     mapped = Some((lt.level, geoms, classes, class_of));
                 }
-                add("write_geojson", t);
+                add(Stage::WriteGeojson, t);
             }
             let t = Instant::now();
             for (stem, f) in [(lv.to_string(), &lt.period), (format!("{lv}_monthly"), &lt.monthly)] {
@@ -108,7 +108,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
                     outputs.push(written(w, &dir.path, f.height()));
                 }
             }
-            add("write_tables", t);
+            add(Stage::WriteTables, t);
             Ok((outputs, mapped))
         })
         .collect();
@@ -119,28 +119,26 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
         mapped.extend(m);
     }
     for (k, v) in stage.into_inner().unwrap_or_default() {
-        timings.insert(k, v);
+        timings.set(k, v);
     }
-    lap("levels_total", timings);
-    let mut extra: Vec<(String, &crate::outputs::frame::Frame)> =
-        vec![("city".into(), &results.city), ("city_monthly".into(), &results.city_monthly)];
+    lap(Stage::LevelsTotal, timings);
+    let mut extra: Vec<(String, &Frame)> = vec![("city".into(), &results.city), ("city_monthly".into(), &results.city_monthly)];
     extra.extend(results.dimensions.iter().map(|(d, f)| (format!("by_{d}"), f)));
     for (stem, f) in extra {
         for w in tables::write_table(&dir.path, &stem, f, &p.outputs.formats)? {
             outputs.push(written(w, &dir.path, f.height()));
         }
     }
-    if !p.signups.is_empty() {
+    if p.sources_of("signups").next().is_some() {
         for (stem, f) in [("signup_projects", &results.signup_projects), ("signup_curve", &results.signup_curve)] {
             for w in tables::write_table(&dir.path, stem, f, &p.outputs.formats)? {
                 outputs.push(written(w, &dir.path, f.height()));
             }
         }
     }
-    lap("write_other_tables", timings);
-    if let Some(rows) = &assignment.rows {
-        let f = assignments_frame(p, h, inputs, rows);
-        for w in tables::write_table(&dir.path, "case_assignments", &f, &p.outputs.formats)? {
+    lap(Stage::WriteOtherTables, timings);
+    if let Some(f) = assignments {
+        for w in tables::write_table(&dir.path, "case_assignments", f, &p.outputs.formats)? {
             outputs.push(written(w, &dir.path, f.height()));
         }
     }
@@ -155,7 +153,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
                 outputs.push(output_of(f, &dir.path, 1)?);
             }
         }
-        lap("charts", timings);
+        lap(Stage::Charts, timings);
     }
     let dict = dir.path.join("dictionary.csv");
     let n = write_dictionary(&dict, results)?;
@@ -165,7 +163,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut BTreeMap<&'stat
         crate::outputs::report::write_report(&path, p, results, accounts, &charts, &outputs, exit_code)?;
         outputs.push(output_of(&path, &dir.path, charts.len() as u64)?);
     }
-    lap("write_report", timings);
+    lap(Stage::WriteReport, timings);
     Ok(outputs)
 }
 
@@ -192,7 +190,7 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
     for (d, _) in &results.dimensions {
         tables(&mut v, &format!("by_{d}"));
     }
-    if !p.signups.is_empty() {
+    if p.sources_of("signups").next().is_some() {
         tables(&mut v, "signup_projects");
         tables(&mut v, "signup_curve");
     }
@@ -207,50 +205,20 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
     v
 }
 
-/// One row per assigned case: where it came from and the unit it counts in at every level.
-fn assignments_frame(
-    p: &Pipeline,
-    h: &Hierarchy,
-    inputs: &InputFiles,
-    rows: &[crate::join::assign::CaseAssignment],
-) -> crate::outputs::frame::Frame {
-    let mut f = crate::outputs::frame::Frame::default();
-    let base = p.file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let file = |r: &crate::join::assign::CaseAssignment| {
-        inputs.cases.get(r.source as usize).and_then(|fs| fs.get(r.file as usize)).map(|f| rejects::relative(f, &base))
-    };
-    f.str("source", rows.iter().map(|r| Some(p.cases[r.source as usize].name.clone())).collect());
-    f.str("file", rows.iter().map(file).collect());
-    f.int("row", rows.iter().map(|r| Some(r.row as i64)).collect());
-    f.str("case_id", rows.iter().map(|r| Some(r.case_id.clone())).collect());
-    f.str("assigned_by", rows.iter().map(|r| Some(r.how.to_string())).collect());
-    for level in Level::ALL {
-        if !h.present[level as usize] {
-            continue;
-        }
-        let units = h.units(level);
-        f.str(
-            &format!("{}_code", level.as_str()),
-            rows.iter().map(|r| h.units_of(r.level, r.unit)[level as usize].map(|u| units[u as usize].code.clone())).collect(),
-        );
-    }
-    f
-}
-
 fn written(w: tables::Written, dir: &Path, count: usize) -> Output {
-    Output { path: rejects::relative(&w.path, dir), sha256: w.sha256, bytes: w.bytes, count: count as u64, class_breaks: None }
+    Output { path: relative(&w.path, dir), sha256: w.sha256, bytes: w.bytes, count: count as u64, class_breaks: None }
 }
 
 fn output_of(path: &Path, dir: &Path, count: u64) -> Result<Output, OutputError> {
-    let sha256 = manifest::sha256_file(path).map_err(OutputError::io(path))?;
+    let sha256 = sha256_file(path).map_err(OutputError::io(path))?;
     let bytes = std::fs::metadata(path).map_err(OutputError::io(path))?.len();
-    Ok(Output { path: rejects::relative(path, dir), sha256, bytes, count, class_breaks: None })
+    Ok(Output { path: relative(path, dir), sha256, bytes, count, class_breaks: None })
 }
 
 /// Classes of the mapped indicator for one level's period table, and each unit's class.
 /// Units whose denominator is below `indicators.min_n` fall in the no-data class.
-fn map_classes(p: &Pipeline, c: &crate::config::file::ChartsFile, f: &crate::outputs::frame::Frame) -> (Classes, Vec<usize>) {
-    let n_key = crate::config::resolve::MAPPABLE.iter().find(|(k, _)| *k == c.map_indicator).map(|(_, n)| *n).unwrap_or("followups");
+fn map_classes(p: &Pipeline, c: &crate::config::file::ChartsFile, f: &Frame) -> (Classes, Vec<usize>) {
+    let n_key = registry::n_of(&c.map_indicator).unwrap_or("followups");
     let n = f.floats(n_key);
     let values: Vec<Option<f64>> =
         f.floats(&c.map_indicator).into_iter().zip(n).map(|(v, n)| v.filter(|_| n.unwrap_or(0.0) >= p.indicators.min_n as f64)).collect();
@@ -260,7 +228,7 @@ fn map_classes(p: &Pipeline, c: &crate::config::file::ChartsFile, f: &crate::out
 }
 
 /// `dictionary.csv`: every column of every table with its Chinese label, unit and formula.
-fn write_dictionary(path: &Path, r: &indicators::Results) -> Result<usize, OutputError> {
+fn write_dictionary(path: &Path, r: &Results) -> Result<usize, OutputError> {
     let mut keys: Vec<&str> = Vec::new();
     let frames = r
         .levels
@@ -278,7 +246,7 @@ fn write_dictionary(path: &Path, r: &indicators::Results) -> Result<usize, Outpu
     let mut out = String::from("\u{feff}key,label_zh,unit,formula\n");
     let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     for k in &keys {
-        let f = indicators::registry::field(k);
+        let f = registry::field(k);
         out.push_str(&format!(
             "{},{},{},{}\n",
             k,

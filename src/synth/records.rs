@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use super::SynthError;
 use super::cases::{CATEGORIES, CHANNELS, Case, Outcome, Satisfaction, World};
 use super::util::{rng_for, round6};
-use crate::crs;
+use crate::vocab::crs;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 pub enum Defect {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::SynthError;
 use super::util::{clean_ring, round6};
-use crate::crs;
+use crate::vocab::crs;
 
 pub(crate) const DISTRICTS_FILE: &str = "districts_gcj02.geojson";
 pub(crate) const STREETS_FILE: &str = "streets.csv";

@@ -8,11 +8,11 @@ use std::path::Path;
 use super::{ChartData, ChartFiles, Handling, Map, Pareto, Ranking, RedBlack, Signups, Trend, write_chart};
 use crate::config::Pipeline;
 use crate::config::file::ChartsFile;
-use crate::error::OutputError;
-use crate::hierarchy::Level;
 use crate::indicators::{Results, registry};
 use crate::outputs::classes::Classes;
-use crate::outputs::frame::{Frame, Values};
+use crate::vocab::error::OutputError;
+use crate::vocab::frame::{Frame, Values};
+use crate::vocab::units::Level;
 
 /// Geometries and classes of a mapped level.
 pub struct MappedLevel<'a> {

@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::error::OutputError;
+use crate::vocab::error::OutputError;
 
 pub use build::*;
 pub use draw::*;

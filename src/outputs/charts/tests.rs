@@ -67,7 +67,7 @@ fn charts() -> Vec<(&'static str, Box<dyn Fn(&Path) -> Result<ChartFiles, Output
                 let hours: Vec<f64> = (1..400).map(|i| (i as f64 * 0.37).exp().min(5000.0) / 10.0).collect();
                 let h = Handling {
                     title: "处置时长分布".into(),
-                    bins: crate::indicators::handling_bins(hours.into_iter()),
+                    bins: crate::indicators::handling::handling_bins(hours.into_iter()),
                     median: Some(12.0),
                     p90: Some(160.0),
                     limit_hours: 168.0,

@@ -1,12 +1,86 @@
-//! The unit hierarchy grid → community → street → district, derived from the grid layer.
+//! Places: the grid layer as read (grids with their parents, population and geometry) and the
+//! unit hierarchy grid → community → street → district derived from it.
 //!
 //! Every level's units are sorted by code, so a unit's index is stable for given inputs and
-//! iteration order is deterministic. A case is assigned to one unit per level (`Units`).
+//! iteration order is deterministic. A record is placed in one unit per level (`Units`).
 
+use geo::MultiPolygon;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
-use crate::io::grids::{GridLayer, UnitRef};
+use super::reason::Reason;
+
+/// Code and name of a parent unit (community, street, district).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct UnitRef {
+    pub code: String,
+    pub name: String,
+}
+
+/// One grid cell, WGS84.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    pub code: String,
+    pub name: String,
+    /// Parents, in level order community, street, district; `None` where the layer has no such level.
+    pub parents: [Option<UnitRef>; 3],
+    pub population: Option<f64>,
+    pub households: Option<f64>,
+    pub geometry: MultiPolygon<f64>,
+    /// Area on the WGS84 ellipsoid, km² (`io::area`).
+    pub area_km2: f64,
+    /// Index of the feature in the input file (0-based), for messages.
+    pub feature_index: usize,
+}
+
+/// What went wrong with one grid feature and what was done about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct GridProblem {
+    pub feature_index: usize,
+    pub code: String,
+    pub reason: Reason,
+    pub detail: String,
+    /// `repaired`, `skipped` or `kept`.
+    pub action: &'static str,
+    /// The feature's properties as JSON text, for the quarantine.
+    #[serde(skip)]
+    pub raw: String,
+}
+
+/// The grid layer after checks: grids sorted by code (so index order is code order).
+#[derive(Debug, Clone)]
+pub struct GridLayer {
+    pub path: PathBuf,
+    pub grids: Vec<Grid>,
+    pub features_read: usize,
+    pub problems: Vec<GridProblem>,
+    /// Which parent levels the layer has (community, street, district).
+    pub has_level: [bool; 3],
+}
+
+impl GridLayer {
+    /// Index of a grid by code.
+    pub fn index_of(&self, code: &str) -> Option<usize> {
+        self.grids.binary_search_by(|g| g.code.as_str().cmp(code)).ok()
+    }
+
+    /// The geometries of the grids, in grid order.
+    pub fn geometries(&self) -> Vec<&MultiPolygon<f64>> {
+        self.grids.iter().map(|g| &g.geometry).collect()
+    }
+
+    /// The bounding box of every grid together.
+    pub fn extent(&self) -> Option<geo::Rect<f64>> {
+        use geo::BoundingRect;
+        self.grids.iter().filter_map(|g| g.geometry.bounding_rect()).reduce(|a, b| {
+            geo::Rect::new(
+                geo::Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                geo::Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            )
+        })
+    }
+}
 
 /// A level of the hierarchy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

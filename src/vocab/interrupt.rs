@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::error::Error;
+use super::error::Error;
 
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 

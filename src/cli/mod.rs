@@ -1,0 +1,275 @@
+//! Command-line interface: subcommands and their arguments, and the one place a failure
+//! becomes an exit code ([`Failure::exit_code`]). The only place that uses anyhow. The
+//! terminal is `ui.rs`'s, the dry-run plan `plan.rs`'s, the bench harness `bench.rs`'s.
+
+mod bench;
+mod plan;
+mod ui;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use tracing::{info, warn};
+
+use gridgov::config::Overrides;
+use gridgov::indicators::registry;
+use gridgov::pipeline::{self, Mode, Options};
+pub use ui::{LogFormat, Ui, install_signal_handler};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success: the run was published (or was already published, unchanged)
+  1    finished and published, but a data-quality gate of [quality] failed
+  2    usage or configuration error (the pipeline file, an unknown key, a bad flag)
+  3    an input is missing or unreadable (wrong format, missing column, bad encoding)
+  4    an output could not be written (permissions, full disk)
+  5    another gridgov run holds the output folder's lock; try again later
+  130  interrupted (SIGINT or SIGTERM); nothing was published
+
+Whatever the code, a failed run leaves the last good run published under <output_dir>/latest.";
+
+#[derive(Parser)]
+#[command(
+    name = "gridgov",
+    version,
+    about = "Grid-based urban governance analytics: grid cells x cases -> indicators, GeoJSON layers and tables",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Only warnings, errors and the final summary line on stderr; no progress display.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Log format on stderr: `text` for people, `json` (one object per line) for schedulers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run a pipeline and publish a new run folder under its output_dir.
+    #[command(after_help = EXIT_CODES)]
+    Run {
+        /// The pipeline file (TOML).
+        pipeline: PathBuf,
+        /// Override the as-of date of the pipeline file (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+        /// Write the run under this folder instead of the pipeline's output_dir.
+        #[arg(long)]
+        output_dir: Option<PathBuf>,
+        /// Print the plan (inputs with row counts, coordinate conversions, outputs, gates that
+        /// would fail) after reading and checking everything; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Rebuild and republish even when a run of the same inputs and configuration (the same
+        /// run id) is already published.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Same as `run --dry-run`: check the pipeline file and read every input; write nothing.
+    #[command(after_help = EXIT_CODES)]
+    Validate {
+        pipeline: PathBuf,
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+    },
+    /// List every indicator and output column with its formula.
+    Indicators,
+    /// Run a pipeline several times, each in a fresh process writing to a temporary folder, and
+    /// report each stage's median time and peak memory, the join's throughput, and end-to-end
+    /// time. Threads follow RAYON_NUM_THREADS and POLARS_MAX_THREADS.
+    Bench {
+        pipeline: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Also write every run's figures as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Generate synthetic data sets.
+    Synth {
+        #[command(subcommand)]
+        what: SynthCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SynthCommand {
+    /// The demo data in data/: a Beijing-like city built on the real districts, streets and
+    /// communities (seeded: the same seed gives byte-identical files).
+    Demo {
+        /// Folder with districts_gcj02.geojson, streets.csv and communities.csv.
+        #[arg(long, default_value = "data/reference")]
+        reference: PathBuf,
+        /// Folder to write the data set into.
+        #[arg(long, default_value = "data")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 20261127)]
+        seed: u64,
+        /// Case rows over the three case files, defective rows included.
+        #[arg(long, default_value_t = 100_000)]
+        cases: usize,
+    },
+    /// Benchmark data: S = 2,000 grids × 200,000 cases, M = 30,000 × 2,000,000,
+    /// L = 30,000 × 10,000,000, XL = 30,000 × 100,000,000 (Parquet only, in 5 M-row files).
+    Bench {
+        #[arg(long, value_parser = ["S", "M", "L", "XL"])]
+        size: String,
+        #[arg(long, default_value = "bench-data")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 20261127)]
+        seed: u64,
+    },
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
+}
+
+/// Why a command failed; each kind of failure has its exit code.
+pub enum Failure {
+    /// A run failed: configuration (2), inputs (3), outputs (4), the lock (5), interrupted (130).
+    Run(gridgov::Error),
+    /// The synthetic data could not be generated (3).
+    Synth(gridgov::synth::SynthError),
+    /// Anything else, such as the bench harness failing to start a run (4).
+    Other(anyhow::Error),
+}
+
+impl Failure {
+    /// The process's exit code for this failure: the one place failures become codes.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Run(e) => e.exit_code(),
+            Failure::Synth(_) => 3,
+            Failure::Other(_) => 4,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Run(e) => write!(f, "{e}"),
+            Failure::Synth(e) => write!(f, "{e}"),
+            Failure::Other(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl<E: Into<gridgov::Error>> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure::Run(e.into())
+    }
+}
+
+/// Runs the command; returns the process exit code of a command that ran to its end.
+pub fn run(cli: Cli, ui: &Ui) -> Result<i32, Failure> {
+    match cli.command {
+        Command::Run { pipeline, as_of, output_dir, dry_run, force } => {
+            let mode = if dry_run { Mode::Check } else { Mode::Run };
+            run_pipeline(&pipeline, Overrides { as_of, output_dir }, mode, force, ui)
+        }
+        Command::Validate { pipeline, as_of } => run_pipeline(&pipeline, Overrides { as_of, output_dir: None }, Mode::Check, false, ui),
+        Command::Synth { what: SynthCommand::Demo { reference, out, seed, cases } } => {
+            let opts = gridgov::synth::DemoOptions { reference_dir: reference, out_dir: out, seed, cases };
+            let summary = gridgov::synth::write_demo(&opts).map_err(Failure::Synth)?;
+            for (path, n) in &summary.files {
+                info!("wrote {} ({n} rows or features)", path.display());
+            }
+            info!(target: "summary", "gridgov synth demo: {} grids, seed {seed}", summary.grids);
+            Ok(0)
+        }
+        Command::Synth { what: SynthCommand::Bench { size, out, seed } } => {
+            let Some(sz) = gridgov::synth::bench::SIZES.iter().find(|s| s.name == size) else { return Ok(2) };
+            let dir = gridgov::synth::bench::write_bench(sz, &out, seed).map_err(Failure::Synth)?;
+            info!(target: "summary", "gridgov synth bench: size {size} written to {}", dir.display());
+            Ok(0)
+        }
+        Command::Bench { pipeline, runs, json } => {
+            pipeline::load(&pipeline, &Overrides::default())?;
+            bench::bench(&pipeline, runs, json.as_deref()).map_err(Failure::Other)
+        }
+        Command::Indicators => {
+            print!("{}", registry::listing());
+            Ok(0)
+        }
+    }
+}
+
+fn run_pipeline(path: &Path, overrides: Overrides, mode: Mode, force: bool, ui: &Ui) -> Result<i32, Failure> {
+    let clock = std::time::Instant::now();
+    let p = pipeline::load(path, &overrides)?;
+    let progress = |stage: &'static str| {
+        ui.stage(stage);
+        tracing::debug!(stage, "stage started");
+    };
+    let result = pipeline::run(&p, &Options { mode, force, progress: &progress });
+    ui.done();
+    let report = result?;
+    let secs = clock.elapsed().as_secs_f64();
+    let Some(m) = &report.manifest else {
+        let dir = report.run_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default();
+        info!(
+            target: "summary",
+            "gridgov run: {} {} as of {}: unchanged inputs and configuration, run {} is already published at {dir}; \
+             nothing written (use --force to rebuild); {secs:.1} s; exit {}",
+            p.name,
+            p.period.label(),
+            p.period.as_of,
+            report.run_id,
+            report.exit_code
+        );
+        return Ok(report.exit_code);
+    };
+    for a in &m.sources {
+        let reasons: Vec<String> = a.rejects_by_reason.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        info!(
+            source = a.name.as_str(),
+            rows_read = a.rows_read,
+            rows_assigned = a.rows_assigned,
+            rows_rejected = a.rows_rejected,
+            "{:<12} read {:>8}  assigned {:>8}  rejected {:>6}{}",
+            a.name,
+            a.rows_read,
+            a.rows_assigned,
+            a.rows_rejected,
+            if reasons.is_empty() { String::new() } else { format!("  ({})", reasons.join(", ")) }
+        );
+    }
+    for g in m.gates.iter().filter(|g| !g.passed) {
+        let cmp = if g.name == "min_cases" { "<" } else { ">" };
+        warn!(
+            gate = g.name.as_str(),
+            source = g.source.as_str(),
+            "quality gate failed: {} for {}: {} {cmp} {}",
+            g.name,
+            g.source,
+            g.value,
+            g.limit
+        );
+    }
+    if mode == Mode::Check {
+        plan::print_plan(&p, &report);
+    }
+    let verb = if mode == Mode::Run { "run" } else { "dry run" };
+    let dir = report.run_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "nothing written".into());
+    info!(
+        target: "summary",
+        run_id = report.run_id.as_str(),
+        exit_code = report.exit_code,
+        "gridgov {verb}: {} {} as of {}: {} cases read, {} assigned, {} rejected; {} grids; {} outputs; {dir}; {secs:.1} s; exit {}",
+        m.pipeline,
+        p.period.label(),
+        p.period.as_of,
+        m.totals.get("rows_read").copied().unwrap_or(0),
+        m.totals.get("rows_assigned").copied().unwrap_or(0),
+        m.totals.get("rows_rejected").copied().unwrap_or(0),
+        m.grids.grids_used,
+        if mode == Mode::Run { m.outputs.len() } else { report.planned_outputs.len() },
+        report.exit_code
+    );
+    Ok(report.exit_code)
+}

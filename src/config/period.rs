@@ -1,0 +1,144 @@
+//! The reporting period, the trend window and the as-of moment.
+
+use chrono::{Datelike, NaiveDate};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use super::file::PeriodFile;
+use crate::vocab::time::{Month, local_midnight_ms};
+
+/// Reporting period, trend window and as-of moment. Instants are UTC milliseconds; the
+/// calendar is the city's time zone.
+#[derive(Debug, Clone, Serialize)]
+pub struct Period {
+    /// First day, inclusive.
+    pub start: NaiveDate,
+    /// Last day, inclusive.
+    pub end: NaiveDate,
+    pub as_of: NaiveDate,
+    #[serde(serialize_with = "ser_tz")]
+    pub time_zone: Tz,
+    /// Months of the trend tables, oldest first, the last one containing `end`.
+    pub months: Vec<Month>,
+}
+
+pub(super) fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(tz.name())
+}
+
+impl Period {
+    /// UTC milliseconds of local midnight at the start of `day`.
+    pub fn local_midnight_ms(&self, day: NaiveDate) -> i64 {
+        local_midnight_ms(self.time_zone, day)
+    }
+    /// Start of the reporting period (inclusive), UTC ms.
+    pub fn start_ms(&self) -> i64 {
+        self.local_midnight_ms(self.start)
+    }
+    /// End of the reporting period (exclusive: midnight after `end`), UTC ms.
+    pub fn end_ms(&self) -> i64 {
+        self.local_midnight_ms(self.end.succ_opt().unwrap_or(self.end))
+    }
+    /// The as-of moment: midnight at the end of the as-of day, UTC ms.
+    pub fn as_of_ms(&self) -> i64 {
+        self.local_midnight_ms(self.as_of.succ_opt().unwrap_or(self.as_of))
+    }
+    /// Month boundaries of the trend window as UTC ms: `months.len() + 1` values.
+    pub fn month_bounds_ms(&self) -> Vec<i64> {
+        let mut v: Vec<i64> = self.months.iter().map(|m| self.local_midnight_ms(m.first_day())).collect();
+        if let Some(last) = self.months.last() {
+            v.push(self.local_midnight_ms(last.next().first_day()));
+        }
+        v
+    }
+    /// Index of the trend month the period is exactly equal to, if it is one.
+    pub fn month_index(&self) -> Option<usize> {
+        self.months.iter().position(|m| m.first_day() == self.start && m.next().first_day().pred_opt() == Some(self.end))
+    }
+
+    /// `YYYY-MM` if the period is exactly one calendar month, else `start..end`.
+    pub fn label(&self) -> String {
+        let m = Month::of(self.start);
+        if self.start.day() == 1 && self.end.succ_opt().map(Month::of) == Some(m.next()) && Month::of(self.end) == m {
+            m.label()
+        } else {
+            format!("{}..{}", self.start, self.end)
+        }
+    }
+
+    /// The trend months as `YYYY-MM` labels.
+    pub fn month_labels(&self) -> Vec<String> {
+        self.months.iter().map(|m| m.label()).collect()
+    }
+}
+
+/// Resolves `[period]`; `as_of` from the command line replaces the file's. Problems are added
+/// to `problems`; the period is `None` when it cannot be built. The time zone comes back
+/// apart: sources default to it even when the period has a problem.
+pub(super) fn resolve(f: &PeriodFile, as_of_flag: Option<NaiveDate>, problems: &mut Vec<String>) -> (Option<Period>, Tz) {
+    let tz: Tz = match f.time_zone.parse() {
+        Ok(tz) => tz,
+        Err(_) => {
+            problems.push(format!("period.time_zone: {:?} is not an IANA time zone (e.g. \"Asia/Shanghai\")", f.time_zone));
+            Tz::UTC
+        }
+    };
+    let date = |key: &str, v: &str, problems: &mut Vec<String>| -> Option<NaiveDate> {
+        match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                problems.push(format!("{key}: {v:?} is not a date YYYY-MM-DD"));
+                None
+            }
+        }
+    };
+    let (start, end) = match (&f.month, &f.start, &f.end) {
+        (Some(m), None, None) => match NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d") {
+            Ok(s) => {
+                let e = Month::of(s).next().first_day().pred_opt().unwrap_or(s);
+                (Some(s), Some(e))
+            }
+            Err(_) => {
+                problems.push(format!("period.month: {m:?} is not a month YYYY-MM"));
+                (None, None)
+            }
+        },
+        (None, Some(s), Some(e)) => (date("period.start", s, problems), date("period.end", e, problems)),
+        _ => {
+            problems.push("period: give either `month` or both `start` and `end`".into());
+            (None, None)
+        }
+    };
+    let as_of = match as_of_flag {
+        Some(d) => Some(d),
+        None => date("period.as_of", &f.as_of, problems),
+    };
+    if let (Some(s), Some(e)) = (start, end) {
+        if e < s {
+            problems.push(format!("period: end {e} is before start {s}"));
+        }
+        match (as_of, as_of_flag) {
+            (Some(a), Some(_)) if a < e => problems.push(format!("--as-of {a} is before the period's end {e}")),
+            (Some(a), None) if a < e => problems
+                .push(format!("period.as_of: {a} is before the period's end {e}; states would be evaluated before the period closed")),
+            _ => {}
+        }
+    }
+    if f.trend_months == 0 || f.trend_months > 120 {
+        problems.push(format!("period.trend_months: {} must be between 1 and 120", f.trend_months));
+    }
+    let mut months = Vec::new();
+    if let Some(e) = end {
+        let mut m = Month::of(e);
+        for _ in 0..f.trend_months.clamp(1, 120) {
+            months.push(m);
+            m = m.prev();
+        }
+        months.reverse();
+    }
+    let period = match (start, end, as_of) {
+        (Some(start), Some(end), Some(as_of)) => Some(Period { start, end, as_of, time_zone: tz, months }),
+        _ => None,
+    };
+    (period, tz)
+}

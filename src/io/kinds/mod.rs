@@ -1,0 +1,76 @@
+//! Record kinds, one file each: what a source of the kind may map (its [`KindSpec`], which
+//! `config` checks a pipeline file against) and how one of its rows is checked into facts and
+//! a location ([`RowCheck`]). Reading the files, uniqueness, the quarantine and the accounting
+//! are the same for every kind (`io::source`).
+//!
+//! To add a kind: a file here with its spec and checks, listed in [`SPECS`] and
+//! [`row_checks`]; its facts in `vocab::record::Fact`; its indicator family in `indicators`
+//! (ARCHITECTURE.md has the whole recipe).
+
+pub mod cases;
+pub mod signups;
+
+use geo::Rect;
+use std::sync::atomic::AtomicU64;
+
+use super::ids::IdKey;
+use super::records::{Mapping, RowRef};
+use crate::config::{KindSpec, Source};
+use crate::vocab::dictionary::Dictionaries;
+use crate::vocab::reason::Reason;
+use crate::vocab::record::{Fact, Location};
+use crate::vocab::units::Hierarchy;
+
+/// Every record kind, in the order a run reads them.
+pub static SPECS: &[&KindSpec] = &[&cases::SPEC, &signups::SPEC];
+
+/// What row checks need to know besides the row and the source.
+pub struct CheckContext<'a> {
+    pub hierarchy: &'a Hierarchy,
+    /// Extent of the grid layer, for telling swapped coordinates.
+    pub extent: Option<Rect<f64>>,
+    pub default_time_limit_ms: i64,
+    /// The as-of moment (UTC ms): a record cannot have happened after it.
+    pub as_of_ms: i64,
+    pub suspect_points: &'a [[f64; 2]],
+    pub suspect_radius_m: f64,
+}
+
+/// A row's problem: its reason code and what exactly was wrong.
+pub type Problem = (Reason, String);
+
+/// The checks of one kind, prepared for one source's mapping.
+pub trait RowCheck: Send + Sync {
+    fn spec(&self) -> &'static KindSpec;
+
+    /// Checks one row: its facts, its location and the key it must be unique by within the
+    /// source. Dimension values are looked up in `dicts` as they stand (`TO_INTERN` when new).
+    /// `crs_nanos` adds up the time spent converting coordinates.
+    fn check(
+        &self,
+        row: &RowRef<'_, '_>,
+        ctx: &CheckContext<'_>,
+        dicts: &Dictionaries,
+        crs_nanos: &AtomicU64,
+    ) -> Result<(Fact, Location, IdKey), Problem>;
+
+    /// Why a row whose key an earlier row of the source has is rejected; `first` names that
+    /// row ("row 12", "row 3 of FILE").
+    fn duplicate(&self, row: &RowRef<'_, '_>, first: &str) -> Problem;
+
+    /// Numbers the dimension values a row brought that the dictionaries did not have yet.
+    fn intern(&self, _fact: &mut Fact, _row: &RowRef<'_, '_>, _dicts: &mut Dictionaries) {}
+}
+
+/// The row checks of a source's kind.
+pub fn row_checks(src: &Source, mapping: &Mapping) -> Box<dyn RowCheck> {
+    match src.kind {
+        "signups" => Box::new(signups::Checks::new(src, mapping)),
+        _ => Box::new(cases::Checks::new(src, mapping)),
+    }
+}
+
+/// The spec of a kind by name.
+pub fn spec(kind: &str) -> Option<&'static KindSpec> {
+    SPECS.iter().copied().find(|s| s.name == kind)
+}

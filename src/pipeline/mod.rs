@@ -1,0 +1,200 @@
+//! The one function that wires the stages: lock → read grids → read, check, locate and tally
+//! every record source batch by batch → compute → gates → write → publish.
+
+mod gates;
+mod manifest;
+mod stream;
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, Catalog, Overrides, Pipeline};
+use crate::indicators::{self, Tallies, registry};
+use crate::io::{self, Checker, SourceReader};
+use crate::join::GridIndex;
+use crate::outputs::manifest::{Manifest, write as write_manifest};
+use crate::outputs::publish::RunDir;
+use crate::outputs::rejects::RejectsFile;
+use crate::outputs::write;
+use crate::vocab::dictionary::Dictionaries;
+use crate::vocab::error::{ConfigError, Error, ReadError};
+use crate::vocab::interrupt;
+use crate::vocab::stage::{Stage, Timings};
+use crate::vocab::units::Hierarchy;
+use stream::Stream;
+
+/// Reads and resolves a pipeline file with the command line's overrides: the record kinds and
+/// the mappable rates come from the stages that define them.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<Pipeline, ConfigError> {
+    let mappable = registry::mappable();
+    config::load(path, overrides, &Catalog { kinds: io::kinds::SPECS, mappable: &mappable })
+}
+
+/// Parses and resolves pipeline-file text (`path` names it in messages and anchors its
+/// relative paths), as `load` does a file.
+pub fn resolve_text(path: &Path, text: &str, overrides: &Overrides) -> Result<Pipeline, ConfigError> {
+    let mappable = registry::mappable();
+    config::resolve(path, config::parse(path, text)?, overrides, &Catalog { kinds: io::kinds::SPECS, mappable: &mappable })
+}
+
+/// What the run does besides computing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Compute and publish a run folder.
+    Run,
+    /// Read and check everything, compute, write nothing (`validate`, `run --dry-run`).
+    Check,
+}
+
+/// How to run.
+pub struct Options<'a> {
+    pub mode: Mode,
+    /// Rebuild and republish a run whose inputs and configuration are unchanged.
+    pub force: bool,
+    /// Called with the name of each stage as it starts (the binary's progress display).
+    pub progress: &'a (dyn Fn(&'static str) + Sync),
+}
+
+impl Options<'_> {
+    /// Publish, no progress display.
+    pub fn run() -> Options<'static> {
+        Options { mode: Mode::Run, force: false, progress: &|_| {} }
+    }
+    /// Check only, no progress display.
+    pub fn check() -> Options<'static> {
+        Options { mode: Mode::Check, force: false, progress: &|_| {} }
+    }
+}
+
+/// What a run (or a check) produced.
+pub struct RunReport {
+    /// Derived from the inputs' and configuration's hashes (see `io::inputs::run_id`).
+    pub run_id: String,
+    /// The published run folder: the new one, or the earlier one when `unchanged`; `None` for
+    /// a check.
+    pub run_dir: Option<PathBuf>,
+    /// A run with this id was already published: nothing was read, computed or written.
+    pub unchanged: bool,
+    /// `None` only when `unchanged`.
+    pub manifest: Option<Manifest>,
+    /// 0, or 1 when a quality gate failed (for an unchanged run: the published run's code).
+    pub exit_code: i32,
+    /// What a run would write, relative to its run folder (for a check).
+    pub planned_outputs: Vec<String>,
+}
+
+/// Runs a pipeline. In [`Mode::Check`] every stage runs but nothing is written.
+pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
+    let started = chrono::Utc::now();
+    let mut timings = Timings::default();
+    let progress = opts.progress;
+
+    // 1. Lock the output folder, find and hash every input, name the run. A run of the same
+    //    inputs and configuration that is already published is not run again.
+    let mut run_dir = if opts.mode == Mode::Run { Some(RunDir::lock(&p.output_dir, &p.name)?) } else { None };
+    progress("hashing inputs");
+    let inputs = io::inputs::find(p)?;
+    let run_id = io::inputs::run_id(p, &inputs);
+    if let Some(dir) = &mut run_dir {
+        if let Some(done) = dir.published(&run_id).filter(|_| !opts.force) {
+            let exit_code = manifest::published_exit_code(&done.join("manifest.json"));
+            let run_dir = Some(done);
+            return Ok(RunReport { run_id, run_dir, unchanged: true, manifest: None, exit_code, planned_outputs: Vec::new() });
+        }
+        dir.start(&run_id)?;
+    }
+    timings.lap(Stage::HashInputs);
+    interrupt::check()?;
+
+    // 2. The grids, their hierarchy and the join index. Skipped grids open the quarantine.
+    progress("reading grids");
+    let layer = io::grids::read_grids(&p.grids)?;
+    let h = Hierarchy::build(&layer);
+    let rejects = run_dir.as_ref().map(|d| RejectsFile::create(&d.path.join("rejects.csv"), &p.base_dir())).transpose()?;
+    let mut s = Stream::new(p, &inputs, rejects);
+    s.quarantine_grids(p, &layer)?;
+    timings.lap(Stage::ReadGrids);
+    let index = GridIndex::new(layer.geometries());
+    timings.lap(Stage::JoinIndex);
+    interrupt::check()?;
+
+    // 3. Every record source, batch by batch: read → check → locate → tally. A batch is
+    //    dropped once counted: nothing of it is kept but sums (and the values exact
+    //    quantiles need). Every unreadable source is reported at once, at the end.
+    progress("reading, placing and counting records");
+    let ctx = stream::check_context(p, &h, &layer);
+    let mut tallies = Tallies::new(p, &h, stream::case_rows_hint(p, &inputs), stream::case_dims_mapped(p));
+    let mut dicts = Dictionaries::new(indicators::DIMENSIONS.len());
+    let mut read_errors: Vec<ReadError> = Vec::new();
+    for (si, src) in p.sources.iter().enumerate() {
+        let files = &inputs.sources[si];
+        let source = (|| -> Result<(), Error> {
+            let mut reader = SourceReader::open(src, files)?;
+            let mut checker = Checker::new(src, files, &ctx, reader.rows_hint(), s.keeps_keys(src));
+            while let Some(batch) = s.read(&mut reader)? {
+                let rows = checker.check(&batch, &mut s.quarantine, &mut dicts);
+                let placed = s.locate(&index, p.boundary_rule, &rows);
+                checker.reject_unplaced(&batch, &placed, &mut s.quarantine);
+                s.tally(si, &batch, &rows, &placed, &mut tallies);
+                s.end_batch()?;
+            }
+            s.end_source(si, reader.rows_per_file(), &checker);
+            Ok(())
+        })();
+        match source {
+            Err(Error::Read(e)) => read_errors.push(e),
+            other => other?,
+        }
+    }
+    if !read_errors.is_empty() {
+        return Err(if read_errors.len() == 1 {
+            read_errors.remove(0).into()
+        } else {
+            ReadError::Several { errors: read_errors.iter().map(|e| e.to_string()).collect() }.into()
+        });
+    }
+    let sums = tallies.finish();
+    s.finish_timings(&mut timings);
+    interrupt::check()?;
+
+    // 4. Indicators for every level, the city, the dimensions and the sign-up projects.
+    progress("computing indicators");
+    let results = indicators::compute(p, &h, &sums, &dicts);
+    timings.lap(Stage::Indicators);
+    interrupt::check()?;
+
+    // 5. Quality gates over the accounts of every source.
+    let accounts = s.accounts();
+    let gates = gates::quality_gates(p, &accounts);
+    let exit_code = if gates.iter().all(|g| g.passed) { 0 } else { 1 };
+    let facts = manifest::RunFacts {
+        run_id: &run_id,
+        started,
+        exit_code,
+        layer: &layer,
+        h: &h,
+        inputs: &inputs,
+        join: s.join.clone(),
+        held: s.held(&index, &sums),
+        file_rows: s.file_rows(&layer),
+    };
+
+    // 6. Outputs into the run folder, the manifest last, then publish by rename.
+    let Some(dir) = run_dir else {
+        let planned_outputs = write::planned_outputs(p, &results);
+        let m = manifest::build(p, &facts, accounts, gates, Vec::new(), &timings)?;
+        return Ok(RunReport { run_id, run_dir: None, unchanged: false, manifest: Some(m), exit_code, planned_outputs });
+    };
+    progress("writing outputs");
+    let assignments = s.assignments_frame(p, &h, &inputs);
+    let written =
+        write::Inputs { p, h: &h, layer: &layer, results: &results, accounts: &accounts, assignments: assignments.as_ref(), exit_code };
+    let mut outputs = write::write_outputs(&dir, &written, &mut timings)?;
+    outputs.extend(s.close_rejects(&dir.path)?);
+    timings.lap(Stage::OutputsTotal);
+    interrupt::check()?;
+    let m = manifest::build(p, &facts, accounts, gates, outputs, &timings)?;
+    write_manifest(&dir.path.join("manifest.json"), &m)?;
+    progress("publishing");
+    let published = dir.commit(p.outputs.keep_runs)?;
+    Ok(RunReport { run_id, run_dir: Some(published), unchanged: false, manifest: Some(m), exit_code, planned_outputs: Vec::new() })
+}

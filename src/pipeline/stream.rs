@@ -1,0 +1,227 @@
+//! What the record stage of a run carries from batch to batch: the quarantine and its file,
+//! the join's totals, the accounts of every source, the case assignments when asked for, and
+//! the clocks of the stage's parts.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::config::{Pipeline, Source};
+use crate::indicators::{InTime, Sums, Tallies};
+use crate::io::inputs::Inputs;
+use crate::io::records::{Batch, rows_hint};
+use crate::io::{CheckContext, Checker, SourceReader};
+use crate::join::place::{self, Assignments, JoinStats};
+use crate::join::{BoundaryRule, GridIndex};
+use crate::outputs::manifest::{Output, SourceAccount};
+use crate::outputs::rejects::RejectsFile;
+use crate::vocab::error::{Error, OutputError, ReadError};
+use crate::vocab::frame::Frame;
+use crate::vocab::hash::relative;
+use crate::vocab::interrupt;
+use crate::vocab::quarantine::{Quarantine, Reject};
+use crate::vocab::record::{Placed, Record};
+use crate::vocab::stage::{Stage, Timings};
+use crate::vocab::units::{GridLayer, Hierarchy};
+
+/// One source's account while it is read.
+#[derive(Debug, Clone, Default)]
+struct Account {
+    rows_read: u64,
+    rows_per_file: Vec<u64>,
+    assigned_by: BTreeMap<&'static str, u64>,
+    in_time: InTime,
+}
+
+pub(super) struct Stream {
+    pub quarantine: Quarantine,
+    rejects: Option<RejectsFile>,
+    pub join: JoinStats,
+    assignments: Option<Assignments>,
+    accounts: Vec<(String, &'static str, Account)>,
+    started: Instant,
+    read_seconds: f64,
+    count_seconds: f64,
+    crs_seconds: f64,
+    ids_bytes: usize,
+}
+
+/// What the row checks need besides the row.
+pub(super) fn check_context<'a>(p: &'a Pipeline, h: &'a Hierarchy, layer: &GridLayer) -> CheckContext<'a> {
+    CheckContext {
+        hierarchy: h,
+        extent: layer.extent(),
+        default_time_limit_ms: (p.indicators.default_time_limit_hours * 3_600_000.0) as i64,
+        as_of_ms: p.period.as_of_ms(),
+        suspect_points: &p.quality.suspect_points,
+        suspect_radius_m: p.quality.suspect_radius_m,
+    }
+}
+
+/// About how many case rows the run will read (for sizing what quantiles keep).
+pub(super) fn case_rows_hint(p: &Pipeline, inputs: &Inputs) -> u64 {
+    p.sources.iter().zip(&inputs.sources).filter(|(s, _)| s.kind == "cases").map(|(s, f)| rows_hint(s, f)).sum()
+}
+
+/// Some case source maps a dimension (category, department, channel).
+pub(super) fn case_dims_mapped(p: &Pipeline) -> bool {
+    p.sources_of("cases").any(|s| crate::indicators::DIMENSIONS.iter().any(|d| s.columns.contains_key(*d)))
+}
+
+impl Stream {
+    pub fn new(p: &Pipeline, _inputs: &Inputs, rejects: Option<RejectsFile>) -> Stream {
+        Stream {
+            quarantine: Quarantine::new(),
+            rejects,
+            join: JoinStats::default(),
+            assignments: p.outputs.case_assignments.then(Assignments::default),
+            accounts: p.sources.iter().map(|s| (s.name.clone(), s.kind, Account::default())).collect(),
+            started: Instant::now(),
+            read_seconds: 0.0,
+            count_seconds: 0.0,
+            crs_seconds: 0.0,
+            ids_bytes: 0,
+        }
+    }
+
+    /// The grids the layer check left out go to the quarantine.
+    pub fn quarantine_grids(&mut self, p: &Pipeline, layer: &GridLayer) -> Result<(), OutputError> {
+        for g in layer.problems.iter().filter(|g| g.action == "skipped") {
+            self.quarantine.push(Reject {
+                source: "grids".into(),
+                file: p.grids.path.display().to_string(),
+                row: g.feature_index as u64 + 1,
+                line: None,
+                key: g.code.clone(),
+                reason: g.reason,
+                detail: g.detail.clone(),
+                raw: g.raw.clone(),
+            });
+        }
+        self.write_rejects()?;
+        // The records' clock starts after the grids.
+        self.started = Instant::now();
+        Ok(())
+    }
+
+    /// Whether a source's records keep their key text (for the case assignments table).
+    pub fn keeps_keys(&self, src: &Source) -> bool {
+        self.assignments.is_some() && src.kind == "cases"
+    }
+
+    /// The next batch of a source (the wait is part of reading).
+    pub fn read<'r>(&mut self, reader: &'r mut SourceReader) -> Result<Option<Batch<'r>>, ReadError> {
+        let t = Instant::now();
+        let batch = reader.next_batch();
+        self.read_seconds += t.elapsed().as_secs_f64();
+        batch
+    }
+
+    /// Places a batch's records.
+    pub fn locate(&mut self, index: &GridIndex<'_>, rule: BoundaryRule, rows: &[Option<Record>]) -> Vec<Placed> {
+        place::place(index, rule, rows, &mut self.join)
+    }
+
+    /// Counts a batch's placed records, in the tallies and in the source's account.
+    pub fn tally(&mut self, si: usize, batch: &Batch<'_>, rows: &[Option<Record>], placed: &[Placed], tallies: &mut Tallies) {
+        let t = Instant::now();
+        let in_time = tallies.add(rows, placed);
+        if let Some((_, kind, a)) = self.accounts.get_mut(si) {
+            place::count_by_how(placed, &mut a.assigned_by);
+            a.in_time.in_period += in_time.in_period;
+            a.in_time.in_trend_window += in_time.in_trend_window;
+            a.in_time.outside_trend_window += in_time.outside_trend_window;
+            if let (Some(asg), "cases") = (&mut self.assignments, *kind) {
+                asg.add(si, batch.file, batch.first_row, rows, placed);
+            }
+        }
+        self.count_seconds += t.elapsed().as_secs_f64();
+    }
+
+    /// After each batch: its rejects written out in row order; a requested stop honoured.
+    pub fn end_batch(&mut self) -> Result<(), Error> {
+        self.write_rejects()?;
+        interrupt::check()
+    }
+
+    /// After a source's last batch: rows read, and what its checks held and took.
+    pub fn end_source(&mut self, si: usize, rows_per_file: &[u64], checker: &Checker<'_>) {
+        if let Some((_, _, a)) = self.accounts.get_mut(si) {
+            a.rows_per_file = rows_per_file.to_vec();
+            a.rows_read = rows_per_file.iter().sum();
+        }
+        self.crs_seconds += checker.crs_seconds();
+        self.ids_bytes = self.ids_bytes.max(checker.ids_bytes());
+    }
+
+    /// The record stage's time and its parts: reading and checking rows (coordinate
+    /// conversion included), locating points, counting.
+    pub fn finish_timings(&self, timings: &mut Timings) {
+        let total = self.started.elapsed().as_secs_f64();
+        timings.lap(Stage::RecordsTotal);
+        timings.set(Stage::ReadRecords, total - self.join.seconds - self.count_seconds);
+        timings.set(Stage::CrsConversion, self.crs_seconds);
+        timings.set(Stage::Join, self.join.seconds);
+        timings.set(Stage::Count, self.count_seconds);
+    }
+
+    /// Every source's account: rows read = rows assigned + rows rejected.
+    pub fn accounts(&self) -> Vec<SourceAccount> {
+        self.accounts
+            .iter()
+            .map(|(name, kind, a)| {
+                let mut acc = SourceAccount::new(name, kind, a.rows_read, a.assigned_by.clone());
+                if *kind == "cases" {
+                    acc.in_period = a.in_time.in_period;
+                    acc.in_trend_window = a.in_time.in_trend_window;
+                    acc.outside_trend_window = a.in_time.outside_trend_window;
+                }
+                acc.rows_rejected = self.quarantine.count(name);
+                acc.rejects_by_reason = self.quarantine.by_reason(name);
+                acc.balanced = acc.rows_read == acc.rows_assigned + acc.rows_rejected;
+                acc
+            })
+            .collect()
+    }
+
+    /// Rows read from every input file, in the order of `inputs.files` (the grid layer's
+    /// features first).
+    pub fn file_rows(&self, layer: &GridLayer) -> Vec<u64> {
+        let mut v = vec![layer.features_read as u64];
+        v.extend(self.accounts.iter().flat_map(|(_, _, a)| a.rows_per_file.iter().copied()));
+        v
+    }
+
+    /// What the run holds for exact indicators and checks, beside the counts, in MB.
+    pub fn held(&self, index: &GridIndex<'_>, sums: &Sums) -> BTreeMap<&'static str, f64> {
+        let mb = |b: usize| (b as f64 / 1e5).round() / 10.0;
+        BTreeMap::from([
+            ("join_index", mb(index.bytes())),
+            ("case_ids_largest_source", mb(self.ids_bytes)),
+            ("handling_times", mb(sums.stores_bytes())),
+        ])
+    }
+
+    /// The `case_assignments` table, when the pipeline asks for it.
+    pub fn assignments_frame(&self, p: &Pipeline, h: &Hierarchy, inputs: &Inputs) -> Option<Frame> {
+        let a = self.assignments.as_ref()?;
+        let base = p.base_dir();
+        let names: Vec<&str> = p.sources.iter().map(|s| s.name.as_str()).collect();
+        let files: Vec<Vec<String>> = inputs.sources.iter().map(|fs| fs.iter().map(|f| relative(f, &base)).collect()).collect();
+        Some(a.frame(h, &names, &files))
+    }
+
+    /// Closes `rejects.csv`; its manifest entry.
+    pub fn close_rejects(&mut self, run_dir: &Path) -> Result<Option<Output>, OutputError> {
+        self.write_rejects()?;
+        self.rejects.take().map(|f| f.finish(run_dir)).transpose()
+    }
+
+    fn write_rejects(&mut self) -> Result<(), OutputError> {
+        let rows = self.quarantine.drain();
+        match &mut self.rejects {
+            Some(f) => f.write_all(&rows),
+            None => Ok(()),
+        }
+    }
+}

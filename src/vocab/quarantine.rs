@@ -1,0 +1,91 @@
+//! The quarantine: every input row or grid that could not be used, with where it came from,
+//! why, and its raw fields. Counts per source and reason are what the manifest reports.
+//!
+//! The quarantine only counts and holds the rows of the batch at hand; the pipeline hands
+//! them to the writer of `rejects.csv` (`outputs::rejects`) after each batch, so memory does
+//! not grow with the number of rejects.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use super::reason::Reason;
+
+/// One rejected row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reject {
+    /// Source name from the pipeline file (`grids` for the grid layer).
+    pub source: String,
+    /// File the row came from.
+    pub file: String,
+    /// 1-based data row (the header is not counted); the feature index + 1 for grids.
+    pub row: u64,
+    /// 1-based line in a CSV file where the row starts (a quoted field may span lines); empty
+    /// for Parquet.
+    pub line: Option<u64>,
+    /// The record's key (case id, household id, grid code), empty when it has none.
+    pub key: String,
+    pub reason: Reason,
+    /// What exactly was wrong, for a person.
+    pub detail: String,
+    /// The mapped fields as they were in the file, as a JSON object.
+    pub raw: String,
+}
+
+/// The quarantine of a run: counts per source and reason, and the rejects of the batch being
+/// processed.
+#[derive(Debug, Default)]
+pub struct Quarantine {
+    pending: Vec<Reject>,
+    /// Per source, in order of first appearance: rejects by reason.
+    counts: Vec<(String, BTreeMap<Reason, u64>)>,
+}
+
+impl Quarantine {
+    pub fn new() -> Quarantine {
+        Quarantine::default()
+    }
+
+    pub fn push(&mut self, r: Reject) {
+        let by_reason = match self.counts.iter_mut().position(|(s, _)| *s == r.source) {
+            Some(i) => &mut self.counts[i].1,
+            None => {
+                self.counts.push((r.source.clone(), BTreeMap::new()));
+                let last = self.counts.len() - 1;
+                &mut self.counts[last].1
+            }
+        };
+        *by_reason.entry(r.reason).or_insert(0) += 1;
+        self.pending.push(r);
+    }
+
+    pub fn extend(&mut self, rs: impl IntoIterator<Item = Reject>) {
+        for r in rs {
+            self.push(r);
+        }
+    }
+
+    /// The pending rejects in row order (they come from one file), leaving none pending.
+    pub fn drain(&mut self) -> Vec<Reject> {
+        self.pending.sort_by_key(|r| r.row);
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Rejected rows of one source.
+    pub fn count(&self, source: &str) -> u64 {
+        self.by_reason(source).values().sum()
+    }
+
+    /// Counts per reason for one source.
+    pub fn by_reason(&self, source: &str) -> BTreeMap<Reason, u64> {
+        self.counts.iter().find(|(s, _)| s == source).map(|(_, m)| m.clone()).unwrap_or_default()
+    }
+
+    /// Rejected rows of all sources.
+    pub fn len(&self) -> u64 {
+        self.counts.iter().flat_map(|(_, m)| m.values()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
