@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs="${1:-60}"
+# Beside, not inside, the main crate's persistent build folder when CI sets one.
+if [ -n "${CARGO_TARGET_DIR:-}" ]; then export CARGO_TARGET_DIR="$CARGO_TARGET_DIR-fuzz"; fi
 
 # cargo-fuzz needs a nightly toolchain (for -Zsanitizer and coverage instrumentation).
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal

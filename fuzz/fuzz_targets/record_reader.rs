@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
     let mut quarantine = Quarantine::new();
     let mut accepted = 0u64;
     let Ok(mut reader) = SourceReader::open(src, files) else { return };
-    let mut checker = Checker::new(src, files, &ctx, reader.rows_hint(), false);
+    let mut checker = Checker::new(src, files, &ctx, reader.rows_hint());
     loop {
         match reader.next_batch() {
             Ok(Some(batch)) => {

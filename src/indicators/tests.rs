@@ -356,7 +356,6 @@ fn every_family_column_reaches_tables_registry_and_listing() {
             dims: [0, NO_VALUE, NO_VALUE],
         }),
         location: crate::vocab::record::Location::ByCode(Level::Grid, 1),
-        key: None,
     })];
     let placed = vec![Placed::Home { level: Level::Grid, unit: 1, how: crate::vocab::record::How::GridCode }];
     let in_time = tallies.add(&rows, &placed);

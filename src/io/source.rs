@@ -81,23 +81,22 @@ pub struct Checker<'a> {
     ctx: &'a CheckContext<'a>,
     ids: ShardedIdSet,
     key_slot: Option<usize>,
-    /// Keep each record's key text (for the case assignments table).
-    keep_keys: bool,
     crs_nanos: AtomicU64,
     /// The source-wide ordinal of each file's first row, as batches arrive.
     starts: Vec<u64>,
 }
 
-/// What the checks of one row give: a record and the key it must be unique by, or the
-/// quarantine row (taken by the quarantine once the batch is through).
-enum Checked {
-    Ok(Record, IdKey),
+/// Beside each row's record: the key it must be unique by, or its quarantine row (taken by
+/// the quarantine once the batch is through). Kept apart from the records so that a batch
+/// needs one vector of records only.
+enum Side {
+    Key(IdKey),
     Rejected(Option<Box<Reject>>),
 }
 
 impl<'a> Checker<'a> {
     /// `rows_hint` sizes the key set for the rows the source holds.
-    pub fn new(src: &'a Source, files: &'a [PathBuf], ctx: &'a CheckContext<'a>, rows_hint: u64, keep_keys: bool) -> Checker<'a> {
+    pub fn new(src: &'a Source, files: &'a [PathBuf], ctx: &'a CheckContext<'a>, rows_hint: u64) -> Checker<'a> {
         let mapping = Mapping::new(&src.columns);
         let kind = kinds::row_checks(src, &mapping);
         let key_slot = mapping.slot(kind.spec().key);
@@ -108,7 +107,6 @@ impl<'a> Checker<'a> {
             ctx,
             ids: ShardedIdSet::with_capacity(rows_hint as usize),
             key_slot,
-            keep_keys,
             crs_nanos: AtomicU64::new(0),
             starts: Vec::new(),
             mapping,
@@ -124,51 +122,54 @@ impl<'a> Checker<'a> {
         }
         // 1. In parallel: every check, and the quarantine row of every row that fails one.
         let dict_view: &Dictionaries = dicts;
-        let rows: Vec<Checked> = batch.map_rows(|r| match self.kind.check(r, self.ctx, dict_view, &self.crs_nanos) {
-            Ok((fact, location, id)) => {
-                let key = self.keep_keys.then(|| self.key_text(r).into_boxed_str());
-                Checked::Ok(Record { fact, location, key }, id)
-            }
-            Err((reason, detail)) => Checked::Rejected(Some(Box::new(self.reject_row(batch, r, reason, detail)))),
-        });
+        let (mut rows, sides): (Vec<Option<Record>>, Vec<Side>) = (0..batch.len())
+            .into_par_iter()
+            .with_min_len(records::TASK_ROWS)
+            .map(|i| {
+                batch.with_row(i, |r| match self.kind.check(r, self.ctx, dict_view, &self.crs_nanos) {
+                    Ok((fact, location, id)) => (Some(Record { fact, location }), Side::Key(id)),
+                    Err((reason, detail)) => (None, Side::Rejected(Some(Box::new(self.reject_row(batch, r, reason, detail))))),
+                })
+            })
+            .unzip();
         // 2. Each key once in the source (the first row wins): the key set is sharded by key,
         //    and the shards take their rows in parallel, each in row order.
         let ord0 = batch.rows_before + batch.first_row - 1;
-        let keys: Vec<(u32, IdKey)> = rows
+        let keys: Vec<(u32, IdKey)> = sides
             .par_iter()
             .enumerate()
             .filter_map(|(i, c)| match c {
-                Checked::Ok(_, k) => Some((i as u32, *k)),
-                Checked::Rejected(_) => None,
+                Side::Key(k) => Some((i as u32, *k)),
+                Side::Rejected(_) => None,
             })
             .collect();
         let dups = self.ids.insert_all(&keys, |i| (ord0 + i as u64).min(u32::MAX as u64) as u32);
         let mut dup = dups.into_iter().peekable();
         // 3. In row order: the quarantine, new dimension values.
-        let mut out = Vec::with_capacity(rows.len());
-        for (i, c) in rows.into_iter().enumerate() {
-            match c {
-                Checked::Rejected(r) => {
+        for (i, (row, side)) in rows.iter_mut().zip(sides).enumerate() {
+            match side {
+                Side::Rejected(r) => {
                     if let Some(r) = r {
                         quarantine.push(*r);
                     }
-                    out.push(None);
                 }
-                Checked::Ok(mut record, _) => {
+                Side::Key(_) => {
                     if let Some(&(_, first)) = dup.peek().filter(|d| d.0 as usize == i) {
                         dup.next();
                         let first = self.row_named(batch.file, first);
                         let (reason, detail) = batch.with_row(i, |r| self.kind.duplicate(r, &first));
                         quarantine.push(self.reject(batch, i, reason, detail));
-                        out.push(None);
+                        *row = None;
                         continue;
                     }
-                    batch.with_row(i, |r| self.kind.intern(&mut record.fact, r, dicts));
-                    out.push(Some(record));
+                    // Rows are split again only for a value the dictionaries did not have.
+                    if let Some(record) = row.as_mut().filter(|r| r.fact.needs_interning()) {
+                        batch.with_row(i, |r| self.kind.intern(&mut record.fact, r, dicts));
+                    }
                 }
             }
         }
-        out
+        rows
     }
 
     /// Quarantines the rows the join could not place.
@@ -212,7 +213,11 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// The record key of a row (its id), trimmed; empty when it has none.
+    /// The record key (its id) of row `i` of a batch, trimmed; empty when it has none.
+    pub fn key(&self, batch: &Batch<'_>, i: usize) -> String {
+        batch.with_row(i, |r| self.key_text(r))
+    }
+
     fn key_text(&self, r: &RowRef<'_, '_>) -> String {
         self.key_slot.and_then(|s| r.get(s).text().map(|t| t.into_owned())).unwrap_or_default()
     }

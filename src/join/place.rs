@@ -84,14 +84,15 @@ pub struct Assignments {
 impl Assignments {
     /// Adds the placed records of a batch of source `source`, file `file`, whose first row is
     /// `first_row`.
-    pub fn add(&mut self, source: usize, file: usize, first_row: u64, rows: &[Option<Record>], placed: &[Placed]) {
-        for (i, (r, p)) in rows.iter().zip(placed).enumerate() {
-            if let (Some(r), Placed::Home { level, unit, how }) = (r, p) {
+    /// `key(i)` is the record key of row `i`.
+    pub fn add(&mut self, source: usize, file: usize, first_row: u64, placed: &[Placed], key: impl Fn(usize) -> String) {
+        for (i, p) in placed.iter().enumerate() {
+            if let Placed::Home { level, unit, how } = p {
                 self.rows.push(Assigned {
                     source: source as u32,
                     file: file as u32,
                     row: first_row + i as u64,
-                    key: r.key.clone().unwrap_or_default(),
+                    key: key(i).into_boxed_str(),
                     how: *how,
                     level: *level,
                     unit: *unit,

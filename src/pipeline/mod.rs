@@ -129,12 +129,12 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         let files = &inputs.sources[si];
         let source = (|| -> Result<(), Error> {
             let mut reader = SourceReader::open(src, files)?;
-            let mut checker = Checker::new(src, files, &ctx, reader.rows_hint(), s.keeps_keys(src));
-            while let Some(batch) = s.read(&mut reader)? {
+            let mut checker = Checker::new(src, files, &ctx, reader.rows_hint());
+            while let Some(batch) = reader.next_batch()? {
                 let rows = checker.check(&batch, &mut s.quarantine, &mut dicts);
                 let placed = s.locate(&index, p.boundary_rule, &rows);
                 checker.reject_unplaced(&batch, &placed, &mut s.quarantine);
-                s.tally(si, &batch, &rows, &placed, &mut tallies);
+                s.tally(si, &batch, &rows, &placed, &mut tallies, &checker);
                 s.end_batch()?;
             }
             s.end_source(si, reader.rows_per_file(), &checker);

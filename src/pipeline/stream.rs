@@ -6,16 +6,16 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::config::{Pipeline, Source};
+use crate::config::Pipeline;
 use crate::indicators::{InTime, Sums, Tallies};
 use crate::io::inputs::Inputs;
 use crate::io::records::{Batch, rows_hint};
-use crate::io::{CheckContext, Checker, SourceReader};
+use crate::io::{CheckContext, Checker};
 use crate::join::place::{self, Assignments, JoinStats};
 use crate::join::{BoundaryRule, GridIndex};
 use crate::outputs::manifest::{Output, SourceAccount};
 use crate::outputs::rejects::RejectsFile;
-use crate::vocab::error::{Error, OutputError, ReadError};
+use crate::vocab::error::{Error, OutputError};
 use crate::vocab::frame::Frame;
 use crate::vocab::hash::relative;
 use crate::vocab::interrupt;
@@ -39,8 +39,6 @@ pub(super) struct Stream {
     pub join: JoinStats,
     assignments: Option<Assignments>,
     accounts: Vec<(String, &'static str, Account)>,
-    started: Instant,
-    read_seconds: f64,
     count_seconds: f64,
     crs_seconds: f64,
     ids_bytes: usize,
@@ -76,8 +74,6 @@ impl Stream {
             join: JoinStats::default(),
             assignments: p.outputs.case_assignments.then(Assignments::default),
             accounts: p.sources.iter().map(|s| (s.name.clone(), s.kind, Account::default())).collect(),
-            started: Instant::now(),
-            read_seconds: 0.0,
             count_seconds: 0.0,
             crs_seconds: 0.0,
             ids_bytes: 0,
@@ -98,23 +94,8 @@ impl Stream {
                 raw: g.raw.clone(),
             });
         }
-        self.write_rejects()?;
-        // The records' clock starts after the grids.
-        self.started = Instant::now();
-        Ok(())
-    }
+        self.write_rejects()
 
-    /// Whether a source's records keep their key text (for the case assignments table).
-    pub fn keeps_keys(&self, src: &Source) -> bool {
-        self.assignments.is_some() && src.kind == "cases"
-    }
-
-    /// The next batch of a source (the wait is part of reading).
-    pub fn read<'r>(&mut self, reader: &'r mut SourceReader) -> Result<Option<Batch<'r>>, ReadError> {
-        let t = Instant::now();
-        let batch = reader.next_batch();
-        self.read_seconds += t.elapsed().as_secs_f64();
-        batch
     }
 
     /// Places a batch's records.
@@ -123,7 +104,7 @@ impl Stream {
     }
 
     /// Counts a batch's placed records, in the tallies and in the source's account.
-    pub fn tally(&mut self, si: usize, batch: &Batch<'_>, rows: &[Option<Record>], placed: &[Placed], tallies: &mut Tallies) {
+    pub fn tally(&mut self, si: usize, batch: &Batch<'_>, rows: &[Option<Record>], placed: &[Placed], tallies: &mut Tallies, checker: &Checker<'_>) {
         let t = Instant::now();
         let in_time = tallies.add(rows, placed);
         if let Some((_, kind, a)) = self.accounts.get_mut(si) {
@@ -132,7 +113,7 @@ impl Stream {
             a.in_time.in_trend_window += in_time.in_trend_window;
             a.in_time.outside_trend_window += in_time.outside_trend_window;
             if let (Some(asg), "cases") = (&mut self.assignments, *kind) {
-                asg.add(si, batch.file, batch.first_row, rows, placed);
+                asg.add(si, batch.file, batch.first_row, placed, |i| checker.key(batch, i));
             }
         }
         self.count_seconds += t.elapsed().as_secs_f64();
@@ -157,8 +138,8 @@ impl Stream {
     /// The record stage's time and its parts: reading and checking rows (coordinate
     /// conversion included), locating points, counting.
     pub fn finish_timings(&self, timings: &mut Timings) {
-        let total = self.started.elapsed().as_secs_f64();
         timings.lap(Stage::RecordsTotal);
+        let total = timings.seconds.get(Stage::RecordsTotal.key()).copied().unwrap_or(0.0);
         timings.set(Stage::ReadRecords, total - self.join.seconds - self.count_seconds);
         timings.set(Stage::CrsConversion, self.crs_seconds);
         timings.set(Stage::Join, self.join.seconds);

@@ -113,6 +113,16 @@ pub enum Fact {
     Signup(SignupFacts),
 }
 
+impl Fact {
+    /// Whether a dimension value of the record still needs its number (`TO_INTERN`).
+    pub fn needs_interning(&self) -> bool {
+        match self {
+            Fact::Case(c) => c.dims.contains(&super::dictionary::TO_INTERN),
+            Fact::Signup(_) => false,
+        }
+    }
+}
+
 /// Where a checked record is, before the join.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Location {
@@ -127,8 +137,6 @@ pub enum Location {
 pub struct Record {
     pub fact: Fact,
     pub location: Location,
-    /// The record's key (its id) as text, kept only when the pipeline writes case assignments.
-    pub key: Option<Box<str>>,
 }
 
 /// How a record was placed in a unit.

@@ -18,7 +18,7 @@ use crate::vocab::error::ReadError;
 use crate::vocab::record::Value;
 
 /// Rows per parallel task inside a batch.
-const TASK_ROWS: usize = 4096;
+pub(crate) const TASK_ROWS: usize = 4096;
 /// Most slots a mapping can have (a source maps at most this many gridgov fields).
 pub const MAX_SLOTS: usize = 32;
 
