@@ -64,6 +64,9 @@ enum Expect {
     Manifest(&'static str),
     /// Exit code 0 and this many assigned cases.
     Assigned(u64),
+    /// Exit code 0, the row kept (assigned), and a row of `field_issues.csv` with this reason
+    /// and key.
+    Issue(&'static str, &'static str),
 }
 
 /// One row of the table: a name, what to change in the set-up, what must happen.
@@ -81,6 +84,8 @@ struct Setup {
     encoding: &'static str,
     on_invalid: &'static str,
     config_extra: String,
+    /// Lines added to `[quality]`.
+    quality_extra: String,
 }
 
 fn row(name: &'static str, expect: Expect, setup: impl Fn(&Path, &mut Setup) + 'static) -> Row {
@@ -157,8 +162,15 @@ fn table() -> Vec<Row> {
         row("infinite coordinates", Expect::Reject("bad_coordinate", "2"), |_, s| {
             s.cases = cases_csv("2,2026-10-02 09:00:00,,inf,-inf,,\n");
         }),
-        row("swapped lat/lon", Expect::Reject("swapped_coordinates", "2"), |_, s| {
+        row("swapped lat/lon (swapped back)", Expect::Issue("swapped_coordinates", "2"), |_, s| {
             s.cases = cases_csv("2,2026-10-02 09:00:00,,39.905,116.305,,\n");
+        }),
+        row("swapped lat/lon with repair_swapped_coordinates = false", Expect::Reject("swapped_coordinates", "2"), |_, s| {
+            s.cases = cases_csv("2,2026-10-02 09:00:00,,39.905,116.305,,\n");
+            s.quality_extra = "repair_swapped_coordinates = false".into();
+        }),
+        row("bad coordinates but a grid code (placed by the code)", Expect::Issue("bad_coordinate", "2"), |_, s| {
+            s.cases = cases_csv("2,2026-10-02 09:00:00,,abc,39.905,A2,\n");
         }),
         row("only one of lon/lat", Expect::Reject("bad_coordinate", "2"), |_, s| {
             s.cases = cases_csv("2,2026-10-02 09:00:00,,116.305,,,\n")
@@ -184,10 +196,10 @@ fn table() -> Vec<Row> {
                 .replace_first(b"1,2026-10-02 09:00:00,2026-10-02 10:00:00", b"1,2026-10-02T09:00:00+08:00,2026-10-02T10:00:00+08:00");
             s.config_extra = "timestamp_formats = [\"%Y-%m-%dT%H:%M:%S%:z\"]".into();
         }),
-        row("closed before received", Expect::Reject("closed_before_received", "2"), |_, s| {
+        row("closed before received (kept without its closing time)", Expect::Issue("closed_before_received", "2"), |_, s| {
             s.cases = cases_csv("2,2026-10-02 09:00:00,2026-10-01 09:00:00,116.305,39.905,,\n");
         }),
-        row("received in the future", Expect::Reject("timestamp_in_future", "2"), |_, s| {
+        row("received after the as-of day (kept, in no window)", Expect::Manifest("\"received_after_as_of\": 1"), |_, s| {
             s.cases = cases_csv("2,2027-01-02 09:00:00,,116.305,39.905,,\n");
         }),
         // --- Parquet ---
@@ -331,6 +343,7 @@ fn run_row(r: &Row) -> Result<(), String> {
         encoding: "",
         on_invalid: "repair",
         config_extra: String::new(),
+        quality_extra: String::new(),
     };
     (r.setup)(dir, &mut s);
     std::fs::write(dir.join("cases.csv"), &s.cases).unwrap();
@@ -338,7 +351,8 @@ fn run_row(r: &Row) -> Result<(), String> {
     let config = CONFIG
         .replace("CASES_PATH", &s.cases_path)
         .replace("ON_INVALID", s.on_invalid)
-        .replace("ENCODING", &format!("{}\n{}", s.encoding, s.config_extra));
+        .replace("ENCODING", &format!("{}\n{}", s.encoding, s.config_extra))
+        .replace("max_reject_share = 1.0", &format!("max_reject_share = 1.0\n{}", s.quality_extra));
     std::fs::write(dir.join("p.toml"), config).unwrap();
     let (o, run) = run_into(&dir.join("p.toml"), &dir.join("out"));
     let fail = |what: String| Err(format!("{what}\n--- exit {} stderr:\n{}", o.code, o.stderr));
@@ -378,6 +392,19 @@ fn run_row(r: &Row) -> Result<(), String> {
             let m = std::fs::read_to_string(run.join("manifest.json")).unwrap_or_default();
             if o.code != 0 || !m.contains(text) {
                 return fail(format!("expected exit 0 and {text:?} in the manifest"));
+            }
+        }
+        Expect::Issue(reason, key) => {
+            if o.code != 0 {
+                return fail("expected exit 0".into());
+            }
+            let issues = read_csv(&run.join("field_issues.csv"));
+            if !issues.iter().any(|x| x["reason"] == *reason && x["record_key"] == *key) {
+                return fail(format!("expected a field issue {reason} for key {key:?}; issues: {issues:?}"));
+            }
+            let m = json(&run.join("manifest.json"));
+            if m["sources"][0]["rows_assigned"] != 2 || m["sources"][0]["balanced"] != true {
+                return fail(format!("expected both rows assigned: {}", m["sources"][0]));
             }
         }
         Expect::Assigned(n) => {

@@ -50,17 +50,17 @@ fn chart_data_snapshots() {
     assert_eq!(oct[1]["target"], "0.8");
     // September has no follow-up: an empty value, so no line is drawn through it.
     assert!(trend.iter().filter(|r| r["period"] == "2026-09").all(|r| r["value"].is_empty()));
-    // Pareto: the app report's category (1) and the uncategorised hotline cases (8), largest first.
+    // Pareto: the app report's category (1) and the uncategorised hotline cases (11), largest first.
     let pareto = read_csv(&run.join("charts/pareto_category.csv"));
     let rows: Vec<(&str, &str, &str)> =
         pareto.iter().map(|r| (r["category"].as_str(), r["cases"].as_str(), r["cumulative_share"].as_str())).collect();
-    assert_eq!(rows, vec![("未分类", "8", "0.8889"), ("<script>alert(1)</script>", "1", "1.0000")]);
-    // Handling time: 6 closed cases in October (10, 96, 2, 24, 6 and 2 hours).
+    assert_eq!(rows, vec![("未分类", "11", "0.9167"), ("<script>alert(1)</script>", "1", "1.0000")]);
+    // Handling time: 7 closed cases in October (10, 96, 2, 1, 24, 6 and 2 hours): median 6.
     let h = read_csv(&run.join("charts/handling_time.csv"));
     let binned: u64 =
         h.iter().filter(|r| !r["hours_from"].starts_with(|c: char| c.is_alphabetic())).map(|r| r["cases"].parse::<u64>().unwrap()).sum();
-    assert_eq!(binned, 6);
-    assert_eq!(h.iter().find(|r| r["hours_from"] == "median").unwrap()["cases"], "8.00");
+    assert_eq!(binned, 7);
+    assert_eq!(h.iter().find(|r| r["hours_from"] == "median").unwrap()["cases"], "6.00");
 }
 
 #[test]
@@ -69,12 +69,13 @@ fn layer_classes_legend_and_qml_agree() {
     let layer: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("grid.geojson")).unwrap()).unwrap();
     let feats = layer["features"].as_array().unwrap();
     // closure_rate with breaks 0.5 / 0.9 and n = should_close ≥ min_n (1):
-    // G1 1.0 → class 3 [90%, 100%]; G2 0.0 → class 1; G3 1.0 → class 3; G4 no should-close → class 0.
+    // G1 0.8 → class 2 [50%, 90%); G2 0.0 → class 1; G3 1.0 → class 3; G4 no should-close → class 0.
     let class_of = |code: &str| -> (i64, String) {
         let f = feats.iter().find(|f| f["properties"]["grid_code"] == code).unwrap();
         (f["properties"]["class"].as_i64().unwrap(), f["properties"]["class_label"].as_str().unwrap().to_string())
     };
-    assert_eq!(class_of("110101001001001").0, 3);
+    assert_eq!(class_of("110101001001001").0, 2);
+    assert_eq!(class_of("110101001002001").0, 3);
     assert_eq!(class_of("110101001001002").0, 1);
     assert_eq!(class_of("110101001002002"), (0, "无数据 / n 不足".to_string()));
     // The map chart's data has the same classes.

@@ -182,3 +182,32 @@ fn the_benchmark_harness_runs_and_reports_every_stage() {
     assert!(run["timings_seconds"]["cases_total"].as_f64().is_some());
     assert!(run["peak_rss_mb_after"]["read_grids"].as_f64().is_some());
 }
+
+/// `gridgov indicators` and docs/indicators.md say the same: every key it prints is defined
+/// on the page, literally or (for the columns derived from another) as the page's pattern
+/// `<n>_low_n`, `<k>_mom_change`, `<k>_yoy_change` with its base key defined.
+#[test]
+fn every_listed_indicator_is_defined_in_the_docs() {
+    let o = gridgov(&["indicators"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/indicators.md")).unwrap();
+    let defined = |k: &str| docs.contains(&format!("`{k}`"));
+    let keys: Vec<&str> = o.stdout.lines().skip(1).filter_map(|l| l.split_whitespace().next()).collect();
+    assert!(keys.len() > 80, "the listing: {}", o.stdout);
+    let missing: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| {
+            if defined(k) {
+                return false;
+            }
+            for (suffix, pattern) in [("_low_n", "`<n>_low_n`"), ("_mom_change", "`<k>_mom_change`"), ("_yoy_change", "`<k>_yoy_change`")] {
+                if let Some(base) = k.strip_suffix(suffix) {
+                    return !(docs.contains(pattern) && defined(base));
+                }
+            }
+            true
+        })
+        .collect();
+    assert!(missing.is_empty(), "printed by `gridgov indicators` but not defined in docs/indicators.md: {missing:?}");
+}

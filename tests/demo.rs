@@ -26,9 +26,7 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
         sources.iter().flat_map(|s| s["rejects_by_reason"].as_object().unwrap().keys().cloned()).collect();
     for r in [
         "no_location",
-        "closed_before_received",
         "duplicate_case_id",
-        "swapped_coordinates",
         "bad_coordinate",
         "outside_all_grids",
         "bad_received_at",
@@ -37,6 +35,21 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     ] {
         assert!(reasons.contains(r), "{r} not in {reasons:?}");
     }
+    // The defects that leave a case usable are field issues, not rejects: the case is kept.
+    let issues: std::collections::BTreeSet<String> =
+        sources.iter().flat_map(|s| s["field_issues"].as_object().unwrap().keys().cloned()).collect();
+    for i in ["closed_at:closed_before_received", "lon:swapped_coordinates", "lon:bad_coordinate"] {
+        assert!(issues.contains(i), "{i} not in {issues:?}");
+    }
+    assert!(!reasons.contains("closed_before_received") && !reasons.contains("swapped_coordinates"), "{reasons:?}");
+    // Cases with bad coordinates and a code are placed by the code.
+    let fallback: u64 = sources
+        .iter()
+        .flat_map(|s| {
+            s["assigned_by"].as_object().unwrap().iter().filter(|(k, _)| k.ends_with("_code_fallback")).map(|(_, v)| v.as_u64().unwrap())
+        })
+        .sum();
+    assert!(fallback > 0, "no case placed by its code after bad coordinates");
     // Four layers with one feature per unit; streets and districts of the real Beijing.
     let grids = m["grids"]["grids_used"].as_u64().unwrap();
     assert!((2_000..=6_000).contains(&grids), "{grids}");

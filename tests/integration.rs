@@ -5,6 +5,7 @@
 //! - `cli`: configuration errors, validate, every pipeline file in `pipelines/`
 //! - `nightly`: run ids, re-runs, the lock, daily files, dry runs, logs, kill -9, SIGINT, full disk
 //! - `bad_input`: the table of bad files and settings, each with its reason or exit code
+//! - `time_rules`: the time rules at their boundaries, a row per case with its hand-computed effect
 //! - `layers`: every arrow of the library points down; only outputs write files
 
 mod util;
@@ -16,4 +17,5 @@ mod demo;
 mod layers;
 mod nightly;
 mod nyc;
+mod time_rules;
 mod tiny;

@@ -161,11 +161,14 @@ fn grid_indicators_by_hand() {
     let grid = read_csv(&run.join("grid.csv"));
     assert_eq!(grid.len(), 4);
 
-    // G1: cases 1, 2 and 5 (5 sits on the G1|G2 edge: smallest code wins).
+    // G1: cases 1, 2 and 5 (5 sits on the G1|G2 edge: smallest code wins), and three kept
+    // with a field issue: 10 (closed before received), 12 (swapped coordinates, repaired)
+    // and 17 (satisfaction "还行", an unknown spelling).
     let g1 = row(&grid, "grid_code", "110101001001001");
-    assert_eq!(g1["cases"], "3");
-    assert_eq!(f(g1, "cases_per_10k"), 30.0); // 3 / 1000 × 10,000
-    // Follow-ups 1, 2, 5: contacted 3, resolved 2 (1, 5), 满意 1, 基本满意 1, 不满意 1.
+    assert_eq!(g1["cases"], "6");
+    assert_eq!(f(g1, "cases_per_10k"), 60.0); // 6 / 1000 × 10,000
+    // Follow-ups 1, 2, 5 (17's is unreadable): contacted 3, resolved 2 (1, 5), 满意 1,
+    // 基本满意 1, 不满意 1.
     assert_eq!((g1["followups"].as_str(), g1["contacted"].as_str(), g1["resolved"].as_str()), ("3", "3", "2"));
     assert_eq!(f(g1, "response_rate"), 1.0);
     assert_eq!(f(g1, "resolution_rate"), 0.6667);
@@ -175,12 +178,16 @@ fn grid_indicators_by_hand() {
     assert_eq!(f(g1, "composite_score"), 68.67);
     assert_eq!(g1["composite_rank"], "1");
     assert_eq!(g1["grade"], "C");
-    // All three closed; 2 closed after its due time.
-    assert_eq!((g1["should_close"].as_str(), g1["closed"].as_str(), g1["closed_on_time"].as_str()), ("3", "3", "2"));
-    assert_eq!(f(g1, "on_time_closure_rate"), 0.6667);
-    // Hours 10, 96, 2 → sorted 2, 10, 96: median 10, P90 at 1.8 → 10 + 0.8 × 86 = 78.8.
-    assert_eq!(f(g1, "handling_hours_median"), 10.0);
-    assert_eq!(f(g1, "handling_hours_p90"), 78.8);
+    assert_eq!(g1["followups_unreadable"], "1");
+    // Closed: 1, 2, 5 and 17 (2 after its due time); 12 open past its default due time
+    // (5 Oct 10:00 + 360 h = 20 Oct 10:00), so owed; 10's closing is unknown (in neither).
+    assert_eq!((g1["should_close"].as_str(), g1["closed"].as_str(), g1["closed_on_time"].as_str()), ("5", "4", "3"));
+    assert_eq!((g1["open"].as_str(), g1["overdue_open"].as_str(), g1["closed_unknown"].as_str()), ("1", "1", "1"));
+    assert_eq!(f(g1, "closure_rate"), 0.8);
+    assert_eq!(f(g1, "on_time_closure_rate"), 0.6);
+    // Hours 10, 96, 2, 1 → sorted 1, 2, 10, 96: median 6, P90 at 2.7 → 10 + 0.7 × 86 = 70.2.
+    assert_eq!(f(g1, "handling_hours_median"), 6.0);
+    assert_eq!(f(g1, "handling_hours_p90"), 70.2);
 
     // G2: case 3 open past due (owed), case 4 open inside its limit (not owed).
     let g2 = row(&grid, "grid_code", "110101001001002");
@@ -230,13 +237,13 @@ fn roll_ups_sum_numerators_and_denominators() {
         assert_eq!(c1[k].parse::<i64>().unwrap(), sum(&c1_grids, k), "community C1 {k}");
     }
     // C1's rates come from its sums, not from the average of its grids' rates:
-    // closure 3 / 4 = 0.75 (G1 1.0 and G2 0.0 would average 0.5).
-    assert_eq!(f(c1, "closure_rate"), 0.75);
+    // closure 4 / 6 = 0.6667 (G1 0.8 and G2 0.0 would average 0.4).
+    assert_eq!(f(c1, "closure_rate"), 0.6667);
     // C2 = G3 (2) + G4 (1) + case 7, assigned to the community directly by its code.
     let c2 = row(&comm, "community_code", "110101001002");
     assert_eq!(c2["cases"], "4");
     let s = &street[0];
-    assert_eq!(s["cases"], "9");
+    assert_eq!(s["cases"], "12");
     assert_eq!(s["cases"], district[0]["cases"]);
     assert_eq!(s["population"], "10000");
     assert_eq!(f(s, "area_km2"), f(&district[0], "area_km2"));
@@ -253,27 +260,32 @@ fn every_row_is_accounted_for() {
     let m = json(&run.join("manifest.json"));
     let hot = m["sources"].as_array().unwrap().iter().find(|s| s["name"] == "hotline").unwrap();
     assert_eq!(hot["rows_read"], 18);
-    assert_eq!(hot["rows_assigned"], 9);
-    assert_eq!(hot["rows_rejected"], 9);
+    assert_eq!(hot["rows_assigned"], 12);
+    assert_eq!(hot["rows_rejected"], 6);
     assert_eq!(hot["balanced"], true);
-    assert_eq!(hot["in_period"], 8);
-    assert_eq!(hot["assigned_by"], serde_json::json!({"community_code": 1, "grid_code": 1, "point": 7}));
+    assert_eq!(hot["in_period"], 11);
+    assert_eq!(hot["assigned_by"], serde_json::json!({"community_code": 1, "grid_code": 1, "point": 10}));
     let reasons = &hot["rejects_by_reason"];
     for (reason, n) in [
         ("duplicate_case_id", 1),
-        ("closed_before_received", 1),
         ("bad_coordinate", 1),
-        ("swapped_coordinates", 1),
         ("no_location", 1),
         ("unknown_grid_code", 1),
         ("outside_all_grids", 1),
         ("bad_received_at", 1),
-        ("bad_value", 1),
     ] {
         assert_eq!(reasons[reason], n, "{reason}");
     }
+    assert_eq!(reasons.as_object().unwrap().len(), 6, "{reasons}");
+    // Kept with a field issue: 10, 12 and 17.
+    assert_eq!(
+        hot["field_issues"],
+        serde_json::json!({"closed_at:closed_before_received": 1, "lon:swapped_coordinates": 1, "satisfaction:bad_value": 1})
+    );
+    let issues = read_csv(&run.join("field_issues.csv"));
+    assert_eq!(issues.iter().map(|r| r["record_key"].as_str()).collect::<Vec<_>>(), ["10", "12", "17"]);
     let rejects = read_csv(&run.join("rejects.csv"));
-    assert_eq!(rejects.len(), 9);
+    assert_eq!(rejects.len(), 6);
     let dup = row(&rejects, "reason", "duplicate_case_id");
     assert_eq!(
         (dup["source"].as_str(), dup["row"].as_str(), dup["line"].as_str(), dup["record_key"].as_str()),
@@ -391,15 +403,15 @@ fn every_column_is_in_the_dictionary_and_tables_by_dimension_add_up() {
             }
         }
     }
-    // The city row holds every assigned case of the period: 8 hotline + 1 app.
+    // The city row holds every assigned case of the period: 11 hotline + 1 app.
     let city = read_csv(&run.join("city.csv"));
-    assert_eq!(city[0]["cases"], "9");
+    assert_eq!(city[0]["cases"], "12");
     assert_eq!(city[0]["population"], "10000");
-    // Only the app report has a category; the 8 hotline cases form the row with an empty key.
+    // Only the app report has a category; the 11 hotline cases form the row with an empty key.
     let cat = read_csv(&run.join("by_category.csv"));
     assert_eq!(cat.len(), 2);
     assert_eq!((cat[0]["category"].as_str(), cat[0]["cases"].as_str()), ("<script>alert(1)</script>", "1"));
-    assert_eq!((cat[1]["category"].as_str(), cat[1]["cases"].as_str()), ("", "8"));
+    assert_eq!((cat[1]["category"].as_str(), cat[1]["cases"].as_str()), ("", "11"));
 }
 
 #[test]
@@ -424,7 +436,7 @@ fn a_month_given_as_start_and_end_gives_the_same_tables() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     let grid = read_csv(&run3.join("grid.csv"));
     assert_eq!(row(&grid, "grid_code", "110101001001002")["cases"], "1");
-    assert_eq!(row(&grid, "grid_code", "110101001001001")["cases"], "3");
+    assert_eq!(row(&grid, "grid_code", "110101001001001")["cases"], "6");
 }
 
 #[test]

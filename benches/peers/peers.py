@@ -136,7 +136,11 @@ def run_duckdb(inp, data_dir, out_csv, threads, st):
 
     as_of = f"TIMESTAMP '{AS_OF}'"
     fu = "c.followup_valid = '1'"
-    is_open = f"(c.closed_at IS NULL OR c.closed_at > {as_of})"
+    # docs/indicators.md: a case is closed when closed_at < T and open otherwise; a closing
+    # before the receipt is unknown (neither); a case received at or after T is in no count.
+    known = "(c.closed_at IS NULL OR c.closed_at >= c.received_at)"
+    is_open = f"({known} AND (c.closed_at IS NULL OR c.closed_at >= {as_of}))"
+    is_closed = f"({known} AND c.closed_at < {as_of})"
     con.execute(
         f"""COPY (
         SELECT grid_code, cases,
@@ -153,10 +157,11 @@ def run_duckdb(inp, data_dir, out_csv, threads, st):
                    count(*) FILTER (WHERE {fu} AND c.satisfaction = '{BASIC}') AS basic,
                    count(*) FILTER (WHERE {is_open}) AS open,
                    count(*) FILTER (WHERE {is_open} AND c.due_at < {as_of}) AS overdue_open,
-                   quantile_cont(CASE WHEN NOT {is_open}
+                   quantile_cont(CASE WHEN {is_closed}
                                       THEN date_diff('second', c.received_at, c.closed_at) / 3600.0 END, 0.5)
                        AS handling_hours_median
             FROM assigned a JOIN cases c ON c.rowid = a.rid
+            WHERE c.received_at < {as_of}
             GROUP BY a.grid_code)
         ORDER BY grid_code
         ) TO {sql_str(out_csv)} (HEADER, DELIMITER ',')""")
@@ -196,10 +201,15 @@ def run_geopandas(inp, data_dir, out_csv, threads, st):
     grid_of = joined.groupby(level=0)["grid_code"].min()  # smallest code wins on shared boundaries
     st.lap("join")
 
-    df = cases.loc[grid_of.index]
     as_of = pd.Timestamp(AS_OF)
+    grid_of = grid_of[(cases.loc[grid_of.index, "received_at"] < as_of).to_numpy()]
+    df = cases.loc[grid_of.index]
     fu = (df["followup_valid"] == "1").to_numpy()
-    closed = (df["closed_at"].notna() & (df["closed_at"] <= as_of)).to_numpy()
+    # docs/indicators.md: closed when closed_at < T, open otherwise; a closing before the
+    # receipt is unknown (neither open nor closed).
+    known = (df["closed_at"].isna() | (df["closed_at"] >= df["received_at"])).to_numpy()
+    closed = known & (df["closed_at"].notna() & (df["closed_at"] < as_of)).to_numpy()
+    is_open = known & ~closed
     hours = (df["closed_at"] - df["received_at"]).dt.total_seconds().to_numpy() / 3600.0
     t = pd.DataFrame({
         "grid_code": grid_of.to_numpy(),
@@ -208,8 +218,8 @@ def run_geopandas(inp, data_dir, out_csv, threads, st):
         "resolved": (fu & (df["resolved"] == "1").to_numpy()).astype("int64"),
         "satisfied": (fu & (df["satisfaction"] == SAT).to_numpy()).astype("int64"),
         "basic": (fu & (df["satisfaction"] == BASIC).to_numpy()).astype("int64"),
-        "open": (~closed).astype("int64"),
-        "overdue_open": (~closed & (df["due_at"] < as_of).to_numpy()).astype("int64"),
+        "open": is_open.astype("int64"),
+        "overdue_open": (is_open & (df["due_at"] < as_of).to_numpy()).astype("int64"),
         "hours": np.where(closed, hours, np.nan),
     })
     g = t.groupby("grid_code", sort=True)

@@ -122,7 +122,8 @@ def main(out):
         closed = None
         if rnd.random() < 0.8:
             c = received + timedelta(seconds=int(rnd.lognormvariate(11, 1.3)))
-            closed = c if c < as_of else None
+            # Closings after the as-of moment stay: they count as open (docs/indicators.md).
+            closed = c
         valid = closed is not None and rnd.random() < 0.7
         resolved = ("1" if rnd.random() < 0.75 else "0") if valid else ""
         s = rnd.random()

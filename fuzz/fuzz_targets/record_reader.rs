@@ -35,7 +35,14 @@ fuzz_target!(|data: &[u8]| {
     if std::fs::write(&f.file, body).is_err() {
         return;
     }
+    let calendar = gridgov::vocab::calendar::Calendar::always(f.p.period.rules);
+    let limits = gridgov::vocab::calendar::TimeLimits::default();
     let ctx = CheckContext {
+        repair_swapped: true,
+        calendar: &calendar,
+        time_limits: &limits,
+        fold: f.p.period.rules.fold,
+        gap: f.p.period.rules.gap,
         hierarchy: &f.h,
         extent: None,
         default_time_limit_ms: 3_600_000,
@@ -55,6 +62,7 @@ fuzz_target!(|data: &[u8]| {
                 let rows = checker.check(&batch, &mut quarantine, &mut dicts);
                 accepted += rows.iter().filter(|r| r.is_some()).count() as u64;
                 let _ = quarantine.drain();
+                let _ = quarantine.drain_issues();
             }
             Ok(None) => break,
             Err(_) => return,

@@ -41,6 +41,9 @@ pub struct PipelineFile {
     /// Charts, map styles and the HTML report; none without this table.
     #[serde(default)]
     pub charts: Option<ChartsFile>,
+    /// Working days and hours; without it every moment is working time.
+    #[serde(default)]
+    pub calendar: Option<CalendarFile>,
 }
 
 /// Charts, class breaks, `.qml` styles and `report.html`.
@@ -121,7 +124,8 @@ fn default_formats() -> Vec<String> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodFile {
-    /// A calendar month `YYYY-MM`; or give `start` and `end` instead.
+    /// A calendar month `YYYY-MM`, `previous` (the month before the as-of day's) or `current`
+    /// (the as-of day's month, to date); or give `start` and `end` instead.
     #[serde(default)]
     pub month: Option<String>,
     /// First day of the period, `YYYY-MM-DD`, inclusive.
@@ -131,8 +135,10 @@ pub struct PeriodFile {
     #[serde(default)]
     pub end: Option<String>,
     /// The day the data was extracted (`YYYY-MM-DD`); states are evaluated at its end.
-    /// `--as-of` on the command line overrides it.
-    pub as_of: String,
+    /// `--as-of` on the command line overrides it; without either, yesterday in the city's
+    /// time zone.
+    #[serde(default)]
+    pub as_of: Option<String>,
     /// Number of calendar months in the trend tables, ending with the period's last month.
     #[serde(default = "default_trend_months")]
     pub trend_months: u32,
@@ -140,6 +146,50 @@ pub struct PeriodFile {
     /// timestamps with an offset are converted to it.
     #[serde(default = "default_time_zone")]
     pub time_zone: String,
+    /// A local time that a DST change repeats: `earlier` (default) or `later` instant.
+    #[serde(default)]
+    pub dst_fold: crate::vocab::time::DstFold,
+    /// A local time that a DST change skips: `shift_forward` (default: read with the offset
+    /// before the change) or `reject` (unreadable).
+    #[serde(default)]
+    pub dst_gap: crate::vocab::time::DstGap,
+}
+
+/// Working days and hours, for time limits in working time and working handling times.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarFile {
+    /// CSV of `date,kind[,…]` with kind `holiday` (a day off) or `workday` (a weekend day
+    /// worked in exchange); relative to the pipeline file.
+    #[serde(default)]
+    pub holidays: Option<String>,
+    /// Working hours of a working day, e.g. `["09:00-12:00", "13:30-17:30"]`.
+    #[serde(default = "default_working_hours")]
+    pub working_hours: Vec<String>,
+    /// Weekdays off (English names).
+    #[serde(default = "default_weekend")]
+    pub weekend: Vec<String>,
+}
+
+fn default_working_hours() -> Vec<String> {
+    vec!["09:00-12:00".into(), "13:30-17:30".into()]
+}
+fn default_weekend() -> Vec<String> {
+    vec!["saturday".into(), "sunday".into()]
+}
+
+/// One rule of the time-limit table (`[[indicators.time_limits]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeLimitFile {
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub subcategory: Option<String>,
+    #[serde(default)]
+    pub urgency: Option<String>,
+    /// `24h` natural hours, `16wh` working hours, `3wd` working days.
+    pub limit: String,
 }
 
 fn default_trend_months() -> u32 {
@@ -294,7 +344,9 @@ pub struct IndicatorsFile {
     /// Time limit assumed for a case without a due time, in hours.
     #[serde(default = "default_time_limit_hours")]
     pub default_time_limit_hours: f64,
-    /// Rates, scores and ranks are left empty where the denominator is below this.
+    /// The composite score, its grade and rank are left empty where valid follow-ups are
+    /// below this; every rate whose n is below it keeps its value and is flagged
+    /// (`<n>_low_n`); maps show it as no data.
     #[serde(default = "default_min_n")]
     pub min_n: u64,
     /// Sign-up threshold (share of in-scope households) for projects not listed below.
@@ -306,6 +358,34 @@ pub struct IndicatorsFile {
     /// Lower bounds of grades A, B, C, D on the composite score; below D is E.
     #[serde(default = "default_grade_bands")]
     pub grade_bands: [f64; 4],
+    /// Time limits by category, subcategory and urgency, for cases without a due time.
+    #[serde(default)]
+    pub time_limits: Vec<TimeLimitFile>,
+    /// A case closed within this many minutes of its receipt is an instant closure.
+    #[serde(default = "default_instant_minutes")]
+    pub instant_closure_minutes: f64,
+    /// Denominator of the rework rate: `should_close` (default), `registered` (every
+    /// non-cancelled case) or `disposed`.
+    #[serde(default)]
+    pub rework_denominator: ReworkDenominator,
+    /// First day of each project's signing period (project id -> `YYYY-MM-DD`); days to
+    /// threshold count from it (default: the first signing day).
+    #[serde(default)]
+    pub signup_starts: BTreeMap<String, String>,
+}
+
+fn default_instant_minutes() -> f64 {
+    5.0
+}
+
+/// Which cases the rework rate (返工率) is a share of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReworkDenominator {
+    #[default]
+    ShouldClose,
+    Registered,
+    Disposed,
 }
 
 impl Default for IndicatorsFile {
@@ -319,6 +399,10 @@ impl Default for IndicatorsFile {
             signup_threshold: default_signup_threshold(),
             signup_thresholds: BTreeMap::new(),
             grade_bands: default_grade_bands(),
+            time_limits: Vec::new(),
+            instant_closure_minutes: default_instant_minutes(),
+            rework_denominator: ReworkDenominator::default(),
+            signup_starts: BTreeMap::new(),
         }
     }
 }
@@ -393,6 +477,27 @@ pub struct QualityFile {
     pub suspect_points: Vec<[f64; 2]>,
     #[serde(default = "default_suspect_radius")]
     pub suspect_radius_m: f64,
+    /// Swap lon and lat when only the swapped pair is valid (counted in the manifest);
+    /// otherwise such points are bad coordinates.
+    #[serde(default = "default_true")]
+    pub repair_swapped_coordinates: bool,
+    /// What a failed gate does: `publish` (exit 1, the run becomes `latest`) or `hold` (exit
+    /// 1, the run is kept under `runs/` but `latest` stays on the last good run).
+    #[serde(default)]
+    pub on_fail: OnFail,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// What a run whose quality gate failed does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFail {
+    #[default]
+    Publish,
+    Hold,
 }
 
 impl Default for QualityFile {
@@ -404,6 +509,8 @@ impl Default for QualityFile {
             min_cases: None,
             suspect_points: Vec::new(),
             suspect_radius_m: default_suspect_radius(),
+            repair_swapped_coordinates: true,
+            on_fail: OnFail::default(),
         }
     }
 }

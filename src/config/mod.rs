@@ -8,10 +8,10 @@ pub mod period;
 pub mod resolve;
 pub mod sources;
 
-pub use file::{Encoding, FileFormat, OnInvalid, ShouldBeClosedFile};
+pub use file::{Encoding, FileFormat, OnFail, OnInvalid, ReworkDenominator, ShouldBeClosedFile};
 pub use kind::{Catalog, KindSpec};
 pub use period::Period;
-pub use resolve::{GridProperties, GridsConfig, IndicatorSettings, Overrides, Pipeline, load, parse, resolve};
+pub use resolve::{CalendarConfig, GridProperties, GridsConfig, IndicatorSettings, Overrides, Pipeline, load, parse, resolve};
 pub use sources::Source;
 
 impl GridProperties {

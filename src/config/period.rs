@@ -5,7 +5,11 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::file::PeriodFile;
-use crate::vocab::time::{Month, local_midnight_ms};
+use crate::vocab::time::{LocalRules, Month, local_midnight_ms};
+
+/// Months counted before the trend window, so that every month of it has its 同比 (the same
+/// month a year earlier).
+pub const HISTORY_MONTHS: usize = 12;
 
 /// Reporting period, trend window and as-of moment. Instants are UTC milliseconds; the
 /// calendar is the city's time zone.
@@ -18,8 +22,12 @@ pub struct Period {
     pub as_of: NaiveDate,
     #[serde(serialize_with = "ser_tz")]
     pub time_zone: Tz,
+    /// The zone with its rules for the DST fold and gap.
+    pub rules: LocalRules,
     /// Months of the trend tables, oldest first, the last one containing `end`.
     pub months: Vec<Month>,
+    /// The `HISTORY_MONTHS` months before `months`, counted for 同比 but not shown.
+    pub history: Vec<Month>,
 }
 
 pub(super) fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
@@ -43,17 +51,22 @@ impl Period {
     pub fn as_of_ms(&self) -> i64 {
         self.local_midnight_ms(self.as_of.succ_opt().unwrap_or(self.as_of))
     }
-    /// Month boundaries of the trend window as UTC ms: `months.len() + 1` values.
+    /// The months counted by month: the history, then the trend window.
+    pub fn counted_months(&self) -> Vec<Month> {
+        self.history.iter().chain(&self.months).copied().collect()
+    }
+    /// Boundaries of the counted months as UTC ms: one more than `counted_months`.
     pub fn month_bounds_ms(&self) -> Vec<i64> {
-        let mut v: Vec<i64> = self.months.iter().map(|m| self.local_midnight_ms(m.first_day())).collect();
-        if let Some(last) = self.months.last() {
+        let months = self.counted_months();
+        let mut v: Vec<i64> = months.iter().map(|m| self.local_midnight_ms(m.first_day())).collect();
+        if let Some(last) = months.last() {
             v.push(self.local_midnight_ms(last.next().first_day()));
         }
         v
     }
-    /// Index of the trend month the period is exactly equal to, if it is one.
+    /// Index among the counted months of the month the period is exactly equal to, if it is one.
     pub fn month_index(&self) -> Option<usize> {
-        self.months.iter().position(|m| m.first_day() == self.start && m.next().first_day().pred_opt() == Some(self.end))
+        self.counted_months().iter().position(|m| m.first_day() == self.start && m.next().first_day().pred_opt() == Some(self.end))
     }
 
     /// `YYYY-MM` if the period is exactly one calendar month, else `start..end`.
@@ -72,9 +85,10 @@ impl Period {
     }
 }
 
-/// Resolves `[period]`; `as_of` from the command line replaces the file's. Problems are added
-/// to `problems`; the period is `None` when it cannot be built. The time zone comes back
-/// apart: sources default to it even when the period has a problem.
+/// Resolves `[period]`; `as_of` from the command line replaces the file's, and without either
+/// it is the day before `today` (in the city's zone). Problems are added to `problems`; the
+/// period is `None` when it cannot be built. The zone comes back apart: sources default to it
+/// even when the period has a problem.
 pub(super) fn resolve(f: &PeriodFile, as_of_flag: Option<NaiveDate>, problems: &mut Vec<String>) -> (Option<Period>, Tz) {
     let tz: Tz = match f.time_zone.parse() {
         Ok(tz) => tz,
@@ -92,14 +106,27 @@ pub(super) fn resolve(f: &PeriodFile, as_of_flag: Option<NaiveDate>, problems: &
             }
         }
     };
+    let as_of = match (as_of_flag, &f.as_of) {
+        (Some(d), _) => Some(d),
+        (None, Some(s)) => date("period.as_of", s, problems),
+        // Yesterday where the city is: what a nightly run at 02:30 means.
+        (None, None) => chrono::Utc::now().with_timezone(&tz).date_naive().pred_opt(),
+    };
+    let month_of = |m: Month| (Some(m.first_day()), m.next().first_day().pred_opt());
     let (start, end) = match (&f.month, &f.start, &f.end) {
+        (Some(m), None, None) if m == "previous" => match as_of {
+            Some(a) => month_of(Month::of(a).prev()),
+            None => (None, None),
+        },
+        (Some(m), None, None) if m == "current" => match as_of {
+            // Month to date: the as-of day's month up to the as-of day.
+            Some(a) => (Some(Month::of(a).first_day()), Some(a)),
+            None => (None, None),
+        },
         (Some(m), None, None) => match NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d") {
-            Ok(s) => {
-                let e = Month::of(s).next().first_day().pred_opt().unwrap_or(s);
-                (Some(s), Some(e))
-            }
+            Ok(s) => month_of(Month::of(s)),
             Err(_) => {
-                problems.push(format!("period.month: {m:?} is not a month YYYY-MM"));
+                problems.push(format!("period.month: {m:?} is not a month YYYY-MM, `previous` or `current`"));
                 (None, None)
             }
         },
@@ -108,10 +135,6 @@ pub(super) fn resolve(f: &PeriodFile, as_of_flag: Option<NaiveDate>, problems: &
             problems.push("period: give either `month` or both `start` and `end`".into());
             (None, None)
         }
-    };
-    let as_of = match as_of_flag {
-        Some(d) => Some(d),
-        None => date("period.as_of", &f.as_of, problems),
     };
     if let (Some(s), Some(e)) = (start, end) {
         if e < s {
@@ -130,14 +153,16 @@ pub(super) fn resolve(f: &PeriodFile, as_of_flag: Option<NaiveDate>, problems: &
     let mut months = Vec::new();
     if let Some(e) = end {
         let mut m = Month::of(e);
-        for _ in 0..f.trend_months.clamp(1, 120) {
+        for _ in 0..f.trend_months.clamp(1, 120) as usize + HISTORY_MONTHS {
             months.push(m);
             m = m.prev();
         }
         months.reverse();
     }
+    let history: Vec<Month> = months.drain(..HISTORY_MONTHS.min(months.len())).collect();
+    let rules = LocalRules { tz, fold: f.dst_fold, gap: f.dst_gap };
     let period = match (start, end, as_of) {
-        (Some(start), Some(end), Some(as_of)) => Some(Period { start, end, as_of, time_zone: tz, months }),
+        (Some(start), Some(end), Some(as_of)) => Some(Period { start, end, as_of, time_zone: tz, rules, months, history }),
         _ => None,
     };
     (period, tz)

@@ -13,6 +13,7 @@ use super::kind::Catalog;
 use super::period::Period;
 use super::sources::Source;
 use crate::vocab::boundary::BoundaryRule;
+use crate::vocab::calendar::{Limit, LimitRule, TimeLimits, parse_hours};
 use crate::vocab::crs::Crs;
 use crate::vocab::error::ConfigError;
 use crate::vocab::reason::Reason;
@@ -35,6 +36,19 @@ pub struct Pipeline {
     pub quality: QualityFile,
     pub outputs: OutputsFile,
     pub charts: Option<ChartsFile>,
+    pub calendar: CalendarConfig,
+}
+
+/// Working days and hours as configured; `io::calendar` reads the holiday file.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalendarConfig {
+    /// No `[calendar]`: every moment is working time.
+    pub always: bool,
+    pub holidays: Option<PathBuf>,
+    /// Working intervals of a day, seconds after local midnight.
+    pub hours: Vec<(u32, u32)>,
+    /// Weekdays off, Monday = 0.
+    pub weekend: [bool; 7],
 }
 
 impl Pipeline {
@@ -91,6 +105,18 @@ pub struct IndicatorSettings {
     pub signup_threshold: f64,
     pub signup_thresholds: BTreeMap<String, f64>,
     pub grade_bands: [f64; 4],
+    pub time_limits: TimeLimits,
+    pub instant_closure_ms: i64,
+    pub rework_denominator: ReworkDenominator,
+    pub signup_starts: BTreeMap<String, NaiveDate>,
+}
+
+impl Default for IndicatorSettings {
+    /// The settings of a pipeline file without `[indicators]`.
+    fn default() -> Self {
+        let mut ignored = Vec::new();
+        resolve_indicators(&IndicatorsFile::default(), &mut ignored)
+    }
 }
 
 impl IndicatorSettings {
@@ -137,6 +163,7 @@ pub fn resolve(path: &Path, f: PipelineFile, overrides: &Overrides, catalog: &Ca
     }
     let sources = super::sources::resolve_all(&f.cases, &f.signups, &f.sources, catalog, &abs, tz, &grids.properties, &mut problems);
     let indicators = resolve_indicators(&f.indicators, &mut problems);
+    let calendar = resolve_calendar(f.calendar.as_ref(), &abs, &mut problems);
     check_quality(&f.quality, &mut problems);
     check_outputs(&f.outputs, &mut problems);
     if let Some(c) = &f.charts {
@@ -160,6 +187,7 @@ pub fn resolve(path: &Path, f: PipelineFile, overrides: &Overrides, catalog: &Ca
             quality: f.quality.clone(),
             outputs: f.outputs.clone(),
             charts: f.charts.clone(),
+            calendar,
         }),
         None if problems.is_empty() => Err(ConfigError::Invalid { path: file, problems: vec!["period: incomplete".into()] }),
         _ => Err(ConfigError::Invalid { path: file, problems }),
@@ -223,6 +251,33 @@ fn resolve_indicators(ind: &IndicatorsFile, problems: &mut Vec<String>) -> Indic
     if !(b[0] > b[1] && b[1] > b[2] && b[2] > b[3]) {
         problems.push(format!("indicators.grade_bands: {b:?} must be strictly decreasing (A, B, C, D lower bounds)"));
     }
+    let mut rules = Vec::new();
+    for (i, t) in ind.time_limits.iter().enumerate() {
+        match Limit::parse(&t.limit) {
+            Some(limit) => rules.push(LimitRule {
+                category: t.category.clone(),
+                subcategory: t.subcategory.clone(),
+                urgency: t.urgency.clone(),
+                limit,
+            }),
+            None => problems.push(format!(
+                "indicators.time_limits[{i}].limit: {:?} is not a limit: hours (`24h`), working hours (`16wh`) or working days (`3wd`)",
+                t.limit
+            )),
+        }
+    }
+    if !(ind.instant_closure_minutes >= 0.0 && ind.instant_closure_minutes.is_finite()) {
+        problems.push(format!("indicators.instant_closure_minutes: {} must be a number of minutes ≥ 0", ind.instant_closure_minutes));
+    }
+    let mut signup_starts = BTreeMap::new();
+    for (project, d) in &ind.signup_starts {
+        match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(d) => {
+                signup_starts.insert(project.clone(), d);
+            }
+            Err(_) => problems.push(format!("indicators.signup_starts.{project}: {d:?} is not a date YYYY-MM-DD")),
+        }
+    }
     IndicatorSettings {
         satisfaction_basic_weight: ind.satisfaction_basic_weight,
         composite_weights: [w.response, w.resolution, w.satisfaction],
@@ -232,7 +287,40 @@ fn resolve_indicators(ind: &IndicatorsFile, problems: &mut Vec<String>) -> Indic
         signup_threshold: ind.signup_threshold,
         signup_thresholds: ind.signup_thresholds.clone(),
         grade_bands: ind.grade_bands,
+        time_limits: TimeLimits { rules },
+        instant_closure_ms: (ind.instant_closure_minutes * 60_000.0).round() as i64,
+        rework_denominator: ind.rework_denominator,
+        signup_starts,
     }
+}
+
+fn resolve_calendar(c: Option<&CalendarFile>, abs: &dyn Fn(&str) -> PathBuf, problems: &mut Vec<String>) -> CalendarConfig {
+    let Some(c) = c else {
+        return CalendarConfig { always: true, holidays: None, hours: vec![(0, 86_400)], weekend: [false; 7] };
+    };
+    let mut hours: Vec<(u32, u32)> = Vec::new();
+    for (i, h) in c.working_hours.iter().enumerate() {
+        match parse_hours(h) {
+            Some(iv) => hours.push(iv),
+            None => problems.push(format!("calendar.working_hours[{i}]: {h:?} is not a span of the day such as \"09:00-12:00\"")),
+        }
+    }
+    hours.sort();
+    if hours.windows(2).any(|w| w[1].0 < w[0].1) {
+        problems.push("calendar.working_hours: the spans overlap".into());
+    }
+    if hours.is_empty() {
+        problems.push("calendar.working_hours: give at least one span".into());
+    }
+    let names = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+    let mut weekend = [false; 7];
+    for (i, d) in c.weekend.iter().enumerate() {
+        match names.iter().position(|n| n.eq_ignore_ascii_case(d.trim())) {
+            Some(k) => weekend[k] = true,
+            None => problems.push(format!("calendar.weekend[{i}]: {d:?} is not a weekday (monday … sunday)")),
+        }
+    }
+    CalendarConfig { always: false, holidays: c.holidays.as_deref().map(abs), hours, weekend }
 }
 
 fn check_quality(q: &QualityFile, problems: &mut Vec<String>) {

@@ -10,18 +10,23 @@
 
 use chrono::NaiveDate;
 
+use std::sync::Arc;
+
 use super::quantiles::Quantiles;
 use crate::config::IndicatorSettings;
+use crate::vocab::calendar::Calendar;
 use crate::vocab::column::Field;
 
 /// What counting a record may depend on besides the record.
 #[derive(Debug, Clone)]
 pub struct CountContext {
-    /// The as-of moment, UTC ms: states (closed, open, overdue) are read at it.
+    /// The as-of moment, UTC ms: an event counts as happened when it is before it.
     pub as_of_ms: i64,
     /// The as-of day: dated states (signed) count on or before it.
     pub as_of: NaiveDate,
     pub settings: IndicatorSettings,
+    /// Working days and hours.
+    pub calendar: Arc<Calendar>,
 }
 
 /// An indicator family over records with facts `F`.
@@ -52,11 +57,23 @@ pub trait Family<F>: Sync {
 pub struct Column {
     pub field: Field,
     /// The count that is this rate's n (its denominator): maps show the rate only where n is
-    /// large enough.
+    /// large enough, and tables flag it (`<n>_low_n`).
     pub n: Option<&'static str>,
     /// The tables that have the column.
     pub only: Only,
     pub value: Derive,
+    /// A headline indicator: monthly tables compare it with the month before (环比) and the
+    /// same month a year earlier (同比).
+    pub headline: Option<Change>,
+}
+
+/// How a headline indicator is compared with an earlier month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A count: the earlier value and the relative change, (now − then) / then.
+    Relative,
+    /// A rate or score: the difference, now − then (in shares or points).
+    Difference,
 }
 
 /// Which tables a column is in.
@@ -90,6 +107,8 @@ pub struct Place {
     pub population: Option<f64>,
     pub households: Option<f64>,
     pub area_km2: f64,
+    /// Grids of the place without a population.
+    pub grids_without_population: u64,
 }
 
 /// What a column sees of one row: the family's counters and quantiles for the row's unit and
@@ -104,16 +123,29 @@ pub struct RowView<'a> {
 }
 
 /// What a whole-table column sees: every row, each row's unit code and, for monthly tables,
-/// the months per unit (rows are unit-major, months in order).
+/// the months per unit (rows are unit-major, months in order, the history months first).
 pub struct TableView<'a> {
     pub rows: Vec<RowView<'a>>,
     pub codes: Vec<&'a str>,
     pub months: Option<usize>,
 }
 
+impl TableView<'_> {
+    /// The row of the same unit `back` months earlier, in a monthly table.
+    pub fn earlier(&self, r: usize, back: usize) -> Option<usize> {
+        let nm = self.months?;
+        (r % nm >= back).then(|| r - back)
+    }
+}
+
 impl Column {
     pub const fn new(field: Field, value: Derive) -> Column {
-        Column { field, n: None, only: Only::All, value }
+        Column { field, n: None, only: Only::All, value, headline: None }
+    }
+
+    /// The same column, compared month on month and year on year in monthly tables.
+    pub const fn headline(self, change: Change) -> Column {
+        Column { headline: Some(change), ..self }
     }
 
     /// The same column, with `n` as its denominator.

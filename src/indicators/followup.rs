@@ -1,9 +1,8 @@
 //! Follow-up calls (回访) and the three rates (三率): response, resolution and satisfaction,
 //! the composite score (综合成绩), its rank and grade, and its change month on month.
 
-use super::family::{Column, CountContext, Derive, Family, Only, RowView, TableView};
+use super::family::{Change, Column, CountContext, Derive, Family, RowView, TableView};
 use super::rank::rank_groups;
-use super::volume::prev_row;
 use crate::vocab::column::Field;
 use crate::vocab::record::{CaseFacts, Satisfaction};
 use crate::vocab::stats::rate;
@@ -17,6 +16,7 @@ const RESOLVED: usize = 2;
 const SATISFIED: usize = 3;
 const BASIC: usize = 4;
 const UNSATISFIED: usize = 5;
+const UNREADABLE: usize = 6;
 
 static COLUMNS: &[Column] = &[
     Column::new(
@@ -56,7 +56,8 @@ static COLUMNS: &[Column] = &[
             "(w_r × response_rate + w_s × resolution_rate + w_m × satisfaction_rate) × 100; empty when followups < min_n",
         ),
         Derive::Float(composite_score, 2),
-    ),
+    )
+    .headline(Change::Difference),
     Column::new(
         Field::new("composite_rank", "综合排名", "rank", "rank by composite_score desc, then cases desc, then code; ties share a rank"),
         Derive::TableInt(composite_rank),
@@ -66,10 +67,14 @@ static COLUMNS: &[Column] = &[
         Derive::Text(|r| composite_score(r).map(|c| grade(c, &r.s.grade_bands).to_string())),
     ),
     Column::new(
-        Field::new("composite_mom_change", "综合成绩环比变化", "points", "composite_score − previous month's composite_score"),
-        Derive::TableFloat(composite_mom_change, 2),
-    )
-    .only(Only::Monthly),
+        Field::new(
+            "followups_unreadable",
+            "回访无法识别数",
+            "cases",
+            "non-cancelled cases whose follow-up answers could not be read (left out of the three rates; field_issues.csv)",
+        ),
+        Derive::Count(UNREADABLE),
+    ),
 ];
 
 impl Family<CaseFacts> for Followups {
@@ -78,13 +83,20 @@ impl Family<CaseFacts> for Followups {
     }
 
     fn counters(&self) -> &'static [&'static str] {
-        &["followups", "contacted", "resolved", "satisfied", "basically_satisfied", "unsatisfied"]
+        &["followups", "contacted", "resolved", "satisfied", "basically_satisfied", "unsatisfied", "followups_unreadable"]
     }
 
     fn count(&self, c: &CaseFacts, _: &CountContext, n: &mut [u64], _: &mut [Option<i64>]) {
         // Cancelled cases count in volume only.
         let f = c.followup;
-        if c.cancelled || !f.valid {
+        if c.cancelled {
+            return;
+        }
+        if c.followup_unknown {
+            n[UNREADABLE] += 1;
+            return;
+        }
+        if !f.valid {
             return;
         }
         n[FOLLOWUPS_N] += 1;
@@ -145,8 +157,4 @@ fn composite_rank(t: &TableView<'_>) -> Vec<Option<i64>> {
         Some(nm) => rank_groups(&scores, &records, |r| t.codes[r], |r| r % nm),
     };
     ranks.into_iter().map(|r| r.map(|r| r as i64)).collect()
-}
-
-fn composite_mom_change(t: &TableView<'_>) -> Vec<Option<f64>> {
-    (0..t.rows.len()).map(|r| Some(composite_score(&t.rows[r])? - composite_score(&t.rows[prev_row(t, r)?])?)).collect()
 }

@@ -1,6 +1,8 @@
 //! Handling time (处置时长): median and P90 hours from received to closed, exact (type 7), over
-//! the cases closed by the as-of moment; and the city's histogram of them.
+//! the cases closed before the as-of moment, in natural hours and in working hours (the
+//! pipeline's `[calendar]`); and the city's histogram of them.
 
+use super::closure::closed_by;
 use super::family::{Column, CountContext, Derive, Family};
 use super::quantiles::Store;
 use crate::vocab::column::Field;
@@ -23,6 +25,24 @@ static COLUMNS: &[Column] = &[
         Field::new("handling_hours_p90", "处置时长P90", "hours", "90th percentile of (closed − received) over closed cases, type 7"),
         Derive::Float(|r| r.q[0].p90, 2),
     ),
+    Column::new(
+        Field::new(
+            "handling_work_hours_median",
+            "处置工时中位数",
+            "working hours",
+            "median of the working hours (calendar) between received and closed, over closed cases, type 7",
+        ),
+        Derive::Float(|r| r.q[1].median, 2),
+    ),
+    Column::new(
+        Field::new(
+            "handling_work_hours_p90",
+            "处置工时P90",
+            "working hours",
+            "90th percentile of the working hours between received and closed, type 7",
+        ),
+        Derive::Float(|r| r.q[1].p90, 2),
+    ),
 ];
 
 impl Family<CaseFacts> for Handling {
@@ -31,16 +51,17 @@ impl Family<CaseFacts> for Handling {
     }
 
     fn stores(&self) -> &'static [&'static str] {
-        &["handling"]
+        &["handling", "handling_working"]
     }
 
     fn count(&self, c: &CaseFacts, ctx: &CountContext, _: &mut [u64], keep: &mut [Option<i64>]) {
-        if c.cancelled {
+        if c.cancelled || c.closed_unknown {
             return;
         }
         // A case closed after the as-of moment was still open at it: no handling time.
-        if let Some(t) = c.closed.filter(|&t| t <= ctx.as_of_ms) {
+        if let Some(t) = closed_by(c, ctx.as_of_ms) {
             keep[0] = Some(t - c.received);
+            keep[1] = Some(ctx.calendar.working_ms(c.received, t));
         }
     }
 

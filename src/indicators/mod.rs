@@ -14,6 +14,7 @@
 //! it directly by code), and its rates are derived from those sums.
 
 pub mod closure;
+pub mod disposal;
 pub mod family;
 pub mod followup;
 pub mod handling;
@@ -39,7 +40,8 @@ use table::{Columns, Part, Shape};
 use tally::{Facts, Tally};
 
 /// The families of cases, in column order.
-pub static CASE_FAMILIES: &[&dyn Family<CaseFacts>] = &[&volume::VOLUME, &followup::FOLLOWUPS, &closure::CLOSURE, &handling::HANDLING];
+pub static CASE_FAMILIES: &[&dyn Family<CaseFacts>] =
+    &[&volume::VOLUME, &followup::FOLLOWUPS, &closure::CLOSURE, &handling::HANDLING, &disposal::DISPOSAL];
 
 /// The dimensions cases are also tabulated by, in `CaseFacts::dims` order.
 pub const DIMENSIONS: [&str; 3] = ["category", "department", "channel"];
@@ -83,6 +85,8 @@ pub struct InTime {
     pub in_period: u64,
     pub in_trend_window: u64,
     pub outside_trend_window: u64,
+    /// Received at or after the as-of moment: in no window.
+    pub after_as_of: u64,
 }
 
 /// The running sums of a run while records stream: the cases' one per thread (each counts its
@@ -103,15 +107,21 @@ pub struct Sums {
 impl Tallies {
     /// Empty sums for the hierarchy. `case_rows`: about how many case rows the run will read
     /// (for sizing the stores); `record_dims`: some case source maps a dimension.
-    pub fn new(p: &Pipeline, h: &Hierarchy, case_rows: u64, record_dims: bool) -> Tallies {
-        let mut cases = Tally::new(p, h, CASE_FAMILIES, true, DIMENSIONS.len(), record_dims);
+    pub fn new(
+        p: &Pipeline,
+        h: &Hierarchy,
+        calendar: std::sync::Arc<crate::vocab::calendar::Calendar>,
+        case_rows: u64,
+        record_dims: bool,
+    ) -> Tallies {
+        let mut cases = Tally::new(p, h, calendar.clone(), CASE_FAMILIES, true, DIMENSIONS.len(), record_dims);
         let mut more_cases: Vec<Tally<CaseFacts>> = (1..rayon::current_num_threads()).map(|_| cases.empty_like()).collect();
         // Each tally counts about its share of the rows; most cases are closed.
         let threads = more_cases.len() + 1;
         let share = (case_rows as usize / threads) + (case_rows as usize / threads) / 50 + 1024;
         cases.reserve(share);
         more_cases.iter_mut().for_each(|t| t.reserve(share));
-        let signups = SignupTally::new(Tally::new(p, h, signups::FAMILIES, false, 0, false), p.period.as_of);
+        let signups = SignupTally::new(Tally::new(p, h, calendar, signups::FAMILIES, false, 0, false), p.period.as_of);
         Tallies { cases, more_cases, signups }
     }
 
@@ -141,7 +151,9 @@ impl Tallies {
                     let (Some(Record { fact: Fact::Case(f), .. }), Placed::Home { level, unit, .. }) = (r, p) else { continue };
                     let pl = tally.add(tally.home(*level, *unit), f);
                     c.in_period += pl.in_period as u64;
-                    if pl.month.is_some() {
+                    if pl.after_as_of {
+                        c.after_as_of += 1;
+                    } else if pl.month.is_some_and(|m| m >= tally.history) {
                         c.in_trend_window += 1;
                     } else {
                         c.outside_trend_window += 1;
@@ -154,6 +166,7 @@ impl Tallies {
             in_period: a.in_period + b.in_period,
             in_trend_window: a.in_trend_window + b.in_trend_window,
             outside_trend_window: a.outside_trend_window + b.outside_trend_window,
+            after_as_of: a.after_as_of + b.after_as_of,
         })
     }
 
@@ -197,9 +210,13 @@ fn entry_slots<F: Facts>(t: &Tally<F>, e: Entry<'_>) -> [Option<u32>; 2] {
     [month, period]
 }
 
-/// A kind's counters rolled up to the units of a level: per unit × slot.
-fn roll_up<F: Facts>(t: &Tally<F>, homes: &[Units], level: Level, n: usize) -> Vec<u64> {
+/// A kind's counters rolled up to the units of a level: per unit × slot. The grid level is
+/// the grid home units themselves (cases placed by a code of a higher level are in no grid).
+fn roll_up<'t, F: Facts>(t: &'t Tally<F>, homes: &[Units], level: Level, n: usize) -> std::borrow::Cow<'t, [u64]> {
     let (w, slots) = (t.layout.width, t.slots);
+    if level == Level::Grid && t.level_offset[0] == 0 && homes.len() == t.homes() {
+        return std::borrow::Cow::Borrowed(&t.counts[..n * slots * w]);
+    }
     let mut out = vec![0u64; n * slots * w];
     for (home, up) in homes.iter().enumerate() {
         let Some(u) = up[level as usize] else { continue };
@@ -208,7 +225,7 @@ fn roll_up<F: Facts>(t: &Tally<F>, homes: &[Units], level: Level, n: usize) -> V
             dst.iter_mut().zip(t.block(home, s)).for_each(|(a, b)| *a += b);
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Quantiles of every store of a kind, per key `0..n_keys`: `[key × stores]`.
@@ -217,21 +234,15 @@ fn store_quantiles<F: Facts>(t: &Tally<F>, n_keys: usize, keys: impl Fn(Entry<'_
     (0..n_keys).flat_map(|k| per_store.iter().map(move |q| q[k])).collect()
 }
 
-/// The rows `rows` (indices into `counts` blocks and `quants` groups) of a kind as a table part.
-fn part<'a, F: Facts>(t: &'a Tally<F>, counts: &[u64], quants: &[Quantiles], rows: &[usize]) -> Part<'a, F> {
-    let (w, ns) = (t.layout.width, t.layout.n_stores);
-    Part {
-        families: t.families,
-        layout: &t.layout,
-        counts: rows.iter().flat_map(|&r| counts[r * w..(r + 1) * w].iter().copied()).collect(),
-        quantiles: rows.iter().flat_map(|&r| quants[r * ns..(r + 1) * ns].iter().copied()).collect(),
-    }
+/// The blocks `rows` of a kind's counters and quantiles as a table part.
+fn part<'a, F: Facts>(t: &'a Tally<F>, counts: &'a [u64], quants: &'a [Quantiles], rows: Vec<usize>) -> Part<'a, F> {
+    Part { families: t.families, layout: &t.layout, counts, quantiles: quants, rows }
 }
 
 fn level_tables(p: &Pipeline, h: &Hierarchy, level: Level, sums: &Sums, homes: &[Units]) -> LevelTables {
     let n = h.units(level).len();
     let t = &sums.cases;
-    let (nm, slots, ps) = (p.period.months.len(), t.slots, t.period_slot);
+    let (nm, slots, ps) = (t.months, t.slots, t.period_slot);
     // Roll-up: a unit's counts are the sums over the home units it contains (its grids, and
     // itself or its communities for cases placed by code).
     let counts = roll_up(t, homes, level, n);
@@ -242,28 +253,29 @@ fn level_tables(p: &Pipeline, h: &Hierarchy, level: Level, sums: &Sums, homes: &
     let s = &sums.signups.tally;
     let signup_counts = roll_up(s, homes, level, n);
     let info = UnitsInfo::of_level(h, level);
-    let period_rows: Vec<usize> = (0..n).map(|u| u * slots + ps).collect();
-    let month_rows: Vec<usize> = (0..n).flat_map(|u| (0..nm).map(move |m| u * slots + m)).collect();
     let units: Vec<usize> = (0..n).collect();
-    let signup_rows: Vec<usize> = units.clone();
     let period = table::build(
         &info.shape(p, &units, None),
-        &[&part(t, &counts, &quants, &period_rows) as &dyn Columns, &part(s, &signup_counts, &[], &signup_rows)],
+        &[
+            &part(t, &counts, &quants, (0..n).map(|u| u * slots + ps).collect()) as &dyn Columns,
+            &part(s, &signup_counts, &[], units.clone()),
+        ],
     );
     let month_units: Vec<usize> = (0..n * nm).map(|r| r / nm).collect();
-    let monthly = table::build(&info.shape(p, &month_units, Some(nm)), &[&part(t, &counts, &quants, &month_rows) as &dyn Columns]);
+    let month_rows: Vec<usize> = (0..n).flat_map(|u| (0..nm).map(move |m| u * slots + m)).collect();
+    let monthly = table::build(&info.shape(p, &month_units, Some(nm)), &[&part(t, &counts, &quants, month_rows) as &dyn Columns]);
     LevelTables { level, period, monthly }
 }
 
 /// Every placed record, whatever level it was placed at, in one unit: the city.
 fn city_tables(p: &Pipeline, h: &Hierarchy, sums: &Sums) -> (Frame, Frame) {
     let t = &sums.cases;
-    let (nm, slots, ps) = (p.period.months.len(), t.slots, t.period_slot);
+    let (nm, slots, ps) = (t.months, t.slots, t.period_slot);
     let all: Vec<Units> = vec![[Some(0), Some(0), Some(0), Some(0)]; t.homes()];
-    let counts = roll_up(t, &all, Level::Grid, 1);
+    let counts = roll_up(t, &all, Level::District, 1);
     let quants = store_quantiles(t, slots, |e| entry_slots(t, e));
     let s = &sums.signups.tally;
-    let signup_counts = roll_up(s, &all, Level::Grid, 1);
+    let signup_counts = roll_up(s, &all, Level::District, 1);
     let grids = h.units(Level::Grid);
     let sum = |f: fn(&crate::vocab::units::Unit) -> Option<f64>| {
         grids.iter().filter_map(f).fold(None, |a: Option<f64>, v| Some(a.unwrap_or(0.0) + v))
@@ -275,12 +287,14 @@ fn city_tables(p: &Pipeline, h: &Hierarchy, sums: &Sums) -> (Frame, Frame) {
             population: sum(|u| u.population),
             households: sum(|u| u.households),
             area_km2: grids.iter().map(|u| u.area_km2).sum(),
+            grids_without_population: grids.iter().filter(|u| u.population.is_none()).count() as u64,
         }]),
     };
-    let period =
-        table::build(&info.shape(p, &[0], None), &[&part(t, &counts, &quants, &[ps]) as &dyn Columns, &part(s, &signup_counts, &[], &[0])]);
-    let months: Vec<usize> = (0..nm).collect();
-    let monthly = table::build(&info.shape(p, &vec![0; nm], Some(nm)), &[&part(t, &counts, &quants, &months) as &dyn Columns]);
+    let period = table::build(
+        &info.shape(p, &[0], None),
+        &[&part(t, &counts, &quants, vec![ps]) as &dyn Columns, &part(s, &signup_counts, &[], vec![0])],
+    );
+    let monthly = table::build(&info.shape(p, &vec![0; nm], Some(nm)), &[&part(t, &counts, &quants, (0..nm).collect()) as &dyn Columns]);
     (period, monthly)
 }
 
@@ -313,7 +327,7 @@ fn dimension_table(p: &Pipeline, dim: usize, values: &[String], t: &Tally<CaseFa
         places: None,
     };
     let units: Vec<usize> = (0..order.len()).collect();
-    table::build(&info.shape(p, &units, None), &[&part(t, &counts, &quants, &order) as &dyn Columns])
+    table::build(&info.shape(p, &units, None), &[&part(t, &counts, &quants, order) as &dyn Columns])
 }
 
 /// The units a table is about: its key columns, codes, and per unit the population,
@@ -344,7 +358,15 @@ impl UnitsInfo {
             key_columns,
             codes: units.iter().map(|u| u.code.clone()).collect(),
             places: Some(
-                units.iter().map(|u| Place { population: u.population, households: u.households, area_km2: u.area_km2 }).collect(),
+                units
+                    .iter()
+                    .map(|u| Place {
+                        population: u.population,
+                        households: u.households,
+                        area_km2: u.area_km2,
+                        grids_without_population: u.grids_without_population,
+                    })
+                    .collect(),
             ),
         }
     }
@@ -352,9 +374,10 @@ impl UnitsInfo {
     /// The shape of a table of these units: `unit_of_row` gives each row's unit; monthly
     /// tables have `months` rows per unit, in order.
     fn shape<'a>(&'a self, p: &'a Pipeline, unit_of_row: &'a [usize], months: Option<usize>) -> Shape<'a> {
+        let counted = p.period.counted_months();
         let periods = match months {
             None => vec![(p.period.label(), p.period.start); unit_of_row.len()],
-            Some(nm) => (0..unit_of_row.len()).map(|r| (p.period.months[r % nm].label(), p.period.months[r % nm].first_day())).collect(),
+            Some(nm) => (0..unit_of_row.len()).map(|r| (counted[r % nm].label(), counted[r % nm].first_day())).collect(),
         };
         Shape {
             keys: &self.key_columns,
@@ -364,6 +387,7 @@ impl UnitsInfo {
             periods,
             as_of: p.period.as_of,
             months,
+            hidden: p.period.history.len(),
             settings: &p.indicators,
         }
     }

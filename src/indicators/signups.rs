@@ -52,7 +52,8 @@ pub static PROJECT_FIELDS: &[Field] = &[
     Field::new("threshold", "生效比例", "share", "sign-up share at which the project takes effect"),
     Field::new("first_signed", "首签日期", "date", "first signing day"),
     Field::new("threshold_reached_on", "达到生效比例日期", "date", "first day cumulative signed / households_in_scope ≥ threshold"),
-    Field::new("days_to_threshold", "达标用时", "days", "threshold_reached_on − first_signed"),
+    Field::new("signing_start", "签约开始日期", "date", "first day of the signing period (indicators.signup_starts; else first_signed)"),
+    Field::new("days_to_threshold", "达标用时", "days", "threshold_reached_on − signing_start"),
     Field::new("date", "日期", "date", "calendar day"),
     Field::new("signed_cumulative", "累计签约户数", "households", "in-scope households signed on or before the day"),
     Field::new("signup_rate_cumulative", "累计签约率", "share", "signed_cumulative / households_in_scope"),
@@ -145,6 +146,8 @@ pub struct ProjectSummary {
     pub out_of_scope: u64,
     pub threshold: f64,
     pub first_signed: Option<NaiveDate>,
+    /// First day of the signing period: configured, else the first signing day.
+    pub start: Option<NaiveDate>,
     /// First day on which cumulative signed / in scope ≥ threshold (on or before as-of).
     pub threshold_reached_on: Option<NaiveDate>,
     /// (day, cumulative signed) from the first signing day to the as-of date.
@@ -153,15 +156,18 @@ pub struct ProjectSummary {
 
 impl SignupTally {
     /// Each project's summary, sorted by project id.
-    pub fn projects(&self, threshold_for: impl Fn(&str) -> f64) -> Vec<ProjectSummary> {
+    pub fn projects(&self, threshold_for: impl Fn(&str) -> f64, start_for: impl Fn(&str) -> Option<NaiveDate>) -> Vec<ProjectSummary> {
         self.projects
             .iter()
             .map(|(id, p)| {
                 let threshold = threshold_for(id);
                 let first_signed = p.per_day.keys().next().copied();
+                let start = start_for(id).or(first_signed);
                 let mut curve = Vec::new();
                 let mut reached = None;
-                if let Some(first) = first_signed {
+                // The curve runs from the signing period's start (or the first signing, if
+                // earlier) to the as-of day.
+                if let Some(first) = first_signed.map(|f| start.map_or(f, |s| s.min(f))) {
                     let mut cum = 0u64;
                     for day in first.iter_days().take_while(|d| *d <= self.as_of) {
                         cum += p.per_day.get(&day).copied().unwrap_or(0);
@@ -180,6 +186,7 @@ impl SignupTally {
                     out_of_scope: p.out_of_scope,
                     threshold,
                     first_signed,
+                    start,
                     threshold_reached_on: reached,
                     curve,
                 }
@@ -189,7 +196,7 @@ impl SignupTally {
 
     /// The project table and the curve table.
     pub fn project_tables(&self, p: &Pipeline) -> (Frame, Frame) {
-        let ps = self.projects(|id| p.indicators.threshold_for(id));
+        let ps = self.projects(|id| p.indicators.threshold_for(id), |id| p.indicators.signup_starts.get(id).copied());
         let mut f = Frame::default();
         f.str("project_id", ps.iter().map(|s| Some(s.project_id.clone())).collect());
         f.str("project_name", ps.iter().map(|s| Some(s.project_name.clone())).collect());
@@ -201,7 +208,8 @@ impl SignupTally {
         f.float("threshold", ps.iter().map(|s| Some(s.threshold)).collect(), 4);
         f.push("first_signed", Values::Date(ps.iter().map(|s| s.first_signed).collect()));
         f.push("threshold_reached_on", Values::Date(ps.iter().map(|s| s.threshold_reached_on).collect()));
-        f.int("days_to_threshold", ps.iter().map(|s| Some((s.threshold_reached_on? - s.first_signed?).num_days())).collect());
+        f.push("signing_start", Values::Date(ps.iter().map(|s| s.start).collect()));
+        f.int("days_to_threshold", ps.iter().map(|s| Some((s.threshold_reached_on? - s.start?).num_days())).collect());
         let mut c = Frame::default();
         let rows: Vec<(&ProjectSummary, NaiveDate, u64)> = ps.iter().flat_map(|s| s.curve.iter().map(move |(d, n)| (s, *d, *n))).collect();
         c.str("project_id", rows.iter().map(|r| Some(r.0.project_id.clone())).collect());

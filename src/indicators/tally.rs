@@ -24,11 +24,14 @@ pub trait Facts {
 }
 
 /// Where a record falls in time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Placement {
     pub in_period: bool,
-    /// Index into the trend months, if the record is in the trend window.
+    /// Index into the counted months (the history, then the trend window), if the record is
+    /// in one.
     pub month: Option<usize>,
+    /// The record happened at or after the as-of moment: it is in no window.
+    pub after_as_of: bool,
 }
 
 /// Places a record by its time: the period is `[start, end + 1 day)` in the city's time zone,
@@ -40,7 +43,7 @@ pub fn place(t: i64, period: (i64, i64), month_bounds: &[i64]) -> Placement {
         k if k >= month_bounds.len() => None,
         k => Some(k - 1),
     };
-    Placement { in_period, month }
+    Placement { in_period, month, after_as_of: false }
 }
 
 /// Counters of one dimension: per value (grown as values appear) and for records without one.
@@ -59,6 +62,11 @@ pub struct Tally<F: 'static> {
     pub slots: usize,
     /// Slot of the period (a month's when the period is one of the trend months).
     pub period_slot: usize,
+    /// The counted months (slots `0..months`): the history months first, then the trend
+    /// window.
+    pub months: usize,
+    /// How many of the counted months are history (counted for 同比, not shown).
+    pub history: usize,
     /// The period is not one of the trend months: it has a slot of its own.
     pub separate_period: bool,
     /// First global index of each level's units.
@@ -83,13 +91,14 @@ impl<F: Facts + 'static> Tally<F> {
     pub fn new(
         p: &Pipeline,
         h: &Hierarchy,
+        calendar: std::sync::Arc<crate::vocab::calendar::Calendar>,
         families: &'static [&'static dyn Family<F>],
         timed: bool,
         ndims: usize,
         record_dims: bool,
     ) -> Tally<F> {
         let layout = Layout::of(families);
-        let nm = p.period.months.len();
+        let nm = p.period.counted_months().len();
         let same = p.period.month_index();
         let (slots, period_slot, separate_period) =
             if timed { (nm + same.is_none() as usize, same.unwrap_or(nm), same.is_none()) } else { (1, 0, true) };
@@ -103,13 +112,15 @@ impl<F: Facts + 'static> Tally<F> {
         Tally {
             families,
             slots,
+            months: if timed { nm } else { 0 },
+            history: if timed { p.period.history.len() } else { 0 },
             period_slot,
             separate_period,
             level_offset,
             counts: vec![0; total as usize * slots * w],
             dims: vec![DimCounts { values: Vec::new(), empty: vec![0; w] }; ndims],
             stores: (0..layout.n_stores).map(|_| Store::new(if record_dims { ndims } else { 0 })).collect(),
-            ctx: CountContext { as_of_ms: p.period.as_of_ms(), as_of: p.period.as_of, settings: p.indicators.clone() },
+            ctx: CountContext { as_of_ms: p.period.as_of_ms(), as_of: p.period.as_of, settings: p.indicators.clone(), calendar },
             timed: timed.then(|| ((p.period.start_ms(), p.period.end_ms()), p.period.month_bounds_ms())),
             delta: vec![0; w],
             keep: vec![None; layout.n_stores],
@@ -132,6 +143,8 @@ impl<F: Facts + 'static> Tally<F> {
             families: self.families,
             layout: self.layout.clone(),
             slots: self.slots,
+            months: self.months,
+            history: self.history,
             period_slot: self.period_slot,
             separate_period: self.separate_period,
             level_offset: self.level_offset,
@@ -164,8 +177,10 @@ impl<F: Facts + 'static> Tally<F> {
     /// Adds one placed record at its home unit.
     pub fn add(&mut self, home: u32, fact: &F) -> Placement {
         let pl = match (&self.timed, fact.time()) {
+            // What happened at or after the as-of moment is not known at it: in no window.
+            (Some(_), Some(t)) if t >= self.ctx.as_of_ms => Placement { after_as_of: true, ..Default::default() },
             (Some((period, bounds)), Some(t)) => place(t, *period, bounds),
-            _ => Placement { in_period: true, month: None },
+            _ => Placement { in_period: true, month: None, after_as_of: false },
         };
         if pl.month.is_none() && !pl.in_period {
             return pl;
@@ -245,11 +260,12 @@ mod tests {
     #[test]
     fn placement_by_time() {
         let bounds = [0, 10, 20, 30];
-        assert_eq!(place(-1, (10, 20), &bounds), Placement { in_period: false, month: None });
-        assert_eq!(place(0, (10, 20), &bounds), Placement { in_period: false, month: Some(0) });
-        assert_eq!(place(10, (10, 20), &bounds), Placement { in_period: true, month: Some(1) });
-        assert_eq!(place(19, (10, 20), &bounds), Placement { in_period: true, month: Some(1) });
-        assert_eq!(place(20, (10, 20), &bounds), Placement { in_period: false, month: Some(2) });
-        assert_eq!(place(30, (10, 20), &bounds), Placement { in_period: false, month: None });
+        let at = |in_period, month| Placement { in_period, month, after_as_of: false };
+        assert_eq!(place(-1, (10, 20), &bounds), at(false, None));
+        assert_eq!(place(0, (10, 20), &bounds), at(false, Some(0)));
+        assert_eq!(place(10, (10, 20), &bounds), at(true, Some(1)));
+        assert_eq!(place(19, (10, 20), &bounds), at(true, Some(1)));
+        assert_eq!(place(20, (10, 20), &bounds), at(false, Some(2)));
+        assert_eq!(place(30, (10, 20), &bounds), at(false, None));
     }
 }

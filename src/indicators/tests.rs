@@ -5,24 +5,13 @@ use super::family::{CountContext, Derive, Layout, RowView};
 use super::quantiles::Quantiles;
 use super::*;
 use crate::config::ShouldBeClosedFile;
-use crate::config::file::IndicatorsFile;
 use crate::vocab::record::{Followup, Satisfaction};
 use crate::vocab::stats::quantile;
 
 const H: i64 = 3_600_000;
 
 fn settings() -> crate::config::IndicatorSettings {
-    let f = IndicatorsFile::default();
-    crate::config::IndicatorSettings {
-        satisfaction_basic_weight: f.satisfaction_basic_weight,
-        composite_weights: [0.1, 0.5, 0.4],
-        should_be_closed: f.should_be_closed,
-        default_time_limit_hours: f.default_time_limit_hours,
-        min_n: 1,
-        signup_threshold: 0.9,
-        signup_thresholds: Default::default(),
-        grade_bands: f.grade_bands,
-    }
+    crate::config::IndicatorSettings { composite_weights: [0.1, 0.5, 0.4], min_n: 1, ..Default::default() }
 }
 
 fn fu(contacted: bool, resolved: bool, s: Satisfaction) -> Followup {
@@ -31,14 +20,11 @@ fn fu(contacted: bool, resolved: bool, s: Satisfaction) -> Followup {
 const NO_FU: Followup = Followup::NONE;
 
 fn case(received_h: i64, closed_h: Option<i64>, due_h: i64, f: Followup) -> CaseFacts {
-    CaseFacts {
-        received: received_h * H,
-        closed: closed_h.map(|c| c * H),
-        due: due_h * H,
-        cancelled: false,
-        followup: f,
-        dims: [NO_VALUE; 3],
-    }
+    CaseFacts { closed: closed_h.map(|c| c * H), followup: f, ..CaseFacts::received_at(received_h * H, due_h * H) }
+}
+
+fn calendar() -> std::sync::Arc<crate::vocab::calendar::Calendar> {
+    std::sync::Arc::new(crate::vocab::calendar::Calendar::always(crate::vocab::time::LocalRules::new(chrono_tz::Tz::UTC)))
 }
 
 use crate::vocab::dictionary::NO_VALUE;
@@ -54,7 +40,7 @@ fn count(cases: &[CaseFacts], as_of: i64, rule: ShouldBeClosedFile, min_n: u64) 
     let mut s = settings();
     s.should_be_closed = rule;
     s.min_n = min_n;
-    let ctx = CountContext { as_of_ms: as_of, as_of: chrono::NaiveDate::MIN, settings: s.clone() };
+    let ctx = CountContext { as_of_ms: as_of, as_of: chrono::NaiveDate::MIN, settings: s.clone(), calendar: calendar() };
     let layout = Layout::of(CASE_FAMILIES);
     let mut counters = vec![0u64; layout.width];
     let mut kept = Vec::new();
@@ -67,7 +53,9 @@ fn count(cases: &[CaseFacts], as_of: i64, rule: ShouldBeClosedFile, min_n: u64) 
             fam.count(c, &ctx, &mut delta[c0..c0 + nc], &mut keep[s0..s0 + ns]);
         }
         counters.iter_mut().zip(&delta).for_each(|(a, b)| *a += b);
-        kept.extend(keep.iter().flatten().map(|ms| *ms as f64 / H as f64));
+        // The first store: natural handling hours (the working-hours store holds the same
+        // values here, with no calendar).
+        kept.extend(keep.first().copied().flatten().map(|ms| ms as f64 / H as f64));
     }
     kept.sort_by(f64::total_cmp);
     Unit { counters, kept, s }
@@ -77,7 +65,10 @@ impl Unit {
     /// A column's value as the table builder derives it (unrounded).
     fn get(&self, key: &str) -> Option<f64> {
         let layout = Layout::of(CASE_FAMILIES);
-        let q = [Quantiles { median: quantile(&self.kept, 0.5), p90: quantile(&self.kept, 0.9) }];
+        // Every store of the test's cases holds the same hours: without a calendar, working
+        // time is natural time.
+        let stores = layout.stores.iter().map(|(s0, ns)| s0 + ns).max().unwrap_or(0);
+        let q = vec![Quantiles { median: quantile(&self.kept, 0.5), p90: quantile(&self.kept, 0.9) }; stores];
         for (f, fam) in CASE_FAMILIES.iter().enumerate() {
             let (c0, nc) = layout.counters[f];
             let (s0, ns) = layout.stores[f];
@@ -226,7 +217,7 @@ fn day(s: &str) -> chrono::NaiveDate {
 fn signup_tally(households: &[SignupFactsRow]) -> SignupTally {
     let p = test_pipeline();
     let h = Hierarchy::build(&test_layer());
-    let mut t = SignupTally::new(Tally::new(&p, &h, signups::FAMILIES, false, 0, false), day("2026-03-10"));
+    let mut t = SignupTally::new(Tally::new(&p, &h, calendar(), signups::FAMILIES, false, 0, false), day("2026-03-10"));
     for hh in households {
         t.add(0, &hh.0);
     }
@@ -254,14 +245,14 @@ fn signup_rate_and_threshold_day_by_hand() {
     v.push(hh("P", true, Some("2026-04-01")));
     v.push(hh("P", false, Some("2026-03-01")));
     let t = signup_tally(&v);
-    let ps = t.projects(|_| 0.9);
+    let ps = t.projects(|_| 0.9, |_| None);
     let p = &ps[0];
     assert_eq!((p.in_scope, p.signed, p.out_of_scope), (10, 9, 1));
     // 4/10, 4, 7/10, 7, 7, 9/10 on 6 Mar: threshold 0.9 reached that day.
     assert_eq!(p.threshold_reached_on, Some(day("2026-03-06")));
     assert_eq!(p.curve.len(), 10);
     assert_eq!(p.curve[2], (day("2026-03-03"), 7));
-    assert_eq!(t.projects(|_| 0.95)[0].threshold_reached_on, None);
+    assert_eq!(t.projects(|_| 0.95, |_| None)[0].threshold_reached_on, None);
     // The unit's counters say the same.
     assert_eq!(&t.tally.block(0, 0)[..4], &[11, 10, 9, 1]);
 }
@@ -269,7 +260,7 @@ fn signup_rate_and_threshold_day_by_hand() {
 #[test]
 fn no_signings_no_curve() {
     let t = signup_tally(&[hh("Q", true, None)]);
-    let ps = t.projects(|_| 0.8);
+    let ps = t.projects(|_| 0.8, |_| None);
     assert!(ps[0].curve.is_empty());
     assert_eq!(ps[0].threshold_reached_on, None);
 }
@@ -344,20 +335,17 @@ signed_date = "d"
 fn every_family_column_reaches_tables_registry_and_listing() {
     let p = test_pipeline();
     let h = Hierarchy::build(&test_layer());
-    let mut tallies = Tallies::new(&p, &h, 10, true);
+    let mut tallies = Tallies::new(&p, &h, calendar(), 10, true);
     let received = p.period.start_ms() + H;
     let rows = vec![Some(Record {
         fact: Fact::Case(CaseFacts {
-            received,
             closed: Some(received + H),
-            due: received + 24 * H,
-            cancelled: false,
-            followup: NO_FU,
             dims: [0, NO_VALUE, NO_VALUE],
+            ..CaseFacts::received_at(received, received + 24 * H)
         }),
-        location: crate::vocab::record::Location::ByCode(Level::Grid, 1),
+        location: crate::vocab::record::Location::ByCode { level: Level::Grid, unit: 1, fallback: false },
     })];
-    let placed = vec![Placed::Home { level: Level::Grid, unit: 1, how: crate::vocab::record::How::GridCode }];
+    let placed = vec![Placed::Home { level: Level::Grid, unit: 1, how: crate::vocab::record::How::Code(Level::Grid) }];
     let in_time = tallies.add(&rows, &placed);
     assert_eq!((in_time.in_period, in_time.in_trend_window), (1, 1));
     let mut dicts = Dictionaries::new(DIMENSIONS.len());

@@ -9,6 +9,7 @@
 //! - `kinds`: one file per record kind, its fields and row checks
 
 pub mod area;
+pub mod calendar;
 pub mod files;
 pub mod grids;
 pub mod ids;

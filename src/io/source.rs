@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::ids::{IdKey, ShardedIdSet};
-use super::kinds::{self, CheckContext, RowCheck};
+use super::kinds::{self, CheckContext, FieldProblem, RowCheck};
 use super::records::{self, Batch, Batches, Mapping, RecordFile, RowRef};
 use crate::config::Source;
 use crate::vocab::dictionary::Dictionaries;
 use crate::vocab::error::ReadError;
-use crate::vocab::quarantine::{Quarantine, Reject};
+use crate::vocab::quarantine::{FieldIssue, Quarantine, Reject};
 use crate::vocab::reason::Reason;
 use crate::vocab::record::{Placed, Record};
 
@@ -90,7 +90,7 @@ pub struct Checker<'a> {
 /// the quarantine once the batch is through). Kept apart from the records so that a batch
 /// needs one vector of records only.
 enum Side {
-    Key(IdKey),
+    Key(IdKey, Option<Box<[FieldProblem]>>),
     Rejected(Option<Box<Reject>>),
 }
 
@@ -127,7 +127,10 @@ impl<'a> Checker<'a> {
             .with_min_len(records::TASK_ROWS)
             .map(|i| {
                 batch.with_row(i, |r| match self.kind.check(r, self.ctx, dict_view, &self.crs_nanos) {
-                    Ok((fact, location, id)) => (Some(Record { fact, location }), Side::Key(id)),
+                    Ok(c) => {
+                        let issues = (!c.issues.is_empty()).then(|| c.issues.into_boxed_slice());
+                        (Some(Record { fact: c.fact, location: c.location }), Side::Key(c.id, issues))
+                    }
                     Err((reason, detail)) => (None, Side::Rejected(Some(Box::new(self.reject_row(batch, r, reason, detail))))),
                 })
             })
@@ -139,7 +142,7 @@ impl<'a> Checker<'a> {
             .par_iter()
             .enumerate()
             .filter_map(|(i, c)| match c {
-                Side::Key(k) => Some((i as u32, *k)),
+                Side::Key(k, _) => Some((i as u32, *k)),
                 Side::Rejected(_) => None,
             })
             .collect();
@@ -153,7 +156,7 @@ impl<'a> Checker<'a> {
                         quarantine.push(*r);
                     }
                 }
-                Side::Key(_) => {
+                Side::Key(_, issues) => {
                     if let Some(&(_, first)) = dup.peek().filter(|d| d.0 as usize == i) {
                         dup.next();
                         let first = self.row_named(batch.file, first);
@@ -161,6 +164,23 @@ impl<'a> Checker<'a> {
                         quarantine.push(self.reject(batch, i, reason, detail));
                         *row = None;
                         continue;
+                    }
+                    // A kept row's field problems, with where the row is.
+                    for p in issues.into_iter().flat_map(|v| v.into_vec()) {
+                        let (file, row, line) = (self.path(batch).display().to_string(), batch.first_row + i as u64, batch.line(i));
+                        let key = self.key(batch, i);
+                        quarantine.push_issue(FieldIssue {
+                            source: self.src.name.clone(),
+                            file,
+                            row,
+                            line,
+                            key,
+                            field: p.field,
+                            value: p.value,
+                            reason: p.reason,
+                            action: p.action,
+                            detail: p.detail,
+                        });
                     }
                     // Rows are split again only for a value the dictionaries did not have.
                     if let Some(record) = row.as_mut().filter(|r| r.fact.needs_interning()) {

@@ -25,7 +25,7 @@ pub fn place(index: &GridIndex<'_>, rule: BoundaryRule, rows: &[Option<Record>],
         .iter()
         .filter_map(|r| match r.as_ref()?.location {
             Location::Point { lon, lat } => Some((lon, lat)),
-            Location::ByCode(..) => None,
+            Location::ByCode { .. } => None,
         })
         .unzip();
     let clock = Instant::now();
@@ -37,7 +37,9 @@ pub fn place(index: &GridIndex<'_>, rule: BoundaryRule, rows: &[Option<Record>],
         .iter()
         .map(|r| match r.as_ref().map(|r| r.location) {
             None => Placed::Rejected,
-            Some(Location::ByCode(level, unit)) => Placed::Home { level, unit, how: How::by_code(level) },
+            Some(Location::ByCode { level, unit, fallback }) => {
+                Placed::Home { level, unit, how: if fallback { How::CodeFallback(level) } else { How::Code(level) } }
+            }
             Some(Location::Point { .. }) => match points.next() {
                 Some(Located::Grid(g)) => Placed::Home { level: Level::Grid, unit: g, how: How::Point },
                 Some(Located::Ambiguous) => Placed::Ambiguous,

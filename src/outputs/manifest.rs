@@ -38,11 +38,15 @@ pub struct SourceAccount {
     pub balanced: bool,
     /// Assigned rows by how they were placed: `point`, `grid_code`, `community_code`, `street_code`.
     pub assigned_by: BTreeMap<&'static str, u64>,
-    /// Assigned rows received in the reporting period / in the trend window / outside it.
+    /// Assigned rows received in the reporting period / in the trend window / outside it /
+    /// at or after the as-of moment (in no window).
     pub in_period: u64,
     pub in_trend_window: u64,
     pub outside_trend_window: u64,
+    pub received_after_as_of: u64,
     pub rejects_by_reason: BTreeMap<Reason, u64>,
+    /// Kept rows' fields that could not be used, by `field:reason` (`field_issues.csv`).
+    pub field_issues: BTreeMap<String, u64>,
 }
 
 impl SourceAccount {
@@ -60,7 +64,9 @@ impl SourceAccount {
             in_period: 0,
             in_trend_window: 0,
             outside_trend_window: 0,
+            received_after_as_of: 0,
             rejects_by_reason: BTreeMap::new(),
+            field_issues: BTreeMap::new(),
         }
     }
 }

@@ -88,8 +88,9 @@ impl RunDir {
     }
 
     /// Syncs every file, publishes the folder as `runs/<id>` (replacing an earlier run of the
-    /// same id, after `--force`), points `latest` at it and keeps the newest `keep` runs.
-    pub fn commit(mut self, keep: usize) -> Result<PathBuf, OutputError> {
+    /// same id, after `--force`), points `latest` at it unless `hold`, and keeps the newest
+    /// `keep` runs (and always the one `latest` points at).
+    pub fn commit(mut self, keep: usize, hold: bool) -> Result<PathBuf, OutputError> {
         sync_tree(&self.path)?;
         let runs = self.root.join("runs");
         let final_path = runs.join(&self.id);
@@ -99,14 +100,17 @@ impl RunDir {
             fs::rename(&self.path, &final_path).map_err(OutputError::io(&final_path))?;
         }
         self.committed = true;
-        let tmp_link = self.root.join(".latest.tmp");
-        let _ = fs::remove_file(&tmp_link);
-        std::os::unix::fs::symlink(Path::new("runs").join(&self.id), &tmp_link).map_err(OutputError::io(&tmp_link))?;
-        let latest = self.root.join("latest");
-        fs::rename(&tmp_link, &latest).map_err(OutputError::io(&latest))?;
+        if !hold {
+            let tmp_link = self.root.join(".latest.tmp");
+            let _ = fs::remove_file(&tmp_link);
+            std::os::unix::fs::symlink(Path::new("runs").join(&self.id), &tmp_link).map_err(OutputError::io(&tmp_link))?;
+            let latest = self.root.join("latest");
+            fs::rename(&tmp_link, &latest).map_err(OutputError::io(&latest))?;
+        }
         sync_dir(&runs)?;
         sync_dir(&self.root)?;
-        prune(&runs, &self.id, keep)?;
+        let published = self.latest().and_then(|l| l.file_name().map(|n| n.to_string_lossy().into_owned()));
+        prune(&runs, &self.id, published.as_deref(), keep)?;
         Ok(final_path)
     }
 }
@@ -139,13 +143,13 @@ fn replace_dir(new: &Path, dest: &Path, aside: &Path) -> Result<(), OutputError>
 }
 
 /// Removes all but the `keep` most recently published runs (by their manifest's time); the
-/// run just published is always kept.
-fn prune(runs: &Path, current: &str, keep: usize) -> Result<(), OutputError> {
+/// run just published and the one `latest` points at are always kept.
+fn prune(runs: &Path, current: &str, published: Option<&str>, keep: usize) -> Result<(), OutputError> {
     let mut done: Vec<(std::time::SystemTime, String)> = Vec::new();
     for entry in fs::read_dir(runs).map_err(OutputError::io(runs))? {
         let p = entry.map_err(OutputError::io(runs))?.path();
         let Some(name) = p.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
-        if name.starts_with('.') || !p.is_dir() || name == current {
+        if name.starts_with('.') || !p.is_dir() || name == current || Some(name.as_str()) == published {
             continue;
         }
         let t = fs::metadata(p.join("manifest.json")).and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH);
@@ -197,7 +201,7 @@ mod tests {
         let mut second = RunDir::lock(tmp.path(), "t").expect("the run folder in a temp dir");
         second.start("b").expect("the run folder in a temp dir");
         std::fs::write(second.path.join("x.csv"), "b\n").expect("the run folder in a temp dir");
-        let published = second.commit(10).expect("the run folder in a temp dir");
+        let published = second.commit(10, false).expect("the run folder in a temp dir");
         assert_eq!(std::fs::read_to_string(tmp.path().join("latest/x.csv")).expect("the run folder in a temp dir"), "b\n");
         assert!(
             published.ends_with(
@@ -218,7 +222,7 @@ mod tests {
             let mut d = RunDir::lock(tmp.path(), "t").expect("lock");
             d.start(id).expect("start");
             std::fs::write(d.path.join("manifest.json"), body).expect("write");
-            d.commit(keep).expect("commit")
+            d.commit(keep, false).expect("commit")
         };
         for (i, id) in ["r1", "r2", "r3"].iter().enumerate() {
             publish(id, &format!("{i}"), 10);
@@ -240,5 +244,24 @@ mod tests {
         assert!(!tmp.path().join("runs/.r5.partial").exists());
         assert_eq!(d.published("r4"), Some(tmp.path().join("runs/r4")));
         assert_eq!(d.published("r5"), None);
+    }
+
+    /// A held run (a failed gate under `on_fail = "hold"`) is published under `runs/` but
+    /// `latest` stays on the last good run, which pruning keeps whatever `keep_runs` says.
+    #[test]
+    fn a_held_run_leaves_latest_alone() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let publish = |id: &str, hold: bool| {
+            let mut d = RunDir::lock(tmp.path(), "t").expect("lock");
+            d.start(id).expect("start");
+            std::fs::write(d.path.join("manifest.json"), id).expect("write");
+            d.commit(1, hold).expect("commit")
+        };
+        publish("good", false);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let held = publish("held", true);
+        assert!(held.join("manifest.json").is_file());
+        assert_eq!(std::fs::read_link(tmp.path().join("latest")).expect("link"), Path::new("runs/good"));
+        assert!(tmp.path().join("runs/good/manifest.json").is_file(), "the published run is kept");
     }
 }

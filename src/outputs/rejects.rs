@@ -1,4 +1,5 @@
-//! `rejects.csv`: the quarantine as a file (UTF-8 with BOM, one row per rejected input row),
+//! `rejects.csv`, the quarantine as a file (one row per rejected input row), and
+//! `field_issues.csv` (one row per field a kept row was used without): UTF-8 with BOM,
 //! written as the run goes, in source order and, within a source, in file and row order.
 
 use rayon::prelude::*;
@@ -8,12 +9,61 @@ use std::path::{Path, PathBuf};
 use crate::outputs::manifest::Output;
 use crate::vocab::error::OutputError;
 use crate::vocab::hash::{HashingWriter, relative};
-use crate::vocab::quarantine::Reject;
+use crate::vocab::quarantine::{FieldIssue, Reject};
 
 pub const HEADER: [&str; 8] = ["source", "file", "row", "line", "record_key", "reason", "detail", "raw"];
+pub const ISSUES_HEADER: [&str; 10] = ["source", "file", "row", "line", "record_key", "field", "value", "reason", "action", "detail"];
 
-/// The open quarantine file of a run.
-pub struct RejectsFile {
+/// A row of one of the two files.
+pub trait QuarantineRow: Sync {
+    const HEADER: &'static [&'static str];
+    fn file(&self) -> &str;
+    fn row(&self) -> u64;
+    fn line(&self) -> Option<u64>;
+    /// The record's fields, given its relative file, row and line as text.
+    fn fields<'a>(&'a self, file: &'a str, row: &'a str, line: &'a str) -> Vec<&'a str>;
+}
+
+impl QuarantineRow for Reject {
+    const HEADER: &'static [&'static str] = &HEADER;
+    fn file(&self) -> &str {
+        &self.file
+    }
+    fn row(&self) -> u64 {
+        self.row
+    }
+    fn line(&self) -> Option<u64> {
+        self.line
+    }
+    fn fields<'a>(&'a self, file: &'a str, row: &'a str, line: &'a str) -> Vec<&'a str> {
+        vec![self.source.as_str(), file, row, line, &self.key, self.reason.as_str(), &self.detail, &self.raw]
+    }
+}
+
+impl QuarantineRow for FieldIssue {
+    const HEADER: &'static [&'static str] = &ISSUES_HEADER;
+    fn file(&self) -> &str {
+        &self.file
+    }
+    fn row(&self) -> u64 {
+        self.row
+    }
+    fn line(&self) -> Option<u64> {
+        self.line
+    }
+    fn fields<'a>(&'a self, file: &'a str, row: &'a str, line: &'a str) -> Vec<&'a str> {
+        vec![self.source.as_str(), file, row, line, &self.key, self.field, &self.value, self.reason.as_str(), self.action, &self.detail]
+    }
+}
+
+/// `rejects.csv`.
+pub type RejectsFile = RowsFile<Reject>;
+/// `field_issues.csv`.
+pub type IssuesFile = RowsFile<FieldIssue>;
+
+/// An open quarantine file of a run.
+pub struct RowsFile<T: QuarantineRow> {
+    _rows: std::marker::PhantomData<T>,
     path: PathBuf,
     /// Input paths are written relative to this folder (the pipeline file's).
     base: PathBuf,
@@ -24,24 +74,24 @@ pub struct RejectsFile {
 /// Rejects per piece formatted on one thread.
 const CHUNK: usize = 4096;
 
-impl RejectsFile {
+impl<T: QuarantineRow> RowsFile<T> {
     /// Creates `path` and writes the header.
-    pub fn create(path: &Path, base: &Path) -> Result<RejectsFile, OutputError> {
+    pub fn create(path: &Path, base: &Path) -> Result<RowsFile<T>, OutputError> {
         let file = std::fs::File::create(path).map_err(OutputError::io(path))?;
         let mut w = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
         w.write_all("\u{feff}".as_bytes()).map_err(OutputError::io(path))?;
         let mut header = csv::Writer::from_writer(Vec::new());
-        header.write_record(HEADER).map_err(|e| OutputError::encode(path, e.to_string()))?;
+        header.write_record(T::HEADER).map_err(|e| OutputError::encode(path, e.to_string()))?;
         let header = header.into_inner().map_err(|e| OutputError::encode(path, e.to_string()))?;
         w.write_all(&header).map_err(OutputError::io(path))?;
-        Ok(RejectsFile { path: path.to_path_buf(), base: base.to_path_buf(), w, rows: 0 })
+        Ok(RowsFile { _rows: std::marker::PhantomData, path: path.to_path_buf(), base: base.to_path_buf(), w, rows: 0 })
     }
 
     /// Appends rows in the order given. They are formatted in parallel, a piece per thread,
     /// each piece by its own CSV writer (records are quoted field by field, so the bytes are
     /// those of one writer), and written in order: a batch's quarantine rows cost the reading
     /// thread a copy only.
-    pub fn write_all(&mut self, rs: &[Reject]) -> Result<(), OutputError> {
+    pub fn write_all(&mut self, rs: &[T]) -> Result<(), OutputError> {
         let path = &self.path;
         let base = &self.base;
         let pieces: Vec<Result<Vec<u8>, OutputError>> = rs
@@ -52,13 +102,12 @@ impl RejectsFile {
                 let mut file: Option<(&str, String)> = None;
                 let (mut row, mut line) = (itoa::Buffer::new(), itoa::Buffer::new());
                 for r in chunk {
-                    if file.as_ref().is_none_or(|(f, _)| *f != r.file) {
-                        file = Some((r.file.as_str(), relative(Path::new(&r.file), base)));
+                    if file.as_ref().is_none_or(|(f, _)| *f != r.file()) {
+                        file = Some((r.file(), relative(Path::new(r.file()), base)));
                     }
                     let rel = file.as_ref().map_or("", |(_, rel)| rel.as_str());
-                    let line = r.line.map_or("", |l| line.format(l));
-                    w.write_record([r.source.as_str(), rel, row.format(r.row), line, &r.key, r.reason.as_str(), &r.detail, &r.raw])
-                        .map_err(|e| OutputError::encode(path, e.to_string()))?;
+                    let line = r.line().map_or("", |l| line.format(l));
+                    w.write_record(r.fields(rel, row.format(r.row()), line)).map_err(|e| OutputError::encode(path, e.to_string()))?;
                 }
                 w.into_inner().map_err(|e| OutputError::encode(path, e.to_string()))
             })

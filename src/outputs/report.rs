@@ -44,18 +44,29 @@ pub fn write_report(
     };
     let _ = writeln!(h, "<p>统计期 {} 至 {}，状态以 {} 日终为准；质量检查：{status}。</p>", p.period.start, p.period.end, p.period.as_of);
 
-    h.push_str("<h2>数据接收与清洗 (rows read, assigned, rejected)</h2>\n<div class=\"scroll\"><table><tr><th>来源 source</th><th>读入 read</th><th>落格 assigned</th><th>本期 in period</th><th>剔除 rejected</th><th>剔除原因 reasons</th></tr>\n");
+    // How much of the closure rates rests on due times the run had to impute.
+    let city = |k: &str| r.city.floats(k).first().copied().flatten().unwrap_or(0.0);
+    let (given, limits, default) = (city("due_given"), city("due_from_limits"), city("due_default"));
+    let _ = writeln!(
+        h,
+        "<p>办理时限 (due times) of the period's cases: {given} from the records, {limits} imputed from the time-limit table, {default} imputed from the default limit ({:.1}% imputed).</p>",
+        if given + limits + default > 0.0 { (limits + default) / (given + limits + default) * 100.0 } else { 0.0 }
+    );
+    h.push_str("<h2>数据接收与清洗 (rows read, assigned, rejected)</h2>\n<div class=\"scroll\"><table><tr><th>来源 source</th><th>读入 read</th><th>落格 assigned</th><th>本期 in period</th><th>剔除 rejected</th><th>剔除原因 reasons</th><th>保留但字段有误 kept with a field issue</th><th>截止后受理 received after as-of</th></tr>\n");
     for s in sources {
         let reasons: Vec<String> = s.rejects_by_reason.iter().map(|(k, v)| format!("{} {v}", esc(k.as_str()))).collect();
+        let issues: Vec<String> = s.field_issues.iter().map(|(k, v)| format!("{} {v}", esc(k))).collect();
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
             esc(&s.name),
             s.rows_read,
             s.rows_assigned,
             s.in_period,
             s.rows_rejected,
-            reasons.join(", ")
+            reasons.join(", "),
+            issues.join(", "),
+            s.received_after_as_of
         );
     }
     h.push_str("</table></div>\n");
@@ -106,7 +117,7 @@ pub fn write_report(
     for o in outputs.iter().filter(|o| !o.path.starts_with("charts/")) {
         let _ = writeln!(h, "<li><a href=\"{}\">{}</a> ({} 行/要素)</li>", esc(&o.path), esc(&o.path), o.count);
     }
-    h.push_str("<li><a href=\"rejects.csv\">rejects.csv</a></li><li><a href=\"manifest.json\">manifest.json</a></li>\n</ul>\n");
+    h.push_str("<li><a href=\"rejects.csv\">rejects.csv</a></li><li><a href=\"field_issues.csv\">field_issues.csv</a></li><li><a href=\"manifest.json\">manifest.json</a></li>\n</ul>\n");
     // Reports a chart that failed to load as a console error, which CI's browser check catches.
     h.push_str("<script>window.addEventListener('load',function(){document.querySelectorAll('img').forEach(function(i){if(!i.complete||i.naturalWidth===0){console.error('image failed to load: '+i.getAttribute('src'));}});});</script>\n");
     h.push_str("</body></html>\n");

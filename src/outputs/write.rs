@@ -201,7 +201,7 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
         v.push("charts/ (ranking, red/black list, trend, Pareto, handling time, map and sign-up charts the data allows; .svg, .png, .csv each)".into());
         v.push("report.html".into());
     }
-    v.extend(["dictionary.csv".into(), "rejects.csv".into(), "manifest.json".into()]);
+    v.extend(["dictionary.csv".into(), "rejects.csv".into(), "field_issues.csv".into(), "manifest.json".into()]);
     v
 }
 

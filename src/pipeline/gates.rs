@@ -17,8 +17,10 @@ pub(super) fn case_totals(accounts: &[SourceAccount]) -> BTreeMap<&'static str, 
         *totals.entry("in_period").or_insert(0) += a.in_period;
         let unassigned: u64 = a.rejects_by_reason.iter().filter(|(r, _)| r.is_unassigned()).map(|(_, n)| n).sum();
         *totals.entry("rows_unassigned").or_insert(0) += unassigned;
+        *totals.entry("received_after_as_of").or_insert(0) += a.received_after_as_of;
+        *totals.entry("field_issues").or_insert(0) += a.field_issues.values().sum::<u64>();
     }
-    for key in ["rows_read", "rows_assigned", "rows_rejected", "in_period", "rows_unassigned"] {
+    for key in ["rows_read", "rows_assigned", "rows_rejected", "in_period", "rows_unassigned", "received_after_as_of", "field_issues"] {
         totals.entry(key).or_insert(0);
     }
     totals

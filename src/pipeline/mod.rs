@@ -13,7 +13,7 @@ use crate::io::{self, Checker, SourceReader};
 use crate::join::GridIndex;
 use crate::outputs::manifest::{Manifest, write as write_manifest};
 use crate::outputs::publish::RunDir;
-use crate::outputs::rejects::RejectsFile;
+use crate::outputs::rejects::{IssuesFile, RejectsFile};
 use crate::outputs::write;
 use crate::vocab::dictionary::Dictionaries;
 use crate::vocab::error::{ConfigError, Error, ReadError};
@@ -109,8 +109,15 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     progress("reading grids");
     let layer = io::grids::read_grids(&p.grids)?;
     let h = Hierarchy::build(&layer);
-    let rejects = run_dir.as_ref().map(|d| RejectsFile::create(&d.path.join("rejects.csv"), &p.base_dir())).transpose()?;
-    let mut s = Stream::new(p, &inputs, rejects);
+    let calendar = std::sync::Arc::new(io::calendar::read_calendar(p)?);
+    let files = match &run_dir {
+        Some(d) => Some((
+            RejectsFile::create(&d.path.join("rejects.csv"), &p.base_dir())?,
+            IssuesFile::create(&d.path.join("field_issues.csv"), &p.base_dir())?,
+        )),
+        None => None,
+    };
+    let mut s = Stream::new(p, files);
     s.quarantine_grids(p, &layer)?;
     timings.lap(Stage::ReadGrids);
     let index = GridIndex::new(layer.geometries());
@@ -121,8 +128,8 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     //    dropped once counted: nothing of it is kept but sums (and the values exact
     //    quantiles need). Every unreadable source is reported at once, at the end.
     progress("reading, placing and counting records");
-    let ctx = stream::check_context(p, &h, &layer);
-    let mut tallies = Tallies::new(p, &h, stream::case_rows_hint(p, &inputs), stream::case_dims_mapped(p));
+    let ctx = stream::check_context(p, &h, &layer, &calendar);
+    let mut tallies = Tallies::new(p, &h, calendar.clone(), stream::case_rows_hint(p, &inputs), stream::case_dims_mapped(p));
     let mut dicts = Dictionaries::new(indicators::DIMENSIONS.len());
     let mut read_errors: Vec<ReadError> = Vec::new();
     for (si, src) in p.sources.iter().enumerate() {
@@ -195,6 +202,8 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     let m = manifest::build(p, &facts, accounts, gates, outputs, &timings)?;
     write_manifest(&dir.path.join("manifest.json"), &m)?;
     progress("publishing");
-    let published = dir.commit(p.outputs.keep_runs)?;
+    // A run whose gate failed under `on_fail = "hold"` is kept, but `latest` stays where it is.
+    let hold = exit_code != 0 && p.quality.on_fail == crate::config::OnFail::Hold;
+    let published = dir.commit(p.outputs.keep_runs, hold)?;
     Ok(RunReport { run_id, run_dir: Some(published), unchanged: false, manifest: Some(m), exit_code, planned_outputs: Vec::new() })
 }

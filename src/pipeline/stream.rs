@@ -14,7 +14,8 @@ use crate::io::{CheckContext, Checker};
 use crate::join::place::{self, Assignments, JoinStats};
 use crate::join::{BoundaryRule, GridIndex};
 use crate::outputs::manifest::{Output, SourceAccount};
-use crate::outputs::rejects::RejectsFile;
+use crate::outputs::rejects::{IssuesFile, RejectsFile};
+use crate::vocab::calendar::Calendar;
 use crate::vocab::error::{Error, OutputError};
 use crate::vocab::frame::Frame;
 use crate::vocab::hash::relative;
@@ -36,6 +37,7 @@ struct Account {
 pub(super) struct Stream {
     pub quarantine: Quarantine,
     rejects: Option<RejectsFile>,
+    issues: Option<IssuesFile>,
     pub join: JoinStats,
     assignments: Option<Assignments>,
     accounts: Vec<(String, &'static str, Account)>,
@@ -45,8 +47,13 @@ pub(super) struct Stream {
 }
 
 /// What the row checks need besides the row.
-pub(super) fn check_context<'a>(p: &'a Pipeline, h: &'a Hierarchy, layer: &GridLayer) -> CheckContext<'a> {
+pub(super) fn check_context<'a>(p: &'a Pipeline, h: &'a Hierarchy, layer: &GridLayer, calendar: &'a Calendar) -> CheckContext<'a> {
     CheckContext {
+        repair_swapped: p.quality.repair_swapped_coordinates,
+        calendar,
+        time_limits: &p.indicators.time_limits,
+        fold: p.period.rules.fold,
+        gap: p.period.rules.gap,
         hierarchy: h,
         extent: layer.extent(),
         default_time_limit_ms: (p.indicators.default_time_limit_hours * 3_600_000.0) as i64,
@@ -67,10 +74,12 @@ pub(super) fn case_dims_mapped(p: &Pipeline) -> bool {
 }
 
 impl Stream {
-    pub fn new(p: &Pipeline, _inputs: &Inputs, rejects: Option<RejectsFile>) -> Stream {
+    pub fn new(p: &Pipeline, files: Option<(RejectsFile, IssuesFile)>) -> Stream {
+        let (rejects, issues) = files.map_or((None, None), |(r, i)| (Some(r), Some(i)));
         Stream {
             quarantine: Quarantine::new(),
             rejects,
+            issues,
             join: JoinStats::default(),
             assignments: p.outputs.case_assignments.then(Assignments::default),
             accounts: p.sources.iter().map(|s| (s.name.clone(), s.kind, Account::default())).collect(),
@@ -95,7 +104,6 @@ impl Stream {
             });
         }
         self.write_rejects()
-
     }
 
     /// Places a batch's records.
@@ -104,7 +112,15 @@ impl Stream {
     }
 
     /// Counts a batch's placed records, in the tallies and in the source's account.
-    pub fn tally(&mut self, si: usize, batch: &Batch<'_>, rows: &[Option<Record>], placed: &[Placed], tallies: &mut Tallies, checker: &Checker<'_>) {
+    pub fn tally(
+        &mut self,
+        si: usize,
+        batch: &Batch<'_>,
+        rows: &[Option<Record>],
+        placed: &[Placed],
+        tallies: &mut Tallies,
+        checker: &Checker<'_>,
+    ) {
         let t = Instant::now();
         let in_time = tallies.add(rows, placed);
         if let Some((_, kind, a)) = self.accounts.get_mut(si) {
@@ -112,6 +128,7 @@ impl Stream {
             a.in_time.in_period += in_time.in_period;
             a.in_time.in_trend_window += in_time.in_trend_window;
             a.in_time.outside_trend_window += in_time.outside_trend_window;
+            a.in_time.after_as_of += in_time.after_as_of;
             if let (Some(asg), "cases") = (&mut self.assignments, *kind) {
                 asg.add(si, batch.file, batch.first_row, placed, |i| checker.key(batch, i));
             }
@@ -156,7 +173,9 @@ impl Stream {
                     acc.in_period = a.in_time.in_period;
                     acc.in_trend_window = a.in_time.in_trend_window;
                     acc.outside_trend_window = a.in_time.outside_trend_window;
+                    acc.received_after_as_of = a.in_time.after_as_of;
                 }
+                acc.field_issues = self.quarantine.issues(name).into_iter().map(|((f, r), n)| (format!("{f}:{r}"), n)).collect();
                 acc.rows_rejected = self.quarantine.count(name);
                 acc.rejects_by_reason = self.quarantine.by_reason(name);
                 acc.balanced = acc.rows_read == acc.rows_assigned + acc.rows_rejected;
@@ -192,17 +211,23 @@ impl Stream {
         Some(a.frame(h, &names, &files))
     }
 
-    /// Closes `rejects.csv`; its manifest entry.
-    pub fn close_rejects(&mut self, run_dir: &Path) -> Result<Option<Output>, OutputError> {
+    /// Closes `rejects.csv` and `field_issues.csv`; their manifest entries.
+    pub fn close_rejects(&mut self, run_dir: &Path) -> Result<Vec<Output>, OutputError> {
         self.write_rejects()?;
-        self.rejects.take().map(|f| f.finish(run_dir)).transpose()
+        let mut out: Vec<Output> = self.rejects.take().map(|f| f.finish(run_dir)).transpose()?.into_iter().collect();
+        out.extend(self.issues.take().map(|f| f.finish(run_dir)).transpose()?);
+        Ok(out)
     }
 
     fn write_rejects(&mut self) -> Result<(), OutputError> {
         let rows = self.quarantine.drain();
-        match &mut self.rejects {
-            Some(f) => f.write_all(&rows),
-            None => Ok(()),
+        let issues = self.quarantine.drain_issues();
+        if let Some(f) = &mut self.rejects {
+            f.write_all(&rows)?;
         }
+        if let Some(f) = &mut self.issues {
+            f.write_all(&issues)?;
+        }
+        Ok(())
     }
 }

@@ -129,6 +129,29 @@ impl Frame {
         self.columns.iter().find(|c| c.key == key).map(|c| &c.values)
     }
 
+    /// The table with only the rows `rows` (in that order).
+    pub fn keep_rows(self, rows: &[usize]) -> Frame {
+        fn pick<T: Clone>(v: &[T], rows: &[usize]) -> Vec<T> {
+            rows.iter().map(|&r| v[r].clone()).collect()
+        }
+        let columns = self
+            .columns
+            .into_iter()
+            .map(|c| Column {
+                key: c.key,
+                values: match &c.values {
+                    Values::Str(v) => Values::Str(pick(v, rows)),
+                    Values::Int(v) => Values::Int(pick(v, rows)),
+                    Values::Float(v) => Values::Float(pick(v, rows)),
+                    Values::Bool(v) => Values::Bool(pick(v, rows)),
+                    Values::Date(v) => Values::Date(pick(v, rows)),
+                    Values::Timestamp(v) => Values::Timestamp(pick(v, rows)),
+                },
+            })
+            .collect();
+        Frame { columns }
+    }
+
     /// A numeric column as floats (ints converted); `None` entries for nulls or a missing column.
     pub fn floats(&self, key: &str) -> Vec<Option<f64>> {
         match self.column(key) {

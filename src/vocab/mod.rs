@@ -3,6 +3,7 @@
 //! quarantine, the stages of a run. Nothing here reads a file of the user's or knows a formula.
 
 pub mod boundary;
+pub mod calendar;
 pub mod column;
 pub mod crs;
 pub mod dictionary;

@@ -31,13 +31,36 @@ pub struct Reject {
     pub raw: String,
 }
 
-/// The quarantine of a run: counts per source and reason, and the rejects of the batch being
-/// processed.
+/// A field of a row that could not be used as it was, while the row itself was kept: the
+/// field was left out (its indicators too), imputed, repaired, or the row was placed another
+/// way.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldIssue {
+    pub source: String,
+    pub file: String,
+    pub row: u64,
+    pub line: Option<u64>,
+    pub key: String,
+    /// The gridgov field (`closed_at`, `satisfaction`, `lon` …).
+    pub field: &'static str,
+    /// The value as it was in the file.
+    pub value: String,
+    pub reason: Reason,
+    /// What was done: `ignored`, `imputed`, `repaired` or `placed_by_code`.
+    pub action: &'static str,
+    pub detail: String,
+}
+
+/// The quarantine of a run: counts per source and reason, and the rejects (and kept rows'
+/// field issues) of the batch being processed.
 #[derive(Debug, Default)]
 pub struct Quarantine {
     pending: Vec<Reject>,
     /// Per source, in order of first appearance: rejects by reason.
     counts: Vec<(String, BTreeMap<Reason, u64>)>,
+    pending_issues: Vec<FieldIssue>,
+    /// Per source: field issues by field and reason.
+    issue_counts: Vec<(String, BTreeMap<(&'static str, Reason), u64>)>,
 }
 
 impl Quarantine {
@@ -68,6 +91,31 @@ impl Quarantine {
     pub fn drain(&mut self) -> Vec<Reject> {
         self.pending.sort_by_key(|r| r.row);
         std::mem::take(&mut self.pending)
+    }
+
+    /// Records a field issue of a kept row.
+    pub fn push_issue(&mut self, i: FieldIssue) {
+        let counts = match self.issue_counts.iter_mut().position(|(s, _)| *s == i.source) {
+            Some(k) => &mut self.issue_counts[k].1,
+            None => {
+                self.issue_counts.push((i.source.clone(), BTreeMap::new()));
+                let last = self.issue_counts.len() - 1;
+                &mut self.issue_counts[last].1
+            }
+        };
+        *counts.entry((i.field, i.reason)).or_insert(0) += 1;
+        self.pending_issues.push(i);
+    }
+
+    /// The pending field issues in row order, leaving none pending.
+    pub fn drain_issues(&mut self) -> Vec<FieldIssue> {
+        self.pending_issues.sort_by_key(|r| r.row);
+        std::mem::take(&mut self.pending_issues)
+    }
+
+    /// Field issues of one source by field and reason.
+    pub fn issues(&self, source: &str) -> BTreeMap<(&'static str, Reason), u64> {
+        self.issue_counts.iter().find(|(s, _)| s == source).map(|(_, m)| m.clone()).unwrap_or_default()
     }
 
     /// Rejected rows of one source.

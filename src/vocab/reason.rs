@@ -29,13 +29,12 @@ pub enum Reason {
     /// `signed_date` matches none of the source's `date_formats`.
     BadSignedDate,
     /// The case was closed before it was received: the export's clock or columns are wrong.
+    /// A field issue (the case is kept without its closing time).
     ClosedBeforeReceived,
     /// The row has more non-empty fields than the header: its columns are shifted.
     BadRow,
-    /// A timestamp after the end of the as-of day.
-    TimestampInFuture,
     /// A coded value (yes/no, satisfaction, in scope) has an unknown spelling: add it under
-    /// the source's `values`.
+    /// the source's `values`. For a case's answers, a field issue (the case is kept).
     BadValue,
     /// A coordinate is not a number, or only one of lon/lat is given.
     BadCoordinate,
@@ -75,7 +74,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in declaration order.
-    pub const ALL: [Reason; 30] = [
+    pub const ALL: [Reason; 29] = [
         Reason::MissingCaseId,
         Reason::MissingHouseholdId,
         Reason::MissingProjectId,
@@ -87,7 +86,6 @@ impl Reason {
         Reason::BadSignedDate,
         Reason::ClosedBeforeReceived,
         Reason::BadRow,
-        Reason::TimestampInFuture,
         Reason::BadValue,
         Reason::BadCoordinate,
         Reason::CoordinateOutOfRange,
@@ -122,7 +120,6 @@ impl Reason {
             Reason::BadSignedDate => "bad_signed_date",
             Reason::ClosedBeforeReceived => "closed_before_received",
             Reason::BadRow => "bad_row",
-            Reason::TimestampInFuture => "timestamp_in_future",
             Reason::BadValue => "bad_value",
             Reason::BadCoordinate => "bad_coordinate",
             Reason::CoordinateOutOfRange => "coordinate_out_of_range",

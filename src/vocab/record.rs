@@ -84,17 +84,63 @@ impl Followup {
 /// Dimension value meaning "empty" (see `dictionary::Interner`).
 pub use super::dictionary::NO_VALUE;
 
+/// Where a case's due time came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueSource {
+    /// The record's own due time.
+    Given,
+    /// The time-limit table (`indicators.time_limits`) from the receipt.
+    Limits,
+    /// `indicators.default_time_limit_hours` from the receipt.
+    Default,
+}
+
 /// What a case says, once its row passed the checks. Times are UTC milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CaseFacts {
     pub received: i64,
     pub closed: Option<i64>,
-    /// Due time: the file's, or received + the default time limit.
+    /// The closing time could not be read (or lies before the receipt): the case is left out
+    /// of closure, disposal and handling time, and counted in everything else.
+    pub closed_unknown: bool,
+    /// The instant the case was due (a date-only due is the end of its day).
     pub due: i64,
+    pub due_source: DueSource,
+    /// The due time was extended (延期).
+    pub extended: bool,
+    pub disposed: Option<i64>,
+    /// Whether disposal is known: the source maps `disposed_at` and the value was readable.
+    pub disposal_known: bool,
+    /// Times sent back for rework; `None` where the source does not say or the value was
+    /// unreadable.
+    pub reworks: Option<u16>,
     pub cancelled: bool,
     pub followup: Followup,
+    /// A follow-up answer could not be read: the follow-up is left out of the three rates.
+    pub followup_unknown: bool,
     /// Interned category, department and channel (`NO_VALUE` when empty).
     pub dims: [u32; 3],
+}
+
+impl CaseFacts {
+    /// A case received at `received` with nothing else known (tests and tools).
+    pub fn received_at(received: i64, due: i64) -> CaseFacts {
+        CaseFacts {
+            received,
+            closed: None,
+            closed_unknown: false,
+            due,
+            due_source: DueSource::Given,
+            extended: false,
+            disposed: None,
+            disposal_known: false,
+            reworks: None,
+            cancelled: false,
+            followup: Followup::NONE,
+            followup_unknown: false,
+            dims: [NO_VALUE; 3],
+        }
+    }
 }
 
 /// What a household sign-up row says (签约).
@@ -128,8 +174,9 @@ impl Fact {
 pub enum Location {
     /// A WGS84 point (already converted from the source's coordinate system).
     Point { lon: f64, lat: f64 },
-    /// Placed by a grid, community or street code: the unit of that level it names.
-    ByCode(Level, u32),
+    /// Placed by a grid, community or street code: the unit of that level it names;
+    /// `fallback` when the record's coordinates were unusable and its code placed it.
+    ByCode { level: Level, unit: u32, fallback: bool },
 }
 
 /// A row that passed its kind's checks.
@@ -142,28 +189,25 @@ pub struct Record {
 /// How a record was placed in a unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum How {
+    /// Its point lies in the grid.
     Point,
-    GridCode,
-    CommunityCode,
-    StreetCode,
+    /// The code of a unit of this level, the record having no coordinates.
+    Code(Level),
+    /// The code of a unit of this level, the record's coordinates being unusable.
+    CodeFallback(Level),
 }
 
 impl How {
+    /// `point`, `<level>_code` or `<level>_code_fallback`.
     pub fn as_str(self) -> &'static str {
         match self {
             How::Point => "point",
-            How::GridCode => "grid_code",
-            How::CommunityCode => "community_code",
-            How::StreetCode => "street_code",
-        }
-    }
-
-    /// Placed by the code of a unit of `level`.
-    pub fn by_code(level: Level) -> How {
-        match level {
-            Level::Grid => How::GridCode,
-            Level::Community => How::CommunityCode,
-            _ => How::StreetCode,
+            How::Code(Level::Grid) => "grid_code",
+            How::Code(Level::Community) => "community_code",
+            How::Code(_) => "street_code",
+            How::CodeFallback(Level::Grid) => "grid_code_fallback",
+            How::CodeFallback(Level::Community) => "community_code_fallback",
+            How::CodeFallback(_) => "street_code_fallback",
         }
     }
 }

@@ -66,24 +66,85 @@ pub fn valid_format(fmt: &str) -> bool {
     !chrono::format::StrftimeItems::new(fmt).any(|it| matches!(it, chrono::format::Item::Error))
 }
 
-/// Parses a timestamp with the first matching format; returns UTC milliseconds. Naive times are
-/// local times in `tz`; formats with `%z` carry their own offset.
-pub fn parse_timestamp(s: &str, formats: &[String], tz: Tz) -> Option<i64> {
+/// How a local time that a daylight-saving change repeats (the autumn fold) is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DstFold {
+    /// The first of the two instants (the offset before the change).
+    #[default]
+    Earlier,
+    /// The second (the offset after the change).
+    Later,
+}
+
+/// How a local time that a daylight-saving change skips (the spring gap) is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DstGap {
+    /// With the offset before the change, as clocks that were not yet moved show it: 02:30 in
+    /// a gap from 02:00 to 03:00 is 03:30 of the new offset.
+    #[default]
+    ShiftForward,
+    /// Not a time: the value is unreadable.
+    Reject,
+}
+
+/// A city's time zone and its rules for the daylight-saving hours.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LocalRules {
+    #[serde(serialize_with = "ser_tz")]
+    pub tz: Tz,
+    pub fold: DstFold,
+    pub gap: DstGap,
+}
+
+fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(tz.name())
+}
+
+impl LocalRules {
+    /// The zone with the default rules (earlier instant in a fold, shifted forward in a gap).
+    pub fn new(tz: Tz) -> LocalRules {
+        LocalRules { tz, fold: DstFold::default(), gap: DstGap::default() }
+    }
+}
+
+/// A timestamp read from a record: its instant (UTC ms) by the zone's rules, the other instant
+/// when a fold made the local time ambiguous, and whether the value was a date alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub ms: i64,
+    /// In a DST fold: the instant the other reading gives.
+    pub other: Option<i64>,
+    /// The value had no time of day (a date column, or a format without one).
+    pub date_only: bool,
+}
+
+impl Stamp {
+    pub fn at(ms: i64) -> Stamp {
+        Stamp { ms, other: None, date_only: false }
+    }
+}
+
+/// Parses a timestamp with the first matching format. Naive times are local times by `rules`;
+/// formats with `%z` carry their own offset.
+pub fn parse_timestamp(s: &str, formats: &[String], rules: LocalRules) -> Option<Stamp> {
     for f in formats {
         // The common export formats are parsed by hand: chrono's general parser took most of
         // the read stage on large files. The result is the same (checked by a test).
         // Anything the fast path does not take (say an unpadded hour) goes to chrono.
         if let Some(t) = fixed_format(f).and_then(|sep| parse_fixed(s.as_bytes(), sep)) {
-            return local_to_utc_ms(t * 1000, tz);
+            return local_stamp(t * 1000, rules);
         }
         if f.contains("%z") || f.contains("%:z") || f.contains("%#z") {
             if let Ok(t) = DateTime::parse_from_str(s, f) {
-                return Some(t.timestamp_millis());
+                return Some(Stamp::at(t.timestamp_millis()));
             }
         } else if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return local_ms(t, tz);
+            return local_stamp(t.and_utc().timestamp_millis(), rules);
         } else if let Ok(d) = NaiveDate::parse_from_str(s, f) {
-            return local_ms(d.and_hms_opt(0, 0, 0)?, tz);
+            let t = d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis();
+            return local_stamp(t, rules).map(|s| Stamp { date_only: true, ..s });
         }
     }
     None
@@ -128,19 +189,22 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// A naive local time in `tz` as UTC milliseconds.
-pub fn local_ms(t: NaiveDateTime, tz: Tz) -> Option<i64> {
-    local_to_utc_ms(t.and_utc().timestamp_millis(), tz)
+/// The last millisecond of the local day of `ms`: a due date without a time means the end of
+/// that day.
+pub fn end_of_local_day(ms: i64, tz: Tz) -> i64 {
+    let day = DateTime::from_timestamp_millis(ms).map_or(NaiveDate::MIN, |u| u.with_timezone(&tz).date_naive());
+    local_midnight_ms(tz, day.succ_opt().unwrap_or(day)) - 1
 }
 
-/// The local midnight starting a date column's day (days since 1970-01-01), as UTC ms.
-pub fn date_ms(days: i32, tz: Tz) -> Option<i64> {
-    NaiveDate::from_num_days_from_ce_opt(days + 719_163).and_then(|d| d.and_hms_opt(0, 0, 0)).and_then(|t| local_ms(t, tz))
+/// The local midnight starting a date column's day (days since 1970-01-01).
+pub fn date_stamp(days: i32, rules: LocalRules) -> Option<Stamp> {
+    local_stamp(days as i64 * 86_400_000, rules).map(|s| Stamp { date_only: true, ..s })
 }
 
-/// A wall-clock time in `tz` (milliseconds of that time read as UTC) as a UTC instant.
-pub fn local_to_utc_ms(local: i64, tz: Tz) -> Option<i64> {
+/// A wall-clock time (milliseconds of that time read as UTC) as an instant by `rules`.
+pub fn local_stamp(local: i64, rules: LocalRules) -> Option<Stamp> {
     use chrono::Offset;
+    let tz = rules.tz;
     // The offset of a local hour is looked up once per thread and hour, in a small
     // direct-mapped cache: time-zone lookups were the other large cost of reading timestamps.
     // Hours that contain an offset change are not cached and take the general path.
@@ -152,7 +216,7 @@ pub fn local_to_utc_ms(local: i64, tz: Tz) -> Option<i64> {
     let slot = key.rem_euclid(SLOTS as i64) as usize;
     let hit = CACHE.with(|c| c.borrow().get(slot).copied().flatten()).filter(|&(ctz, k, _)| ctz == tz && k == key);
     if let Some((_, _, off)) = hit {
-        return Some(local - off * 1000);
+        return Some(Stamp::at(local - off * 1000));
     }
     let t = DateTime::from_timestamp_millis(local)?.naive_utc();
     let hour = DateTime::from_timestamp(key * 3600, 0)?.naive_utc();
@@ -169,12 +233,27 @@ pub fn local_to_utc_ms(local: i64, tz: Tz) -> Option<i64> {
                 }
                 c[slot] = Some((tz, key, a));
             });
-            return Some(local - a * 1000);
+            return Some(Stamp::at(local - a * 1000));
         }
     }
-    // In a DST fold the earlier instant is taken; in a DST gap the time does not exist and the
-    // row is rejected as unparseable.
-    tz.from_local_datetime(&t).earliest().map(|t| t.timestamp_millis())
+    match tz.from_local_datetime(&t) {
+        chrono::LocalResult::Single(x) => Some(Stamp::at(x.timestamp_millis())),
+        chrono::LocalResult::Ambiguous(a, b) => {
+            let (a, b) = (a.timestamp_millis(), b.timestamp_millis());
+            Some(match rules.fold {
+                DstFold::Earlier => Stamp { ms: a, other: Some(b), date_only: false },
+                DstFold::Later => Stamp { ms: b, other: Some(a), date_only: false },
+            })
+        }
+        chrono::LocalResult::None => match rules.gap {
+            DstGap::Reject => None,
+            DstGap::ShiftForward => {
+                // The offset in force before the gap (three hours earlier is before any gap).
+                let before = tz.from_local_datetime(&(t - chrono::Duration::hours(3))).earliest()?;
+                Some(Stamp::at(local - before.offset().fix().local_minus_utc() as i64 * 1000))
+            }
+        },
+    }
 }
 
 #[cfg(test)]
@@ -185,10 +264,15 @@ mod tests {
         name.parse().expect("a time zone")
     }
 
+    fn ms(s: &str, formats: &[String], tz: Tz) -> Option<i64> {
+        parse_timestamp(s, formats, LocalRules::new(tz)).map(|s| s.ms)
+    }
+
     #[test]
     fn timestamps_naive_offset_and_date() {
         let sh = tz("Asia/Shanghai");
         let f = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let parse_timestamp = ms;
         let naive = parse_timestamp("2026-10-01 08:00:00", &f(&["%Y-%m-%d %H:%M:%S"]), sh).expect("a timestamp");
         let off = parse_timestamp("2026-10-01T08:00:00+08:00", &f(&["%Y-%m-%dT%H:%M:%S%:z"]), sh).expect("a timestamp");
         let utc = parse_timestamp("2026-10-01T00:00:00+00:00", &f(&["%Y-%m-%dT%H:%M:%S%:z"]), sh).expect("a timestamp");
@@ -205,12 +289,20 @@ mod tests {
     }
 
     /// The hand-written parser and the offset cache give chrono's answers, including invalid
-    /// dates, DST gaps and folds, and a change of zone between calls.
+    /// dates, DST folds (the earlier instant), gaps (shifted forward) and a change of zone
+    /// between calls.
     #[test]
     fn fast_path_matches_chrono() {
+        let parse_timestamp = ms;
         let slow = |s: &str, tz: Tz| -> Option<i64> {
             let t = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok()?;
-            tz.from_local_datetime(&t).earliest().map(|t| t.timestamp_millis())
+            match tz.from_local_datetime(&t) {
+                // A gap: shifted forward by its length (New York: 02:30 is 03:30 EDT).
+                chrono::LocalResult::None => {
+                    tz.from_local_datetime(&(t + chrono::Duration::hours(1))).earliest().map(|t| t.timestamp_millis())
+                }
+                r => r.earliest().map(|t| t.timestamp_millis()),
+            }
         };
         let fmt = vec!["%Y-%m-%d %H:%M:%S".to_string()];
         let (ny, sh) = (tz("America/New_York"), tz("Asia/Shanghai"));
@@ -243,6 +335,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// New York, 2026: clocks go forward at 02:00 on 8 March and back at 02:00 on 1 November.
+    #[test]
+    fn dst_folds_and_gaps_follow_the_rules() {
+        let ny = tz("America/New_York");
+        let f = vec!["%Y-%m-%d %H:%M:%S".to_string()];
+        let at = |s: &str, fold, gap| parse_timestamp(s, &f, LocalRules { tz: ny, fold, gap });
+        let utc = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").map(|t| t.and_utc().timestamp_millis()).ok();
+        // 01:50 in the fold: 05:50Z (EDT) or 06:50Z (EST).
+        let e = at("2026-11-01 01:50:00", DstFold::Earlier, DstGap::ShiftForward).expect("a time");
+        assert_eq!((Some(e.ms), e.other), (utc("2026-11-01 05:50:00"), utc("2026-11-01 06:50:00")));
+        let l = at("2026-11-01 01:50:00", DstFold::Later, DstGap::ShiftForward).expect("a time");
+        assert_eq!((Some(l.ms), l.other), (utc("2026-11-01 06:50:00"), utc("2026-11-01 05:50:00")));
+        // 02:30 in the gap: 07:30Z (read with EST, shown 03:30 EDT), or unreadable.
+        let g = at("2026-03-08 02:30:00", DstFold::Earlier, DstGap::ShiftForward).expect("a time");
+        assert_eq!((Some(g.ms), g.other), (utc("2026-03-08 07:30:00"), None));
+        assert_eq!(at("2026-03-08 02:30:00", DstFold::Earlier, DstGap::Reject), None);
+        // Dates alone are marked.
+        let d = parse_timestamp("2026-10-01", &["%Y-%m-%d".to_string()], LocalRules::new(tz("Asia/Shanghai"))).expect("a date");
+        assert!(d.date_only);
+        assert!(!at("2026-10-01 00:00:00", DstFold::Earlier, DstGap::ShiftForward).expect("a time").date_only);
     }
 
     #[test]

@@ -83,7 +83,7 @@ impl GridLayer {
 }
 
 /// A level of the hierarchy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Grid = 0,
@@ -125,6 +125,8 @@ pub struct Unit {
     pub population: Option<f64>,
     pub households: Option<f64>,
     pub area_km2: f64,
+    /// Grids of the unit without a population.
+    pub grids_without_population: u64,
     /// Indices of the grids that make up the unit.
     pub grids: Vec<u32>,
 }
@@ -165,8 +167,10 @@ impl Hierarchy {
                     population: None,
                     households: None,
                     area_km2: 0.0,
+                    grids_without_population: 0,
                     grids: Vec::new(),
                 });
+                unit.grids_without_population += g.population.is_none() as u64;
                 add_opt(&mut unit.population, g.population);
                 add_opt(&mut unit.households, g.households);
                 unit.area_km2 += g.area_km2;
@@ -184,6 +188,7 @@ impl Hierarchy {
                 population: g.population,
                 households: g.households,
                 area_km2: g.area_km2,
+                grids_without_population: g.population.is_none() as u64,
                 grids: vec![i as u32],
             })
             .collect();

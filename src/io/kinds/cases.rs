@@ -4,15 +4,16 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{CheckContext, Problem, RowCheck};
+use super::{CheckContext, Checked, FieldProblem, Problem, RowCheck};
 use crate::config::Source;
 use crate::config::kind::{FieldSpec, KindSpec, Options, SourceCheck, ValueGroup};
-use crate::io::ids::{self, IdKey};
+use crate::io::ids;
 use crate::io::records::{Mapping, RowRef};
+use crate::vocab::calendar::Limit;
 use crate::vocab::dictionary::{Dictionaries, NO_VALUE, TO_INTERN};
 use crate::vocab::reason::Reason;
-use crate::vocab::record::{CaseFacts, Fact, Followup, Location, Satisfaction, Value};
-use crate::vocab::time::{date_ms, local_to_utc_ms, parse_timestamp};
+use crate::vocab::record::{CaseFacts, DueSource, Fact, Followup, Location, Satisfaction, Value};
+use crate::vocab::time::{LocalRules, Stamp, date_stamp, end_of_local_day, local_stamp, parse_timestamp};
 use crate::vocab::units::Level;
 
 const fn field(name: &'static str, required: bool, about: &'static str) -> FieldSpec {
@@ -30,6 +31,11 @@ pub static SPEC: KindSpec = KindSpec {
         field("received_at", true, "when the case was received"),
         field("closed_at", false, "when it was closed"),
         field("due_at", false, "its due time (default: received + indicators.default_time_limit_hours)"),
+        field("extended_due_at", false, "a new due time after an extension (延期)"),
+        field("extension", false, "extra time granted (延期): `48h`, `16wh`, `3wd` or hours"),
+        field("urgency", false, "its urgency, a key of indicators.time_limits"),
+        field("disposed_at", false, "when it was disposed of (处置)"),
+        field("rework_count", false, "how many times it was sent back for rework (返工)"),
         field("status", false, "its status (see values.cancelled_status)"),
         field("channel", false, "the channel it came in through"),
         field("category", false, "its first-level category"),
@@ -85,6 +91,12 @@ struct Slots {
     received_at: Option<usize>,
     closed_at: Option<usize>,
     due_at: Option<usize>,
+    extended_due_at: Option<usize>,
+    extension: Option<usize>,
+    urgency: Option<usize>,
+    subcategory: Option<usize>,
+    disposed_at: Option<usize>,
+    rework_count: Option<usize>,
     status: Option<usize>,
     lon: Option<usize>,
     lat: Option<usize>,
@@ -122,6 +134,12 @@ impl Checks {
             received_at: m.slot("received_at"),
             closed_at: m.slot("closed_at"),
             due_at: m.slot("due_at"),
+            extended_due_at: m.slot("extended_due_at"),
+            extension: m.slot("extension"),
+            urgency: m.slot("urgency"),
+            subcategory: m.slot("subcategory"),
+            disposed_at: m.slot("disposed_at"),
+            rework_count: m.slot("rework_count"),
             status: m.slot("status"),
             lon: m.slot("lon"),
             lat: m.slot("lat"),
@@ -152,13 +170,7 @@ impl RowCheck for Checks {
         &SPEC
     }
 
-    fn check(
-        &self,
-        r: &RowRef<'_, '_>,
-        ctx: &CheckContext<'_>,
-        dicts: &Dictionaries,
-        crs_nanos: &AtomicU64,
-    ) -> Result<(Fact, Location, IdKey), Problem> {
+    fn check(&self, r: &RowRef<'_, '_>, ctx: &CheckContext<'_>, dicts: &Dictionaries, crs_nanos: &AtomicU64) -> Result<Checked, Problem> {
         let (src, s) = (&self.src, &self.s);
         let Some(id) = s.case_id.and_then(|k| r.get(k).text()) else {
             return Err((Reason::MissingCaseId, "case_id is empty".into()));
@@ -169,60 +181,109 @@ impl RowCheck for Checks {
         if extra > 0 {
             return Err((Reason::BadRow, format!("the row has {extra} non-empty field(s) more than the header: its columns are shifted")));
         }
-        let time = |field: &str, reason: Reason, slot: Option<usize>| -> Result<Option<i64>, Problem> {
-            let v = get(slot);
-            let t = match v {
-                Value::Null => return Ok(None),
-                Value::Timestamp { ms, zoned: true } => Some(ms),
-                Value::Timestamp { ms, zoned: false } => local_to_utc_ms(ms, src.time_zone),
-                Value::Date(d) => date_ms(d, src.time_zone),
-                other => match other.text() {
-                    None => return Ok(None),
-                    Some(t) => parse_timestamp(&t, &src.timestamp_formats, src.time_zone),
-                },
-            };
-            match t {
-                Some(t) => Ok(Some(t)),
-                None => Err((reason, format!("{field} {:?} matches none of the timestamp formats", v.raw().unwrap_or_default()))),
+        let rules = LocalRules { tz: src.time_zone, fold: ctx.fold, gap: ctx.gap };
+        let mut issues = Vec::new();
+        let time = |slot: Option<usize>| self.stamp(r, slot, rules);
+        let unreadable = |field: &str, v: &str| format!("{field} {v:?} matches none of the timestamp formats");
+        let received = match time(s.received_at) {
+            Ok(Some(t)) => t,
+            Ok(None) => return Err((Reason::BadReceivedAt, "received_at is empty".into())),
+            Err(v) => return Err((Reason::BadReceivedAt, unreadable("received_at", &v))),
+        };
+        let mut closed_unknown = false;
+        let closed = match time(s.closed_at) {
+            Ok(c) => c,
+            Err(v) => {
+                issues.push(FieldProblem {
+                    field: "closed_at",
+                    detail: unreadable("closed_at", &v) + "; the case is left out of closure, disposal and handling time",
+                    value: v,
+                    reason: Reason::BadClosedAt,
+                    action: "ignored",
+                });
+                closed_unknown = true;
+                None
             }
         };
-        let received = match time("received_at", Reason::BadReceivedAt, s.received_at)? {
-            Some(t) => t,
-            None => return Err((Reason::BadReceivedAt, "received_at is empty".into())),
+        // In a DST fold a local time has two readings: take the rules' unless it puts the
+        // closing before the receipt and another reading does not.
+        let (received_ms, closed_ms) = order(received, closed);
+        let closed_ms = match closed_ms {
+            Some(c) if c < received_ms => {
+                issues.push(FieldProblem {
+                    field: "closed_at",
+                    value: get(s.closed_at).raw().unwrap_or_default(),
+                    reason: Reason::ClosedBeforeReceived,
+                    action: "ignored",
+                    detail: format!(
+                        "closed {} h before it was received; the case is left out of closure, disposal and handling time",
+                        fmt_hours(received_ms - c)
+                    ),
+                });
+                closed_unknown = true;
+                None
+            }
+            c => c,
         };
-        let closed = time("closed_at", Reason::BadClosedAt, s.closed_at)?;
-        let due = time("due_at", Reason::BadDueAt, s.due_at)?;
-        for (field, t) in [("received_at", Some(received)), ("closed_at", closed)] {
-            if let Some(t) = t.filter(|&t| t >= ctx.as_of_ms) {
-                return Err((
-                    Reason::TimestampInFuture,
-                    format!("{field} is {} h after the end of the as-of day", fmt_hours(t - ctx.as_of_ms)),
-                ));
+        let (due, due_source, extended) = self.due(r, ctx, rules, received_ms, &mut issues);
+        let disposed = match time(s.disposed_at) {
+            Ok(d) => Some(d.map(|d| d.ms)),
+            Err(v) => {
+                issues.push(FieldProblem {
+                    field: "disposed_at",
+                    detail: unreadable("disposed_at", &v) + "; the case is left out of disposal",
+                    value: v,
+                    reason: Reason::BadValue,
+                    action: "ignored",
+                });
+                None
             }
-        }
-        if let Some(c) = closed {
-            if c < received {
-                return Err((Reason::ClosedBeforeReceived, format!("closed {} h before it was received", fmt_hours(received - c))));
-            }
-        }
+        };
+        let reworks = match s.rework_count.map(|k| r.get(k)) {
+            None => None,
+            Some(v) => match count_value(v) {
+                Ok(n) => Some(n),
+                Err(value) => {
+                    issues.push(FieldProblem {
+                        field: "rework_count",
+                        detail: format!("rework_count {value:?} is not a count; the case is left out of the rework rate"),
+                        value,
+                        reason: Reason::BadValue,
+                        action: "ignored",
+                    });
+                    None
+                }
+            },
+        };
         let cancelled = text(s.status).is_some_and(|st| self.v.cancelled_status.iter().any(|c| *c == *st));
-        let followup = parse_followup(
+        let (followup, followup_unknown) = match parse_followup(
             &self.v,
             text(s.followup_valid).as_deref(),
             text(s.contacted).as_deref(),
             text(s.resolved).as_deref(),
             text(s.satisfaction).as_deref(),
             s.followup_valid.is_some(),
-        )?;
+        ) {
+            Ok(f) => (f, false),
+            Err((field, value, detail)) => {
+                issues.push(FieldProblem {
+                    field,
+                    value,
+                    reason: Reason::BadValue,
+                    action: "ignored",
+                    detail: detail + "; the follow-up is left out of the three rates",
+                });
+                (Followup::NONE, true)
+            }
+        };
         let location = locate_row(
             src,
             ctx,
             crs_nanos,
             get(s.lon),
             get(s.lat),
-            text(s.grid_code).as_deref(),
-            text(s.community_code).as_deref(),
-            text(s.street_code).as_deref(),
+            [text(s.grid_code).as_deref(), text(s.community_code).as_deref(), text(s.street_code).as_deref()],
+            &mut issues,
         )?;
         let mut dims = [NO_VALUE; 3];
         for (d, slot) in s.dims.iter().enumerate() {
@@ -230,8 +291,22 @@ impl RowCheck for Checks {
                 dims[d] = dicts.dims.get(d).and_then(|i| i.find(&t)).unwrap_or(TO_INTERN);
             }
         }
-        let facts = CaseFacts { received, closed, due: due.unwrap_or(received + ctx.default_time_limit_ms), cancelled, followup, dims };
-        Ok((Fact::Case(facts), location, ids::key(&id)))
+        let facts = CaseFacts {
+            received: received_ms,
+            closed: closed_ms,
+            closed_unknown,
+            due,
+            due_source,
+            extended,
+            disposed: disposed.flatten(),
+            disposal_known: s.disposed_at.is_some() && disposed.is_some() && !closed_unknown,
+            reworks,
+            cancelled,
+            followup,
+            followup_unknown,
+            dims,
+        };
+        Ok(Checked { fact: Fact::Case(facts), location, id: ids::key(&id), issues })
     }
 
     fn duplicate(&self, _row: &RowRef<'_, '_>, first: &str) -> Problem {
@@ -251,6 +326,119 @@ impl RowCheck for Checks {
     }
 }
 
+impl Checks {
+    /// A timestamp field: `Ok(None)` when empty, `Err(the value as written)` when unreadable.
+    fn stamp(&self, r: &RowRef<'_, '_>, slot: Option<usize>, rules: LocalRules) -> Result<Option<Stamp>, String> {
+        let v = slot.map_or(Value::Null, |k| r.get(k));
+        let t = match v {
+            Value::Null => return Ok(None),
+            Value::Timestamp { ms, zoned: true } => Some(Stamp::at(ms)),
+            Value::Timestamp { ms, zoned: false } => local_stamp(ms, rules),
+            Value::Date(d) => date_stamp(d, rules),
+            other => match other.text() {
+                None => return Ok(None),
+                Some(t) => parse_timestamp(&t, &self.src.timestamp_formats, rules),
+            },
+        };
+        t.map(Some).ok_or_else(|| v.raw().unwrap_or_default())
+    }
+
+    /// The due time of a case received at `received`: the record's own (a date alone means
+    /// the end of that day), else the time-limit table's, else the default limit; then any
+    /// extension (a new due time, or extra time added to the due time).
+    fn due(
+        &self,
+        r: &RowRef<'_, '_>,
+        ctx: &CheckContext<'_>,
+        rules: LocalRules,
+        received: i64,
+        issues: &mut Vec<FieldProblem>,
+    ) -> (i64, DueSource, bool) {
+        let s = &self.s;
+        let end = |t: Stamp| if t.date_only { end_of_local_day(t.ms, rules.tz) } else { t.ms };
+        let given = match self.stamp(r, s.due_at, rules) {
+            Ok(t) => t.map(end),
+            Err(v) => {
+                issues.push(FieldProblem {
+                    field: "due_at",
+                    detail: format!("due_at {v:?} matches none of the timestamp formats; the due time is imputed"),
+                    value: v,
+                    reason: Reason::BadDueAt,
+                    action: "imputed",
+                });
+                None
+            }
+        };
+        let text = |slot: Option<usize>| slot.and_then(|k| r.get(k).text());
+        let (mut due, source) = match given {
+            Some(d) => (d, DueSource::Given),
+            None => {
+                let (c, sc, u) = (text(s.dims[0]), text(s.subcategory), text(s.urgency));
+                match ctx.time_limits.find(c.as_deref(), sc.as_deref(), u.as_deref()) {
+                    Some(limit) => (ctx.calendar.due(received, limit), DueSource::Limits),
+                    None => (received + ctx.default_time_limit_ms, DueSource::Default),
+                }
+            }
+        };
+        let mut extended = false;
+        match self.stamp(r, s.extended_due_at, rules) {
+            Ok(Some(t)) => {
+                due = end(t);
+                extended = true;
+            }
+            Ok(None) => {}
+            Err(v) => issues.push(FieldProblem {
+                field: "extended_due_at",
+                detail: format!("extended_due_at {v:?} matches none of the timestamp formats; no extension is counted"),
+                value: v,
+                reason: Reason::BadDueAt,
+                action: "ignored",
+            }),
+        }
+        if let Some(x) = text(s.extension) {
+            match Limit::parse(&x) {
+                // A new due time wins over extra time; no extra time is no extension.
+                Some(Limit::Hours(h)) if h == 0.0 => {}
+                Some(_) if extended => {}
+                Some(limit) => {
+                    due = ctx.calendar.due(due, limit);
+                    extended = true;
+                }
+                None => issues.push(FieldProblem {
+                    field: "extension",
+                    detail: format!("extension {x:?} is not a time (`48h`, `16wh`, `3wd` or hours); no extension is counted"),
+                    value: x.into_owned(),
+                    reason: Reason::BadValue,
+                    action: "ignored",
+                }),
+            }
+        }
+        (due, source, extended)
+    }
+}
+
+/// Receipt and closing as instants: each by the zone's rules, except in a DST fold where the
+/// rules' reading would put the closing before the receipt and another reading does not.
+fn order(received: Stamp, closed: Option<Stamp>) -> (i64, Option<i64>) {
+    let Some(c) = closed else { return (received.ms, None) };
+    let (r2, c2) = (received.other.unwrap_or(received.ms), c.other.unwrap_or(c.ms));
+    let readings = [(received.ms, c.ms), (received.ms, c2), (r2, c.ms), (r2, c2)];
+    let (r, c) = readings.into_iter().find(|(r, c)| c >= r).unwrap_or((received.ms, c.ms));
+    (r, Some(c))
+}
+
+/// A count field (rework): a whole number ≥ 0; empty is 0.
+fn count_value(v: Value<'_>) -> Result<u16, String> {
+    match v {
+        Value::Null => Ok(0),
+        Value::Int(n) if (0..=u16::MAX as i64).contains(&n) => Ok(n as u16),
+        Value::Float(x) if x >= 0.0 && x.fract() == 0.0 && x <= u16::MAX as f64 => Ok(x as u16),
+        Value::Text(t) if t.trim().is_empty() => Ok(0),
+        Value::Text(t) => t.trim().parse::<u16>().map_err(|_| t.to_string()),
+        other => Err(other.raw().unwrap_or_default()),
+    }
+}
+
 fn fmt_hours(ms: i64) -> String {
     format!("{:.1}", ms as f64 / 3_600_000.0)
 }
@@ -262,15 +450,17 @@ fn parse_followup(
     resolved: Option<&str>,
     satisfaction: Option<&str>,
     has_valid_column: bool,
-) -> Result<Followup, Problem> {
-    let yes_no = |field: &str, s: Option<&str>| -> Result<Option<bool>, Problem> {
+) -> Result<Followup, (&'static str, String, String)> {
+    let yes_no = |field: &'static str, s: Option<&str>| -> Result<Option<bool>, (&'static str, String, String)> {
         match s {
             None => Ok(None),
             Some(s) if v.yes.iter().any(|y| y.eq_ignore_ascii_case(s)) => Ok(Some(true)),
             Some(s) if v.no.iter().any(|y| y.eq_ignore_ascii_case(s)) => Ok(Some(false)),
-            Some(s) => {
-                Err((Reason::BadValue, format!("{field} {s:?} is neither a yes nor a no spelling (add it under values.yes / values.no)")))
-            }
+            Some(s) => Err((
+                field,
+                s.to_string(),
+                format!("{field} {s:?} is neither a yes nor a no spelling (add it under values.yes / values.no)"),
+            )),
         }
     };
     let valid_v = yes_no("followup_valid", valid)?;
@@ -283,7 +473,8 @@ fn parse_followup(
         Some(s) if v.unsatisfied.iter().any(|x| x.eq_ignore_ascii_case(s)) => Satisfaction::Unsatisfied,
         Some(s) => {
             return Err((
-                Reason::BadValue,
+                "satisfaction",
+                s.to_string(),
                 format!("satisfaction {s:?} is not a known answer (add it under values.satisfied / basically_satisfied / unsatisfied)"),
             ));
         }
@@ -311,7 +502,10 @@ fn coordinate(v: Value<'_>) -> Option<Result<f64, ()>> {
     }
 }
 
-/// Checks the coordinates (or the codes, when there are none) of one row.
+/// Places one row: by its point; by its grid, community or street code when it has no
+/// coordinates; and by its code when its coordinates are unusable (a field issue: the
+/// coordinates are ignored). Swapped coordinates are swapped back when
+/// `quality.repair_swapped_coordinates` is on (a field issue too).
 #[allow(clippy::too_many_arguments)]
 fn locate_row(
     src: &Source,
@@ -319,32 +513,58 @@ fn locate_row(
     crs_nanos: &AtomicU64,
     lon: Value<'_>,
     lat: Value<'_>,
-    grid: Option<&str>,
-    community: Option<&str>,
-    street: Option<&str>,
+    codes: [Option<&str>; 3],
+    issues: &mut Vec<FieldProblem>,
 ) -> Result<Location, Problem> {
-    match (coordinate(lon), coordinate(lat)) {
-        (None, None) => {}
-        (Some(x), Some(y)) => return check_point(src, ctx, crs_nanos, x, y, lon, lat),
-        (Some(_), None) | (None, Some(_)) => {
-            return Err((Reason::BadCoordinate, format!("only one of lon/lat is given (lon {:?}, lat {:?})", lon.raw(), lat.raw())));
+    let by_code = |fallback: bool| -> Option<Result<Location, Problem>> {
+        for (level, code, reason) in [
+            (Level::Grid, codes[0], Reason::UnknownGridCode),
+            (Level::Community, codes[1], Reason::UnknownCommunityCode),
+            (Level::Street, codes[2], Reason::UnknownStreetCode),
+        ] {
+            let Some(code) = code else { continue };
+            return Some(match ctx.hierarchy.find(level, code) {
+                Some(unit) => Ok(Location::ByCode { level, unit, fallback }),
+                None => Err((reason, format!("{} code {code:?} is not in the grid layer", level.as_str()))),
+            });
         }
+        None
+    };
+    let point = match (coordinate(lon), coordinate(lat)) {
+        (None, None) => {
+            return match by_code(false) {
+                Some(Ok(l)) => Ok(l),
+                Some(Err((reason, detail))) => Err((reason, format!("no coordinates, and {detail}"))),
+                None => Err((Reason::NoLocation, "no coordinates and no grid, community or street code".into())),
+            };
+        }
+        (Some(x), Some(y)) => check_point(src, ctx, crs_nanos, x, y, lon, lat),
+        (Some(_), None) | (None, Some(_)) => {
+            Err((Reason::BadCoordinate, format!("only one of lon/lat is given (lon {:?}, lat {:?})", lon.raw(), lat.raw())))
+        }
+    };
+    let shown = format!("{} / {}", lon.raw().unwrap_or_default(), lat.raw().unwrap_or_default());
+    match point {
+        Ok((location, None)) => Ok(location),
+        Ok((location, Some(detail))) => {
+            issues.push(FieldProblem { field: "lon", value: shown, reason: Reason::SwappedCoordinates, action: "repaired", detail });
+            Ok(location)
+        }
+        // Unusable coordinates: the code places the case, if it has one that the layer knows.
+        Err((reason, detail)) => match by_code(true) {
+            Some(Ok(location)) => {
+                let detail = format!("{detail}; placed by its code instead");
+                issues.push(FieldProblem { field: "lon", value: shown, reason, action: "placed_by_code", detail });
+                Ok(location)
+            }
+            Some(Err((_, code_detail))) => Err((reason, format!("{detail}; and {code_detail}"))),
+            None => Err((reason, detail)),
+        },
     }
-    let h = ctx.hierarchy;
-    for (level, code, reason) in [
-        (Level::Grid, grid, Reason::UnknownGridCode),
-        (Level::Community, community, Reason::UnknownCommunityCode),
-        (Level::Street, street, Reason::UnknownStreetCode),
-    ] {
-        let Some(code) = code else { continue };
-        return match h.find(level, code) {
-            Some(i) => Ok(Location::ByCode(level, i)),
-            None => Err((reason, format!("no coordinates, and {} code {code:?} is not in the grid layer", level.as_str()))),
-        };
-    }
-    Err((Reason::NoLocation, "no coordinates and no grid, community or street code".into()))
 }
 
+/// Checks a pair of coordinates; the WGS84 point, and the detail of a swap when it was
+/// swapped back.
 fn check_point(
     src: &Source,
     ctx: &CheckContext<'_>,
@@ -353,7 +573,7 @@ fn check_point(
     y: Result<f64, ()>,
     xv: Value<'_>,
     yv: Value<'_>,
-) -> Result<Location, Problem> {
+) -> Result<(Location, Option<String>), Problem> {
     let shown = |v: Value<'_>| v.raw().unwrap_or_default();
     let (Ok(x), Ok(y)) = (x, y) else {
         return Err((Reason::BadCoordinate, format!("lon {:?} / lat {:?} is not a pair of numbers", shown(xv), shown(yv))));
@@ -371,20 +591,29 @@ fn check_point(
     };
     // Texts for the messages only: the usual row needs none.
     let texts = || (shown(xv).trim().to_string(), shown(yv).trim().to_string());
-    if !in_range(x, y) {
+    let mut swapped = None;
+    let (x, y) = if !in_range(x, y) {
         let (xs, ys) = texts();
-        if in_range(y, x) {
-            return Err((
-                Reason::SwappedCoordinates,
-                format!("lon {xs} / lat {ys}: latitude out of range, swapped lon/lat would be valid"),
-            ));
+        if !in_range(y, x) {
+            return Err((Reason::CoordinateOutOfRange, format!("lon {xs} / lat {ys} is outside -180..180 / -90..90")));
         }
-        return Err((Reason::CoordinateOutOfRange, format!("lon {xs} / lat {ys} is outside -180..180 / -90..90")));
-    }
-    if ctx.extent.is_some() && !near_extent(x, y) && near_extent(y, x) {
+        let detail = format!("lon {xs} / lat {ys}: latitude out of range, swapped lon/lat would be valid");
+        if !ctx.repair_swapped {
+            return Err((Reason::SwappedCoordinates, detail));
+        }
+        swapped = Some(detail + "; swapped back");
+        (y, x)
+    } else if ctx.extent.is_some() && !near_extent(x, y) && near_extent(y, x) {
         let (xs, ys) = texts();
-        return Err((Reason::SwappedCoordinates, format!("lon {xs} / lat {ys} lies in the grid layer's extent only when swapped")));
-    }
+        let detail = format!("lon {xs} / lat {ys} lies in the grid layer's extent only when swapped");
+        if !ctx.repair_swapped {
+            return Err((Reason::SwappedCoordinates, detail));
+        }
+        swapped = Some(detail + "; swapped back");
+        (y, x)
+    } else {
+        (x, y)
+    };
     let (lon, lat) = if src.crs.needs_transform() {
         let t = std::time::Instant::now();
         let converted = src.crs.to_wgs84(x, y);
@@ -401,5 +630,5 @@ fn check_point(
             return Err((Reason::DefaultCoordinate, format!("lon {xs} / lat {ys} is a known default location ({}, {})", p[0], p[1])));
         }
     }
-    Ok(Location::Point { lon, lat })
+    Ok((Location::Point { lon, lat }, swapped))
 }

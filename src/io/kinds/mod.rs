@@ -16,9 +16,11 @@ use std::sync::atomic::AtomicU64;
 use super::ids::IdKey;
 use super::records::{Mapping, RowRef};
 use crate::config::{KindSpec, Source};
+use crate::vocab::calendar::{Calendar, TimeLimits};
 use crate::vocab::dictionary::Dictionaries;
 use crate::vocab::reason::Reason;
 use crate::vocab::record::{Fact, Location};
+use crate::vocab::time::{DstFold, DstGap};
 use crate::vocab::units::Hierarchy;
 
 /// Every record kind, in the order a run reads them.
@@ -30,14 +32,42 @@ pub struct CheckContext<'a> {
     /// Extent of the grid layer, for telling swapped coordinates.
     pub extent: Option<Rect<f64>>,
     pub default_time_limit_ms: i64,
-    /// The as-of moment (UTC ms): a record cannot have happened after it.
+    /// The as-of moment (UTC ms): the end of the as-of day.
     pub as_of_ms: i64,
     pub suspect_points: &'a [[f64; 2]],
     pub suspect_radius_m: f64,
+    /// Swap lon and lat when only the swapped pair is valid.
+    pub repair_swapped: bool,
+    /// Working days and hours, for due times from working-time limits.
+    pub calendar: &'a Calendar,
+    pub time_limits: &'a TimeLimits,
+    /// How local times in a DST fold or gap are read.
+    pub fold: DstFold,
+    pub gap: DstGap,
 }
 
 /// A row's problem: its reason code and what exactly was wrong.
 pub type Problem = (Reason, String);
+
+/// A row that passed its kind's checks: its facts, where it is, the key it must be unique by
+/// within its source, and the problems of fields it was kept without.
+pub struct Checked {
+    pub fact: Fact,
+    pub location: Location,
+    pub id: IdKey,
+    pub issues: Vec<FieldProblem>,
+}
+
+/// A field the row was kept without (or with a repaired value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldProblem {
+    pub field: &'static str,
+    pub value: String,
+    pub reason: Reason,
+    /// `ignored`, `imputed`, `repaired` or `placed_by_code`.
+    pub action: &'static str,
+    pub detail: String,
+}
 
 /// The checks of one kind, prepared for one source's mapping.
 pub trait RowCheck: Send + Sync {
@@ -46,13 +76,7 @@ pub trait RowCheck: Send + Sync {
     /// Checks one row: its facts, its location and the key it must be unique by within the
     /// source. Dimension values are looked up in `dicts` as they stand (`TO_INTERN` when new).
     /// `crs_nanos` adds up the time spent converting coordinates.
-    fn check(
-        &self,
-        row: &RowRef<'_, '_>,
-        ctx: &CheckContext<'_>,
-        dicts: &Dictionaries,
-        crs_nanos: &AtomicU64,
-    ) -> Result<(Fact, Location, IdKey), Problem>;
+    fn check(&self, row: &RowRef<'_, '_>, ctx: &CheckContext<'_>, dicts: &Dictionaries, crs_nanos: &AtomicU64) -> Result<Checked, Problem>;
 
     /// Why a row whose key an earlier row of the source has is rejected; `first` names that
     /// row ("row 12", "row 3 of FILE").

@@ -4,14 +4,15 @@
 use chrono::NaiveDate;
 use std::sync::atomic::AtomicU64;
 
-use super::{CheckContext, Problem, RowCheck};
+use super::{CheckContext, Checked, Problem, RowCheck};
 use crate::config::Source;
 use crate::config::kind::{FieldSpec, KindSpec, Options, SourceCheck, ValueGroup};
-use crate::io::ids::{self, IdKey};
+use crate::io::ids;
 use crate::io::records::{Mapping, RowRef};
 use crate::vocab::dictionary::Dictionaries;
 use crate::vocab::reason::Reason;
 use crate::vocab::record::{Fact, Location, SignupFacts, Value};
+use crate::vocab::time::{LocalRules, parse_timestamp};
 use crate::vocab::units::Level;
 
 pub static SPEC: KindSpec = KindSpec {
@@ -30,7 +31,7 @@ pub static SPEC: KindSpec = KindSpec {
         ValueGroup { name: "no", builtin: &["0", "否", "false", "no", "n"] },
     ],
     exclusive: &[("yes", "no")],
-    options: Options { crs: false, timestamps: false, dates: true },
+    options: Options { crs: false, timestamps: true, dates: true },
     dimensions: &[],
     check: no_rules,
 };
@@ -40,6 +41,8 @@ fn no_rules(_: &SourceCheck<'_>, _: &mut Vec<String>) {}
 /// The checks of one sign-up source.
 pub struct Checks {
     date_formats: Vec<String>,
+    timestamp_formats: Vec<String>,
+    time_zone: chrono_tz::Tz,
     yes: Vec<String>,
     no: Vec<String>,
     household_id: Option<usize>,
@@ -54,6 +57,8 @@ impl Checks {
     pub fn new(src: &Source, m: &Mapping) -> Checks {
         Checks {
             date_formats: src.date_formats.clone(),
+            timestamp_formats: src.timestamp_formats.clone(),
+            time_zone: src.time_zone,
             yes: src.values("yes").to_vec(),
             no: src.values("no").to_vec(),
             household_id: m.slot("household_id"),
@@ -75,13 +80,7 @@ impl RowCheck for Checks {
         &SPEC
     }
 
-    fn check(
-        &self,
-        r: &RowRef<'_, '_>,
-        ctx: &CheckContext<'_>,
-        _: &Dictionaries,
-        _: &AtomicU64,
-    ) -> Result<(Fact, Location, IdKey), Problem> {
+    fn check(&self, r: &RowRef<'_, '_>, ctx: &CheckContext<'_>, _: &Dictionaries, _: &AtomicU64) -> Result<Checked, Problem> {
         let Some(household) = text(r, self.household_id) else {
             return Err((Reason::MissingHouseholdId, "household_id is empty".into()));
         };
@@ -95,15 +94,28 @@ impl RowCheck for Checks {
             Some(s) if self.no.iter().any(|y| y.eq_ignore_ascii_case(&s)) => false,
             Some(s) => return Err((Reason::BadValue, format!("in_scope {s:?} is neither yes (1/是/true) nor no (0/否/false)"))),
         };
+        // A signing is a day where the city is: an instant (a zoned timestamp, or text with a
+        // time) is read as its local date in the source's zone.
+        let local_day = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&self.time_zone).date_naive());
         let signed = match self.signed_date.map_or(Value::Null, |k| r.get(k)) {
             Value::Date(d) => NaiveDate::from_num_days_from_ce_opt(d + 719_163),
-            Value::Timestamp { ms, .. } => chrono::DateTime::from_timestamp_millis(ms).map(|t| t.date_naive()),
+            Value::Timestamp { ms, zoned: true } => local_day(ms),
+            Value::Timestamp { ms, zoned: false } => chrono::DateTime::from_timestamp_millis(ms).map(|t| t.date_naive()),
             v => match v.text() {
                 None => None,
-                Some(s) => match self.date_formats.iter().find_map(|f| NaiveDate::parse_from_str(&s, f).ok()) {
-                    Some(d) => Some(d),
-                    None => return Err((Reason::BadSignedDate, format!("signed_date {s:?} matches none of the date formats"))),
-                },
+                Some(s) => {
+                    let date = self.date_formats.iter().find_map(|f| NaiveDate::parse_from_str(&s, f).ok());
+                    let rules = LocalRules::new(self.time_zone);
+                    match date.or_else(|| parse_timestamp(&s, &self.timestamp_formats, rules).and_then(|t| local_day(t.ms))) {
+                        Some(d) => Some(d),
+                        None => {
+                            return Err((
+                                Reason::BadSignedDate,
+                                format!("signed_date {s:?} matches none of the date or timestamp formats"),
+                            ));
+                        }
+                    }
+                }
             },
         };
         let Some(code) = text(r, self.grid_code) else {
@@ -116,7 +128,8 @@ impl RowCheck for Checks {
         let key = ids::key(&format!("{project}\u{1f}{household}"));
         let project_name = text(r, self.project_name).unwrap_or_else(|| project.clone());
         let facts = SignupFacts { project_id: project, project_name, in_scope, signed };
-        Ok((Fact::Signup(facts), Location::ByCode(Level::Grid, grid), key))
+        let location = Location::ByCode { level: Level::Grid, unit: grid, fallback: false };
+        Ok(Checked { fact: Fact::Signup(facts), location, id: key, issues: Vec::new() })
     }
 
     fn duplicate(&self, r: &RowRef<'_, '_>, _first: &str) -> Problem {
