@@ -129,6 +129,7 @@ department = "department"
 
 [indicators]
 min_n = 1
+ranking_min_n = 1
 
 [quality]
 max_reject_share = 0.6
@@ -469,11 +470,17 @@ fn outputs_can_be_limited_to_some_layers_and_formats() {
     present.sort();
     assert_eq!(listed, present);
     // A format that does not exist is a configuration error.
-    let text = std::fs::read_to_string(&p).unwrap().replace("formats = [\"csv\"]", "formats = [\"xlsx\"]");
+    let text = std::fs::read_to_string(&p).unwrap().replace("formats = [\"csv\"]", "formats = [\"xls\"]");
     std::fs::write(&p, text).unwrap();
     let o = gridgov(&["validate", p.to_str().unwrap()]);
     assert_eq!(o.code, 2, "{}", o.stderr);
-    assert!(o.stderr.contains("outputs.formats[0]: \"xlsx\" is not one of csv, parquet, arrow"), "{}", o.stderr);
+    assert!(o.stderr.contains("outputs.formats[0]: \"xls\" is not one of csv, parquet, arrow, xlsx"), "{}", o.stderr);
+    // The workbook alone is not enough: the monthly tables have no sheet.
+    let text = std::fs::read_to_string(&p).unwrap().replace("formats = [\"xls\"]", "formats = [\"xlsx\"]");
+    std::fs::write(&p, text).unwrap();
+    let o = gridgov(&["validate", p.to_str().unwrap()]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("outputs.formats: name at least one of csv, parquet, arrow"), "{}", o.stderr);
 }
 
 #[test]

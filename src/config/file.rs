@@ -117,7 +117,7 @@ fn default_layers() -> Vec<String> {
 }
 
 fn default_formats() -> Vec<String> {
-    ["csv", "parquet", "arrow"].map(String::from).to_vec()
+    ["csv", "parquet", "arrow", "xlsx"].map(String::from).to_vec()
 }
 
 /// The reporting period and the as-of date.
@@ -372,6 +372,33 @@ pub struct IndicatorsFile {
     /// threshold count from it (default: the first signing day).
     #[serde(default)]
     pub signup_starts: BTreeMap<String, String>,
+    /// Units are ranked (composite_rank, ranking charts, 红黑榜) only with at least this many
+    /// valid follow-ups.
+    #[serde(default = "default_ranking_min_n")]
+    pub ranking_min_n: u64,
+    /// What ranks are by: `score` (the composite score) or `shrunk` (the composite of rates
+    /// shrunk towards the level's rate, composite_score_shrunk).
+    #[serde(default)]
+    pub ranking: RankingFile,
+    /// Weight of the level's rate in the shrunk rates, in follow-ups (m in (x + m·R) / (n + m)).
+    #[serde(default = "default_ranking_prior_n")]
+    pub ranking_prior_n: f64,
+}
+
+fn default_ranking_min_n() -> u64 {
+    30
+}
+fn default_ranking_prior_n() -> f64 {
+    30.0
+}
+
+/// What ranks are by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankingFile {
+    #[default]
+    Score,
+    Shrunk,
 }
 
 fn default_instant_minutes() -> f64 {
@@ -403,6 +430,9 @@ impl Default for IndicatorsFile {
             instant_closure_minutes: default_instant_minutes(),
             rework_denominator: ReworkDenominator::default(),
             signup_starts: BTreeMap::new(),
+            ranking_min_n: default_ranking_min_n(),
+            ranking: RankingFile::default(),
+            ranking_prior_n: default_ranking_prior_n(),
         }
     }
 }

@@ -8,7 +8,7 @@ pub mod period;
 pub mod resolve;
 pub mod sources;
 
-pub use file::{Encoding, FileFormat, OnFail, OnInvalid, ReworkDenominator, ShouldBeClosedFile};
+pub use file::{Encoding, FileFormat, OnFail, OnInvalid, RankingFile, ReworkDenominator, ShouldBeClosedFile};
 pub use kind::{Catalog, KindSpec};
 pub use period::Period;
 pub use resolve::{CalendarConfig, GridProperties, GridsConfig, IndicatorSettings, Overrides, Pipeline, load, parse, resolve};

@@ -109,6 +109,9 @@ pub struct IndicatorSettings {
     pub instant_closure_ms: i64,
     pub rework_denominator: ReworkDenominator,
     pub signup_starts: BTreeMap<String, NaiveDate>,
+    pub ranking_min_n: u64,
+    pub ranking: RankingFile,
+    pub ranking_prior_n: f64,
 }
 
 impl Default for IndicatorSettings {
@@ -269,6 +272,9 @@ fn resolve_indicators(ind: &IndicatorsFile, problems: &mut Vec<String>) -> Indic
     if !(ind.instant_closure_minutes >= 0.0 && ind.instant_closure_minutes.is_finite()) {
         problems.push(format!("indicators.instant_closure_minutes: {} must be a number of minutes ≥ 0", ind.instant_closure_minutes));
     }
+    if !(ind.ranking_prior_n >= 0.0 && ind.ranking_prior_n.is_finite()) {
+        problems.push(format!("indicators.ranking_prior_n: {} must be a number of follow-ups ≥ 0", ind.ranking_prior_n));
+    }
     let mut signup_starts = BTreeMap::new();
     for (project, d) in &ind.signup_starts {
         match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
@@ -291,6 +297,9 @@ fn resolve_indicators(ind: &IndicatorsFile, problems: &mut Vec<String>) -> Indic
         instant_closure_ms: (ind.instant_closure_minutes * 60_000.0).round() as i64,
         rework_denominator: ind.rework_denominator,
         signup_starts,
+        ranking_min_n: ind.ranking_min_n,
+        ranking: ind.ranking,
+        ranking_prior_n: ind.ranking_prior_n,
     }
 }
 
@@ -359,11 +368,11 @@ fn check_outputs(o: &OutputsFile, problems: &mut Vec<String>) {
         }
     }
     for (i, x) in o.formats.iter().enumerate() {
-        if !["csv", "parquet", "arrow"].contains(&x.as_str()) {
-            problems.push(format!("outputs.formats[{i}]: {x:?} is not one of csv, parquet, arrow"));
+        if !["csv", "parquet", "arrow", "xlsx"].contains(&x.as_str()) {
+            problems.push(format!("outputs.formats[{i}]: {x:?} is not one of csv, parquet, arrow, xlsx"));
         }
     }
-    if o.formats.is_empty() {
+    if !o.formats.iter().any(|f| f != "xlsx") {
         problems.push("outputs.formats: name at least one of csv, parquet, arrow (tables are the run's data)".into());
     }
 }

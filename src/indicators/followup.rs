@@ -59,7 +59,21 @@ static COLUMNS: &[Column] = &[
     )
     .headline(Change::Difference),
     Column::new(
-        Field::new("composite_rank", "综合排名", "rank", "rank by composite_score desc, then cases desc, then code; ties share a rank"),
+        Field::new(
+            "composite_score_shrunk",
+            "综合成绩(收缩)",
+            "points (0-100)",
+            "the composite score of the three rates each shrunk towards the table's pooled rate R: (x + m × R) / (followups + m), m = indicators.ranking_prior_n; empty without follow-ups",
+        ),
+        Derive::TableFloat(composite_shrunk, 2),
+    ),
+    Column::new(
+        Field::new(
+            "composite_rank",
+            "综合排名",
+            "rank",
+            "rank by composite_score (or composite_score_shrunk, indicators.ranking) desc among units with followups ≥ indicators.ranking_min_n; equal published scores share a rank",
+        ),
         Derive::TableInt(composite_rank),
     ),
     Column::new(
@@ -148,9 +162,57 @@ pub fn grade(score: f64, bands: &[f64; 4]) -> &'static str {
     ["A", "B", "C", "D"].into_iter().zip(bands).find(|(_, b)| s >= **b).map(|(g, _)| g).unwrap_or("E")
 }
 
-/// Ranks by composite score within the table, or within each month of a monthly table.
+/// The group (month) of each row: rows compete and pool only within their month.
+fn group_of(t: &TableView<'_>, r: usize) -> usize {
+    t.months.map_or(0, |nm| r % nm)
+}
+
+/// The composite of the three rates, each shrunk towards the rate pooled over the rows of
+/// the same group: (x + m × R) / (n + m). A unit with few follow-ups moves most of the way to
+/// R, one with many barely moves, so ranking by it cannot put a unit with 5 follow-ups above
+/// one with 500 by luck (empirical-Bayes style shrinkage with a fixed prior weight m).
+fn composite_shrunk(t: &TableView<'_>) -> Vec<Option<f64>> {
+    let groups = t.months.unwrap_or(1);
+    // Pooled numerators and follow-ups per group: contacted, resolved, satisfaction points, n.
+    let mut pooled = vec![[0.0f64; 4]; groups];
+    for (i, r) in t.rows.iter().enumerate() {
+        let g = &mut pooled[group_of(t, i)];
+        g[0] += r.c[CONTACTED] as f64;
+        g[1] += r.c[RESOLVED] as f64;
+        g[2] += satisfaction_points(r);
+        g[3] += r.c[FOLLOWUPS_N] as f64;
+    }
+    t.rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let n = r.c[FOLLOWUPS_N] as f64;
+            let p = pooled[group_of(t, i)];
+            if n == 0.0 || p[3] == 0.0 {
+                return None;
+            }
+            let m = r.s.ranking_prior_n;
+            let shrink = |x: f64, pooled_x: f64| (x + m * pooled_x / p[3]) / (n + m);
+            let [wr, ws, wt] = r.s.composite_weights;
+            let (a, b, c) = (shrink(r.c[CONTACTED] as f64, p[0]), shrink(r.c[RESOLVED] as f64, p[1]), shrink(satisfaction_points(r), p[2]));
+            Some((wr * a + ws * b + wt * c) * 100.0)
+        })
+        .collect()
+}
+
+/// Ranks by composite score (or the shrunk score) within the table, or within each month of a
+/// monthly table, among the units with at least `ranking_min_n` follow-ups.
 fn composite_rank(t: &TableView<'_>) -> Vec<Option<i64>> {
-    let scores: Vec<Option<f64>> = t.rows.iter().map(composite_score).collect();
+    let Some(s) = t.rows.first().map(|r| r.s) else { return Vec::new() };
+    let by = match s.ranking {
+        crate::config::RankingFile::Score => t.rows.iter().map(composite_score).collect(),
+        crate::config::RankingFile::Shrunk => composite_shrunk(t),
+    };
+    let scores: Vec<Option<f64>> = by
+        .into_iter()
+        .zip(&t.rows)
+        .map(|(v, r)| v.filter(|_| r.c[FOLLOWUPS_N] >= s.ranking_min_n && composite_score(r).is_some()))
+        .collect();
     let records: Vec<u64> = t.rows.iter().map(|r| r.records).collect();
     let ranks = match t.months {
         None => rank_groups(&scores, &records, |r| t.codes[r], |_| 0),

@@ -1,8 +1,8 @@
-//! Ranking by a score: higher score first, then more records, then smaller code.
+//! Ranking by a score: higher score first; rows with the same published score (2 decimals)
+//! share a rank (standard competition ranking, "1224") and are listed by more records, then
+//! smaller code.
 //!
-//! Rows without a score (e.g. follow-ups below `min_n`) get no rank. Rows with the same
-//! published score (2 decimals) and the same volume share a rank (standard competition
-//! ranking, "1224").
+//! Rows without a score (e.g. follow-ups below `ranking_min_n`) get no rank.
 
 /// Ranks rows `0..n`, each row competing only with the rows of the same group.
 pub fn rank_groups<'a>(
@@ -12,13 +12,20 @@ pub fn rank_groups<'a>(
     group: impl Fn(usize) -> usize,
 ) -> Vec<Option<u32>> {
     let n = scores.len();
-    // Scores compared as published, in hundredths, so equal-looking scores tie.
-    let key = |r: usize| scores[r].map(|s| ((s * 100.0).round() as i64, records[r]));
+    // Scores compared as published, in hundredths, so equal-looking scores tie; volume and code
+    // order the tied rows (for lists) but do not split their rank.
+    let key = |r: usize| scores[r].map(|s| (s * 100.0).round() as i64);
     let mut rows: Vec<usize> = (0..n).filter(|&r| key(r).is_some()).collect();
-    rows.sort_by(|&a, &b| group(a).cmp(&group(b)).then_with(|| key(b).cmp(&key(a))).then_with(|| code(a).cmp(code(b))));
+    rows.sort_by(|&a, &b| {
+        group(a)
+            .cmp(&group(b))
+            .then_with(|| key(b).cmp(&key(a)))
+            .then_with(|| records[b].cmp(&records[a]))
+            .then_with(|| code(a).cmp(code(b)))
+    });
     let mut out = vec![None; n];
     let mut pos = 0u32;
-    let mut prev: Option<(usize, Option<(i64, u64)>, u32)> = None;
+    let mut prev: Option<(usize, Option<i64>, u32)> = None;
     for &r in &rows {
         let (g, k) = (group(r), key(r));
         pos = match prev {
@@ -45,8 +52,9 @@ mod tests {
         let records = vec![10, 5, 99, 20, 10, 1];
         let codes = ["a", "b", "c", "d", "e", "f"];
         let r = rank_groups(&scores, &records, |i| codes[i], |_| 0);
-        // b 90 first; d 80 with 20 cases; a and e tie (80.00, 10 cases) at 3; f is 5th; c unranked.
-        assert_eq!(r, vec![Some(3), Some(1), None, Some(2), Some(3), Some(5)]);
+        // b 90 first; a, d and e all publish 80.00 and share rank 2 (whatever their volume);
+        // f is 5th; c unranked.
+        assert_eq!(r, vec![Some(2), Some(1), None, Some(2), Some(2), Some(5)]);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod charts;
 pub mod classes;
+pub mod excel;
 pub mod geojson;
 pub mod manifest;
 pub mod publish;

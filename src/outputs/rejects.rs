@@ -107,7 +107,10 @@ impl<T: QuarantineRow> RowsFile<T> {
                     }
                     let rel = file.as_ref().map_or("", |(_, rel)| rel.as_str());
                     let line = r.line().map_or("", |l| line.format(l));
-                    w.write_record(r.fields(rel, row.format(r.row()), line)).map_err(|e| OutputError::encode(path, e.to_string()))?;
+                    // Keys and values are input text: neutralised for spreadsheets like the tables.
+                    let fields = r.fields(rel, row.format(r.row()), line);
+                    w.write_record(fields.iter().map(|f| crate::outputs::tables::spreadsheet_text(f).into_owned()))
+                        .map_err(|e| OutputError::encode(path, e.to_string()))?;
                 }
                 w.into_inner().map_err(|e| OutputError::encode(path, e.to_string()))
             })

@@ -62,7 +62,7 @@ pub fn csv_bytes(f: &Frame) -> Vec<u8> {
             match &c.values {
                 Values::Str(v) => {
                     if let Some(s) = &v[i] {
-                        csv_text(s, &mut out);
+                        csv_text(&spreadsheet_text(s), &mut out);
                     }
                 }
                 Values::Int(v) => {
@@ -95,6 +95,15 @@ pub fn csv_bytes(f: &Frame) -> Vec<u8> {
         out.push(b'\n');
     }
     out
+}
+
+/// Text for a spreadsheet cell: a value that starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return would be read by Excel as a formula (CSV injection), so it gets a leading
+/// apostrophe, as OWASP recommends; everything else is unchanged. Text columns of the tables
+/// hold input text (names, categories, departments), so every one is treated so in CSV and
+/// XLSX; Parquet and Arrow, read by tools, keep the text as it was.
+pub fn spreadsheet_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { std::borrow::Cow::Owned(format!("'{s}")) } else { std::borrow::Cow::Borrowed(s) }
 }
 
 fn csv_text(s: &str, out: &mut Vec<u8>) {
@@ -189,5 +198,19 @@ mod tests {
             .finish(&mut df)
             .expect("polars writes CSV");
         assert_eq!(String::from_utf8_lossy(&csv_bytes(&f)), String::from_utf8_lossy(&want));
+    }
+
+    /// Citizen text that Excel would run as a formula is neutralised; other text is not.
+    #[test]
+    fn formulas_in_text_are_neutralised() {
+        let mut f = Frame::default();
+        let texts = ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "道路", "a=b", ""];
+        f.str("category", texts.iter().map(|t| Some(t.to_string())).collect());
+        let csv = String::from_utf8(csv_bytes(&f)).expect("UTF-8");
+        let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').split('\n').collect();
+        assert_eq!(lines[1], "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        assert_eq!(&lines[2..6], ["'+1", "'-2", "'@SUM(A1)", "'\tx"]);
+        assert_eq!(lines[6], "\"'\rx\"");
+        assert_eq!(&lines[7..9], ["道路", "a=b"]);
     }
 }

@@ -136,6 +136,12 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
             }
         }
     }
+    if p.outputs.formats.iter().any(|f| f == "xlsx") {
+        let path = dir.path.join("tables.xlsx");
+        let sheets = workbook_sheets(results);
+        let w = crate::outputs::excel::write_workbook(&path, &sheets, p.period.as_of)?;
+        outputs.push(written(w, &dir.path, sheets.len() + 1));
+    }
     lap(Stage::WriteOtherTables, timings);
     if let Some(f) = assignments {
         for w in tables::write_table(&dir.path, "case_assignments", f, &p.outputs.formats)? {
@@ -167,6 +173,36 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
     Ok(outputs)
 }
 
+/// The sheets of `tables.xlsx`: the period table of each level, of the city and of each
+/// dimension (the dictionary sheet is added after them).
+fn workbook_sheets(r: &Results) -> Vec<(&'static str, &Frame)> {
+    let mut v: Vec<(&'static str, &Frame)> = r
+        .levels
+        .iter()
+        .map(|l| {
+            let name = match l.level {
+                Level::Grid => "网格 grid",
+                Level::Community => "社区 community",
+                Level::Street => "街道 street",
+                Level::District => "区 district",
+            };
+            (name, &l.period)
+        })
+        .collect();
+    v.push(("全市 city", &r.city));
+    for (d, f) in &r.dimensions {
+        v.push((
+            match *d {
+                "category" => "类别 category",
+                "department" => "部门 department",
+                _ => "渠道 channel",
+            },
+            f,
+        ));
+    }
+    v
+}
+
 /// The files a run writes, relative to its run folder, for `run --dry-run`. Charts are listed
 /// as one entry per kind: which of them are drawn depends on the data.
 pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
@@ -196,6 +232,9 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
     }
     if p.outputs.case_assignments {
         tables(&mut v, "case_assignments");
+    }
+    if p.outputs.formats.iter().any(|f| f == "xlsx") {
+        v.push("tables.xlsx".into());
     }
     if p.charts.is_some() {
         v.push("charts/ (ranking, red/black list, trend, Pareto, handling time, map and sign-up charts the data allows; .svg, .png, .csv each)".into());

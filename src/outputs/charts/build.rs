@@ -5,7 +5,9 @@ use geo::MultiPolygon;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{ChartData, ChartFiles, Handling, Map, Pareto, Ranking, RedBlack, Signups, Trend, write_chart};
+use super::{
+    BLACK_LIST, ChartData, ChartFiles, Handling, Map, Pareto, RANKING_COLORS, RED_LIST, Ranking, RedBlack, Signups, Trend, write_chart,
+};
 use crate::config::Pipeline;
 use crate::config::file::ChartsFile;
 use crate::indicators::{Results, registry};
@@ -55,14 +57,21 @@ pub fn write_charts(
         let shown = &rows[..rows.len().min(25)];
         let chart = Ranking {
             title: title(&format!("{zh}综合成绩排名（前{}）", shown.len())),
-            names: shown.iter().map(|r| format!("{}. {}", r.0, r.1)).collect(),
+            names: shown.iter().map(|r| rank_label(r.0, &rows, &r.1)).collect(),
             values: shown.iter().map(|r| r.2).collect(),
             n: shown.iter().map(|r| r.3).collect(),
             accent: shown.iter().map(|r| city_score.is_some_and(|c| r.2 < c)).collect(),
-            x_desc: "综合成绩（分）；红色：低于全市".into(),
+            x_desc: format!("综合成绩（分）；红色：低于全市；n：有效回访数（≥{} 才排名）", p.indicators.ranking_min_n),
+            colors: RANKING_COLORS,
+            x_max: None,
+            city: city_score,
         };
         out.push(write_chart(dir, &format!("ranking_{key}"), &chart.title.clone(), &data, &chart)?);
-        let k = c.top_n.min(rows.len());
+        // The two lists never share a unit: with fewer than 2 × top_n ranked, each takes half.
+        let k = c.top_n.min(rows.len() / 2);
+        if k == 0 {
+            continue;
+        }
         let top = &rows[..k];
         let bottom: Vec<_> = rows[rows.len() - k..].iter().rev().cloned().collect();
         let mut data = ChartData::new(&["list", "rank", "name", "composite_score", "followups"]);
@@ -71,18 +80,23 @@ pub fn write_charts(
                 data.push(vec![list.into(), rank.to_string(), name.clone(), format!("{score:.2}"), n.to_string()]);
             }
         }
-        let panel = |rs: &[(u32, String, f64, u64)], t: &str, accent: bool| Ranking {
+        // One value axis for both panels, so equal bars mean equal scores.
+        let x_max = rows.iter().map(|r| r.2).chain(city_score).fold(1.0f64, f64::max) * 1.2;
+        let panel = |rs: &[(u32, String, f64, u64)], t: &str, colors| Ranking {
             title: t.to_string(),
-            names: rs.iter().map(|r| format!("{}. {}", r.0, r.1)).collect(),
+            names: rs.iter().map(|r| rank_label(r.0, &rows, &r.1)).collect(),
             values: rs.iter().map(|r| r.2).collect(),
             n: rs.iter().map(|r| r.3).collect(),
-            accent: vec![accent; rs.len()],
+            accent: vec![false; rs.len()],
             x_desc: "综合成绩（分）".into(),
+            colors,
+            x_max: Some(x_max),
+            city: city_score,
         };
         let chart = RedBlack {
             title: title(&format!("{zh}红黑榜")),
-            top: panel(top, &format!("红榜 前{k}"), false),
-            bottom: panel(&bottom, &format!("黑榜 后{k}"), true),
+            top: panel(top, &format!("红榜 前{k}"), RED_LIST),
+            bottom: panel(&bottom, &format!("黑榜 后{k}"), BLACK_LIST),
         };
         out.push(write_chart(dir, &format!("redblack_{key}"), &chart.title.clone(), &data, &chart)?);
     }
@@ -210,6 +224,12 @@ pub fn write_charts(
         out.push(write_chart(dir, "signup_curves", &chart.title.clone(), &data, &chart)?);
     }
     Ok(out)
+}
+
+/// A bar's label: its rank, with `=` when another unit shares it (a tie), and its name.
+fn rank_label(rank: u32, rows: &[(u32, String, f64, u64)], name: &str) -> String {
+    let tied = rows.iter().filter(|r| r.0 == rank).count() > 1;
+    format!("{rank}{}. {name}", if tied { "=" } else { "" })
 }
 
 /// Ranked rows (rank, name, score, followups) sorted by rank.

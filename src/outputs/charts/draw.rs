@@ -52,7 +52,7 @@ where
     Ok(())
 }
 
-/// Horizontal bars, best at top, value and n on each bar; `accent` rows in red.
+/// Horizontal bars, best at top, value and n on each bar; `accent` rows in the accent colour.
 pub struct Ranking {
     pub title: String,
     pub names: Vec<String>,
@@ -60,7 +60,18 @@ pub struct Ranking {
     pub n: Vec<u64>,
     pub accent: Vec<bool>,
     pub x_desc: String,
+    /// Colours of the bars and of the accented bars.
+    pub colors: (RGBColor, RGBColor),
+    /// The end of the value axis (shared by the panels of a 红黑榜); `None`: fitted to the data.
+    pub x_max: Option<f64>,
+    /// The city's score, drawn as a labelled line.
+    pub city: Option<f64>,
 }
+
+/// Bar colours: the ranking (blue, red below the city), 红榜 (red) and 黑榜 (near-black).
+pub const RANKING_COLORS: (RGBColor, RGBColor) = (BAR, ACCENT);
+pub const RED_LIST: (RGBColor, RGBColor) = (ACCENT, ACCENT);
+pub const BLACK_LIST: (RGBColor, RGBColor) = (RGBColor(64, 64, 64), RGBColor(64, 64, 64));
 
 impl Chart for Ranking {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> DrawResult
@@ -69,18 +80,21 @@ impl Chart for Ranking {
     {
         root.fill(&WHITE)?;
         let k = self.names.len().max(1);
-        let max = self.values.iter().cloned().fold(0.0f64, f64::max).max(1.0) * 1.15;
+        let max = self.x_max.unwrap_or_else(|| self.values.iter().cloned().chain(self.city).fold(0.0f64, f64::max).max(1.0) * 1.15);
+        // `0..=k-1`: plotters' integer ranges include their end, so `0..k` would leave an empty
+        // slot (and a stray tick) above the bars.
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, title_font(s))
             .margin(px(10.0, s))
             .x_label_area_size(px(30.0, s))
             .y_label_area_size(px(130.0, s))
-            .build_cartesian_2d(0.0..max, (0..k).into_segmented())?;
+            .build_cartesian_2d(0.0..max, (0..k - 1).into_segmented())?;
         let names = self.names.clone();
         chart
             .configure_mesh()
             .disable_y_mesh()
             .x_desc(&self.x_desc)
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .label_style(font(10.0, s))
             .axis_desc_style(font(11.0, s))
             .y_labels(k)
@@ -90,9 +104,22 @@ impl Chart for Ranking {
                 _ => String::new(),
             })
             .draw()?;
+        // The city's line first: bars and their labels are drawn over it.
+        if let Some(c) = self.city.filter(|c| *c <= max) {
+            let (top, bottom) = (SegmentValue::Exact(k), SegmentValue::Exact(0));
+            chart.draw_series(DashedLineSeries::new(vec![(c, bottom), (c, top)], px(6.0, s), px(4.0, s), GREY.stroke_width(px(1.5, s))))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("全市 {c:.2}"),
+                (c, SegmentValue::Exact(k)),
+                font(9.0, s).color(&GREY).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Bottom,
+                )),
+            )))?;
+        }
         for (i, v) in self.values.iter().enumerate() {
             let y = k - 1 - i;
-            let color = if self.accent.get(i).copied().unwrap_or(false) { ACCENT } else { BAR };
+            let color = if self.accent.get(i).copied().unwrap_or(false) { self.colors.1 } else { self.colors.0 };
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(0.0, SegmentValue::Exact(y)), (*v, SegmentValue::Exact(y + 1))],
                 color.filled(),
@@ -239,9 +266,10 @@ impl Chart for Pareto {
             .x_label_area_size(px(45.0, s))
             .y_label_area_size(px(55.0, s))
             .right_y_label_area_size(px(45.0, s))
-            .build_cartesian_2d((0..k).into_segmented(), 0.0..max)?
-            // The segmented axis has k + 1 slots; the secondary x axis spans the same width.
-            .set_secondary_coord(0.0..(k + 1) as f64, 0.0..1.05);
+            .build_cartesian_2d((0..k - 1).into_segmented(), 0.0..max)?
+            // The segmented axis has k slots (plotters' integer ranges include their end); the
+            // secondary x axis spans the same width.
+            .set_secondary_coord(0.0..k as f64, 0.0..1.05);
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -251,6 +279,7 @@ impl Chart for Pareto {
                 _ => String::new(),
             })
             .y_desc("件")
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .label_style(font(9.0, s))
             .axis_desc_style(font(10.0, s))
             .draw()?;
@@ -268,7 +297,14 @@ impl Chart for Pareto {
         chart.draw_secondary_series(LineSeries::new(cum.clone(), SERIES[1].stroke_width(px(2.0, s))))?;
         chart.draw_secondary_series(cum.into_iter().map(|p| Circle::new(p, px(3.0, s), SERIES[1].filled())))?;
         chart.draw_secondary_series(reference_line((0.0, 0.8), (k as f64, 0.8), ACCENT, s))?;
-        chart.draw_secondary_series(std::iter::once(Text::new("80%", (k as f64 + 0.1, 0.81), font(10.0, s).color(&ACCENT))))?;
+        chart.draw_secondary_series(std::iter::once(Text::new(
+            "80%",
+            (k as f64 - 0.05, 0.81),
+            font(10.0, s).color(&ACCENT).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Right,
+                plotters::style::text_anchor::VPos::Bottom,
+            )),
+        )))?;
         Ok(())
     }
 }

@@ -26,6 +26,9 @@ fn charts() -> Vec<(&'static str, Box<dyn Fn(&Path) -> Result<ChartFiles, Output
         n: vec![120, 98, 87, 140, 66, 75, 30, 12],
         accent: vec![false, false, false, false, false, true, true, true],
         x_desc: "综合成绩（分）".into(),
+        colors: RANKING_COLORS,
+        x_max: None,
+        city: Some(82.0),
     };
     let d2 = data.clone();
     let d3 = data.clone();
@@ -108,19 +111,82 @@ fn charts() -> Vec<(&'static str, Box<dyn Fn(&Path) -> Result<ChartFiles, Output
         (
             "redblack",
             Box::new(move |dir: &Path| {
-                let mk = |accent: bool| Ranking {
-                    title: if accent { "黑榜".into() } else { "红榜".into() },
-                    names: vec!["1. 甲".into(), "2. 乙".into(), "3. 丙".into()],
-                    values: vec![90.0, 80.0, 70.0],
-                    n: vec![10, 20, 30],
-                    accent: vec![accent; 3],
-                    x_desc: "分".into(),
-                };
-                let rb = RedBlack { title: "红黑榜".into(), top: mk(false), bottom: mk(true) };
+                let rb = red_black(&[90.0, 80.0, 70.0], &[40.0, 30.0, 20.0]);
                 write_chart(dir, "redblack", "rb", &d7, &rb)
             }),
         ),
     ]
+}
+
+/// A 红黑榜 of two panels on one scale, the city at 60.
+fn red_black(top: &[f64], bottom: &[f64]) -> RedBlack {
+    let mk = |title: &str, values: &[f64], colors| Ranking {
+        title: title.into(),
+        names: (0..values.len()).map(|i| format!("{}. 单位{i}", i + 1)).collect(),
+        values: values.to_vec(),
+        n: vec![40; values.len()],
+        accent: vec![false; values.len()],
+        x_desc: "分".into(),
+        colors,
+        x_max: Some(110.0),
+        city: Some(60.0),
+    };
+    RedBlack { title: "红黑榜".into(), top: mk("红榜", top, RED_LIST), bottom: mk("黑榜", bottom, BLACK_LIST) }
+}
+
+/// Pixels of `img` on row `y` from `x0` to `x1` that have colour `c` (within a few levels).
+fn run_of(img: &image::RgbImage, y: u32, x0: u32, x1: u32, c: RGBColor) -> u32 {
+    (x0..x1).filter(|&x| img.get_pixel(x, y).0.iter().zip([c.0, c.1, c.2]).all(|(a, b)| (*a as i32 - b as i32).abs() <= 3)).count() as u32
+}
+
+/// 红榜 bars are red and 黑榜 bars near-black, and a score has the same length in both panels
+/// (one value axis): a 90 on each side is drawn equally long, a 45 half as long.
+#[test]
+fn red_black_lists_use_red_and_black_on_one_scale() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = write_chart(tmp.path(), "rb", "rb", &ChartData::new(&["x"]), &red_black(&[90.0, 45.0], &[90.0, 20.0])).unwrap();
+    let img = image::open(&files.png).unwrap().to_rgb8();
+    let (w, h) = img.dimensions();
+    let longest = |x0: u32, x1: u32, c: RGBColor| (0..h).map(|y| run_of(&img, y, x0, x1, c)).max().unwrap_or(0);
+    let red_left = longest(0, w / 2, RED_LIST.0);
+    let black_right = longest(w / 2, w, BLACK_LIST.0);
+    assert!(red_left > 200, "no red bars in the 红榜 panel ({red_left} px)");
+    assert!(black_right > 200, "no black bars in the 黑榜 panel ({black_right} px)");
+    assert!(longest(0, w / 2, BLACK_LIST.0) < 40, "black bars in the 红榜 panel");
+    assert!(longest(w / 2, w, RED_LIST.0) < 20, "red bars in the 黑榜 panel");
+    assert!((red_left as i64 - black_right as i64).abs() <= 3, "90 is {red_left} px on the left, {black_right} px on the right");
+}
+
+/// The bars fill the plot: the first bar starts within one slot of the top of the plot area
+/// (plotters' integer ranges include their end, which once left an empty slot above them).
+#[test]
+fn ranking_has_no_empty_slot_above_the_bars() {
+    let tmp = tempfile::tempdir().unwrap();
+    let values = [96.0, 90.0, 85.0, 80.0];
+    let chart = Ranking {
+        title: "r".into(),
+        names: (0..4).map(|i| format!("{i}")).collect(),
+        values: values.to_vec(),
+        n: vec![50; 4],
+        accent: vec![false; 4],
+        x_desc: "分".into(),
+        colors: RANKING_COLORS,
+        x_max: Some(100.0),
+        city: None,
+    };
+    let files = write_chart(tmp.path(), "r", "r", &ChartData::new(&["x"]), &chart).unwrap();
+    let img = image::open(&files.png).unwrap().to_rgb8();
+    let (w, h) = img.dimensions();
+    // Rows where a bar is drawn, along a column just inside the plot's left edge.
+    let bar_rows: Vec<u32> = (0..h).filter(|&y| run_of(&img, y, 0, w, RANKING_COLORS.0) > 100).collect();
+    let (first, last) = (bar_rows[0], *bar_rows.last().unwrap());
+    let slot = (last - first) as f64 / 4.0;
+    // The y axis is the column with the most dark pixels; its top is the plot area's top.
+    let dark = |x: u32, y: u32| img.get_pixel(x, y).0.iter().all(|c| *c < 120);
+    let axis_x = (0..w / 2).max_by_key(|&x| (0..h).filter(|&y| dark(x, y)).count()).unwrap();
+    let plot_top = (0..h).find(|&y| dark(axis_x, y)).unwrap();
+    let gap = (first - plot_top) as f64;
+    assert!(gap < slot * 0.5, "an empty slot above the bars: plot top {plot_top}, first bar {first}, slot {slot:.0} px");
 }
 
 /// Mean absolute difference per channel, 0–255.
