@@ -137,8 +137,29 @@ fn report_escapes_citizen_text_and_links_everything() {
     assert!(!html.contains("<script>alert(1)</script>"), "a category reached the page unescaped");
     assert!(!html.contains("<img src=x"), "a department reached the page unescaped");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the category is shown, escaped");
-    // Its only script is our own image check.
-    assert_eq!(html.matches("<script>").count(), 1);
+    // Its only scripts are our own: the image check and the table sorter.
+    assert_eq!(html.matches("<script>").count(), 2);
+    // What a director reads: headline cards with n, 环比 and 同比; district and street tables;
+    // indicators explained; data quality last, with reasons in Chinese.
+    for text in [
+        "核心指标",
+        "响应率",
+        "满意率",
+        "解决率",
+        "环比",
+        "同比",
+        "n = ",
+        "区指标",
+        "街道指标",
+        "指标说明",
+        "数据质量",
+        "不在任何网格内",
+        "工单编号重复",
+    ] {
+        assert!(html.contains(text), "{text} not on the page");
+    }
+    let at = |t: &str| html.find(t).unwrap_or_else(|| panic!("{t} not on the page"));
+    assert!(at("核心指标") < at("图表") && at("图表") < at("数据质量"), "headlines first, data quality after the charts");
     for chart in ["trend_rates", "pareto_category", "map_grid_closure_rate"] {
         assert!(html.contains(&format!("src=\"charts/{chart}.svg\"")), "{chart} not on the page");
     }

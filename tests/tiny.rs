@@ -322,8 +322,10 @@ fn layers_follow_rfc7946_conventions() {
             let code = ft["properties"][format!("{level}_code")].as_str().unwrap();
             assert_eq!(ft["id"].as_i64().unwrap(), code.parse::<i64>().unwrap(), "id = numeric code");
             assert_eq!(ft["properties"].as_object().unwrap().keys().collect::<Vec<_>>(), keys);
-            // One polygon per unit here (the union of adjacent squares), exterior counter-clockwise.
-            let ring = ft["geometry"]["coordinates"][0].as_array().unwrap();
+            // One geometry type per layer (QGIS reads "Unknown (any)" otherwise): MultiPolygon,
+            // of one polygon here (the union of adjacent squares), exterior counter-clockwise.
+            assert_eq!(ft["geometry"]["type"], "MultiPolygon", "{level} {code}");
+            let ring = ft["geometry"]["coordinates"][0][0].as_array().unwrap();
             let area2: f64 = ring
                 .windows(2)
                 .map(|w| w[0][0].as_f64().unwrap() * w[1][1].as_f64().unwrap() - w[1][0].as_f64().unwrap() * w[0][1].as_f64().unwrap())
@@ -334,8 +336,8 @@ fn layers_follow_rfc7946_conventions() {
     }
     // The street is the union of the four grids: one square, 5 positions once dissolved.
     let street: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("street.geojson")).unwrap()).unwrap();
-    assert_eq!(street["features"][0]["geometry"]["type"], "Polygon");
-    assert_eq!(street["features"][0]["geometry"]["coordinates"][0].as_array().unwrap().len(), 5);
+    assert_eq!(street["features"][0]["geometry"]["type"], "MultiPolygon");
+    assert_eq!(street["features"][0]["geometry"]["coordinates"][0][0].as_array().unwrap().len(), 5);
 }
 
 #[test]

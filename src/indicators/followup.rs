@@ -43,11 +43,15 @@ static COLUMNS: &[Column] = &[
         ),
         Derive::Float(|r| Some(satisfaction_points(r)), 2),
     ),
-    Column::new(Field::new("response_rate", "响应率", "share", "contacted / followups"), Derive::Float(response_rate, 4)).per("followups"),
+    Column::new(Field::new("response_rate", "响应率", "share", "contacted / followups"), Derive::Float(response_rate, 4))
+        .per("followups")
+        .headline(Change::Difference),
     Column::new(Field::new("resolution_rate", "解决率", "share", "resolved / followups"), Derive::Float(resolution_rate, 4))
-        .per("followups"),
+        .per("followups")
+        .headline(Change::Difference),
     Column::new(Field::new("satisfaction_rate", "满意率", "share", "satisfaction_points / followups"), Derive::Float(satisfaction_rate, 4))
-        .per("followups"),
+        .per("followups")
+        .headline(Change::Difference),
     Column::new(
         Field::new(
             "composite_score",

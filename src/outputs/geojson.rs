@@ -174,8 +174,8 @@ pub fn write_layer(
     Ok(LayerInfo { features: geoms.len(), bbox, sha256, bytes })
 }
 
-/// A Polygon (one part) or MultiPolygon geometry, coordinates as they are (already rounded
-/// and oriented by `prepare`).
+/// A MultiPolygon geometry, coordinates as they are (already rounded and oriented by
+/// `prepare`).
 fn write_geometry(g: &MultiPolygon<f64>, out: &mut Vec<u8>) {
     let polygon = |p: &Polygon<f64>, out: &mut Vec<u8>| {
         out.push(b'[');
@@ -198,19 +198,16 @@ fn write_geometry(g: &MultiPolygon<f64>, out: &mut Vec<u8>) {
         }
         out.push(b']');
     };
-    if g.0.len() == 1 {
-        out.extend_from_slice(b"{\"type\":\"Polygon\",\"coordinates\":");
-        polygon(&g.0[0], out);
-    } else {
-        out.extend_from_slice(b"{\"type\":\"MultiPolygon\",\"coordinates\":[");
-        for (k, p) in g.0.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            polygon(p, out);
+    // Always a MultiPolygon, even of one part: one geometry type per layer, so QGIS and
+    // ArcGIS see a polygon layer rather than "Unknown (any)" geometry.
+    out.extend_from_slice(b"{\"type\":\"MultiPolygon\",\"coordinates\":[");
+    for (k, p) in g.0.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
         }
-        out.push(b']');
+        polygon(p, out);
     }
+    out.push(b']');
     out.push(b'}');
 }
 

@@ -141,6 +141,41 @@ impl Reason {
         }
     }
 
+    /// The reason in Chinese, for readers of the report.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Reason::MissingCaseId => "缺少工单编号",
+            Reason::MissingHouseholdId => "缺少户编号",
+            Reason::MissingProjectId => "缺少项目编号",
+            Reason::DuplicateCaseId => "工单编号重复",
+            Reason::DuplicateHouseholdId => "户编号重复",
+            Reason::BadReceivedAt => "受理时间无效",
+            Reason::BadClosedAt => "结案时间无效",
+            Reason::BadDueAt => "办理时限无效",
+            Reason::BadSignedDate => "签约日期无效",
+            Reason::ClosedBeforeReceived => "结案早于受理",
+            Reason::BadRow => "列错位",
+            Reason::BadValue => "取值无法识别",
+            Reason::BadCoordinate => "坐标无效",
+            Reason::CoordinateOutOfRange => "坐标超出范围",
+            Reason::SwappedCoordinates => "经纬度颠倒",
+            Reason::DefaultCoordinate => "默认坐标",
+            Reason::NoLocation => "无位置信息",
+            Reason::UnknownGridCode => "网格编码不存在",
+            Reason::UnknownCommunityCode => "社区编码不存在",
+            Reason::UnknownStreetCode => "街道编码不存在",
+            Reason::OutsideAllGrids => "不在任何网格内",
+            Reason::AmbiguousBoundary => "位于网格边界",
+            Reason::GridNoCode => "网格无编码",
+            Reason::GridNotPolygon => "网格非面要素",
+            Reason::GridEmptyGeometry => "网格几何为空",
+            Reason::GridInvalidGeometry => "网格几何无效",
+            Reason::GridDuplicateCode => "网格编码重复",
+            Reason::GridMissingParent => "网格缺上级编码",
+            Reason::GridBadPopulation => "网格人口无效",
+        }
+    }
+
     /// The reason for a code, if it is one.
     pub fn parse(code: &str) -> Option<Reason> {
         Reason::ALL.into_iter().find(|r| r.as_str() == code)
