@@ -79,6 +79,10 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     let lists = read_csv(&run.join("charts/redblack_street.csv"));
     let names = |l: &str| lists.iter().filter(|r| r["list"] == l).map(|r| r["name"].clone()).collect::<std::collections::BTreeSet<_>>();
     assert!(!names("red").is_empty() && names("red").is_disjoint(&names("black")), "{lists:?}");
+    // The report with its interactive map (Leaflet and simplified geometries of 3,882 grids)
+    // stays within its 4 MB budget.
+    let report = std::fs::metadata(run.join("report.html")).unwrap().len();
+    assert!(report <= 4_000_000, "report.html is {report} bytes");
     // Three projects; the one that stalls near 85 % never reaches its threshold.
     let projects = read_csv(&run.join("signup_projects.csv"));
     assert_eq!(projects.len(), 3);

@@ -12,4 +12,5 @@ pub mod qml;
 pub mod rejects;
 pub mod report;
 pub mod tables;
+pub mod webmap;
 pub mod write;

@@ -23,12 +23,14 @@ td.n{text-align:right}th{background:#f4f4f4}.ok{color:#1a7f37}.bad{color:#b42318
 @media(max-width:600px){body{padding:6px;font-size:15px}.cards{grid-template-columns:1fr 1fr}h1{font-size:1.15em}}";
 
 /// Writes `<dir>/report.html`.
+#[allow(clippy::too_many_arguments)]
 pub fn write_report(
     path: &Path,
     p: &Pipeline,
     r: &Results,
     sources: &[SourceAccount],
     charts: &[ChartFiles],
+    map: Option<&str>,
     outputs: &[Output],
     exit_code: i32,
 ) -> Result<(), OutputError> {
@@ -49,6 +51,9 @@ pub fn write_report(
     let _ = writeln!(h, "<p>统计期 {} 至 {}，状态以 {} 日终为准；质量检查：{status}。</p>", p.period.start, p.period.end, p.period.as_of);
 
     headline_cards(&mut h, r);
+    if let Some(m) = map {
+        h.push_str(m);
+    }
 
     // How much of the closure rates rests on due times the run had to impute.
     let city = |k: &str| r.city.floats(k).first().copied().flatten().unwrap_or(0.0);

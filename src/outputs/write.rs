@@ -149,11 +149,13 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
         }
     }
     let mut charts = Vec::new();
+    let mut map = None;
     if let Some(c) = &p.charts {
         let outlines = mapped.iter().find(|m| m.0 == Level::District).map(|m| m.1.clone()).unwrap_or_default();
         let maps: Vec<MappedLevel<'_>> =
             mapped.iter().map(|(level, geoms, classes, class_of)| MappedLevel { level: *level, geoms, classes, class_of }).collect();
         charts = write_charts(&dir.path.join("charts"), p, c, results, &maps, &outlines)?;
+        map = crate::outputs::webmap::map_html(p, results, &maps);
         for ch in &charts {
             for f in [&ch.svg, &ch.png, &ch.csv] {
                 outputs.push(output_of(f, &dir.path, 1)?);
@@ -166,7 +168,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
     outputs.push(output_of(&dict, &dir.path, n as u64)?);
     if p.charts.is_some() {
         let path = dir.path.join("report.html");
-        crate::outputs::report::write_report(&path, p, results, accounts, &charts, &outputs, exit_code)?;
+        crate::outputs::report::write_report(&path, p, results, accounts, &charts, map.as_deref(), &outputs, exit_code)?;
         outputs.push(output_of(&path, &dir.path, charts.len() as u64)?);
     }
     lap(Stage::WriteReport, timings);
