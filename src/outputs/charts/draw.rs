@@ -6,6 +6,7 @@ use geo::MultiPolygon;
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Chart, DrawResult, FONT};
 use crate::outputs::classes::Classes;
@@ -49,6 +50,21 @@ where
         .border_style(GREY)
         .position(position)
         .draw()?;
+    Ok(())
+}
+
+/// A chart with nothing to plot says so, under its title, instead of drawing empty axes.
+pub fn no_data<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, s: f64) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let root = root.titled(title, title_font(s))?;
+    let (w, h) = root.dim_in_pixel();
+    root.draw(&Text::new(
+        "本期无数据 (no data for this period)",
+        (w as i32 / 2, h as i32 / 2),
+        font(16.0, s).color(&GREY).pos(Pos::new(HPos::Center, VPos::Center)),
+    ))?;
     Ok(())
 }
 
@@ -176,6 +192,9 @@ impl Chart for Trend {
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE)?;
+        if self.series.iter().all(|(_, v)| v.iter().all(Option::is_none)) {
+            return no_data(root, &self.title, s);
+        }
         let n = self.months.len().max(1);
         let vals = self.series.iter().flat_map(|(_, v)| v.iter().flatten()).chain(self.targets.iter().map(|t| &t.1));
         let lo = vals.cloned().fold(1.0f64, f64::min);
@@ -334,15 +353,29 @@ impl Chart for Handling {
         root.fill(&WHITE)?;
         let bins = self.bins();
         let max = bins.iter().map(|b| b.2).max().unwrap_or(1).max(1) as f64 * 1.15;
+        // The axis spans the decades that hold data and the marks, no more.
+        let hours: Vec<f64> = bins
+            .iter()
+            .filter(|b| b.2 > 0)
+            .flat_map(|b| [b.0, b.1])
+            .chain(self.median)
+            .chain(self.p90)
+            .chain(std::iter::once(self.limit_hours))
+            .filter(|h| *h > 0.0 && h.is_finite())
+            .collect();
+        let lo = hours.iter().cloned().fold(f64::INFINITY, f64::min).max(0.01).log10().floor();
+        let hi = hours.iter().cloned().fold(0.0f64, f64::max).max(1.0).log10().ceil();
+        let (lo, hi) = if lo.is_finite() && hi > lo { (lo, hi) } else { (-1.0, 4.0) };
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, title_font(s))
             .margin(px(10.0, s))
             .x_label_area_size(px(35.0, s))
             .y_label_area_size(px(55.0, s))
-            .build_cartesian_2d(-1.0f64..4.0f64, 0.0..max)?;
+            .build_cartesian_2d(lo..hi, 0.0..max)?;
         chart
             .configure_mesh()
-            .x_labels(6)
+            .x_labels((hi - lo) as usize + 1)
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .x_label_formatter(&|x| {
                 let h = 10f64.powf(*x);
                 if h < 1.0 { format!("{h:.1}h") } else { format!("{h:.0}h") }
@@ -355,9 +388,17 @@ impl Chart for Handling {
         chart
             .draw_series(bins.iter().map(|(a, b, c)| Rectangle::new([(a.log10(), 0.0), (b.log10(), *c as f64)], BAR.mix(0.85).filled())))?;
         let mut mark = |hours: f64, label: String, color: RGBColor, dy: f64| -> DrawResult {
-            let x = hours.max(0.1).log10();
+            let x = hours.max(10f64.powf(lo)).log10();
             chart.draw_series(DashedLineSeries::new(vec![(x, 0.0), (x, max)], px(6.0, s), px(3.0, s), color.stroke_width(px(2.0, s))))?;
-            chart.draw_series(std::iter::once(Text::new(label, (x + 0.03, max * dy), font(10.0, s).color(&color))))?;
+            // Each label on its own line of text; in the right quarter it goes left of its mark
+            // so it stays inside the plot.
+            let right = x > hi - (hi - lo) * 0.25;
+            let (hpos, dx) = if right { (HPos::Right, -0.03) } else { (HPos::Left, 0.03) };
+            chart.draw_series(std::iter::once(Text::new(
+                label,
+                (x + dx * (hi - lo) / 5.0, max * dy),
+                font(10.0, s).color(&color).pos(Pos::new(hpos, VPos::Center)),
+            )))?;
             Ok(())
         };
         if let Some(m) = self.median {
@@ -476,8 +517,7 @@ impl Chart for Signups {
         root.fill(&WHITE)?;
         let days = self.projects.iter().flat_map(|p| p.1.iter().map(|d| d.0));
         let (Some(first), Some(last)) = (days.clone().min(), days.max()) else {
-            root.draw(&Text::new("无签约数据", (20, 40), font(14.0, s)))?;
-            return Ok(());
+            return no_data(root, &self.title, s);
         };
         let span = (last - first).num_days().max(1) as f64;
         let mut chart = ChartBuilder::on(root)
@@ -489,7 +529,8 @@ impl Chart for Signups {
         chart
             .configure_mesh()
             .x_labels(8)
-            .x_label_formatter(&|x| (first + chrono::Duration::days(x.round() as i64)).format("%m-%d").to_string())
+            // With the year: a signing period can run across one.
+            .x_label_formatter(&|x| (first + chrono::Duration::days(x.round() as i64)).format("%Y-%m-%d").to_string())
             .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
             .label_style(font(10.0, s))
             .draw()?;
@@ -505,9 +546,18 @@ impl Chart for Signups {
                 let x = (*d - first).num_days() as f64;
                 chart.draw_series(std::iter::once(Circle::new((x, *threshold), px(5.0, s), color.filled())))?;
                 chart.draw_series(std::iter::once(Text::new(
-                    format!("{} 达 {:.0}%", d.format("%m-%d"), threshold * 100.0),
+                    format!("{} 达 {:.0}%", d.format("%Y-%m-%d"), threshold * 100.0),
                     (x + span * 0.01, *threshold - 0.05),
                     font(9.0, s).color(&color),
+                )))?;
+            } else if let Some((d, r)) = pts.last() {
+                // A project that has not reached its threshold says so at the end of its curve.
+                let x = (*d - first).num_days() as f64;
+                chart.draw_series(std::iter::once(Cross::new((x, *r), px(6.0, s), color.stroke_width(px(2.0, s)))))?;
+                chart.draw_series(std::iter::once(Text::new(
+                    format!("未达 {:.0}%（{:.1}%）", threshold * 100.0, r * 100.0),
+                    (x, *r - 0.04),
+                    font(9.0, s).color(&color).pos(Pos::new(HPos::Right, VPos::Top)),
                 )))?;
             }
         }

@@ -189,6 +189,60 @@ fn ranking_has_no_empty_slot_above_the_bars() {
     assert!(gap < slot * 0.5, "an empty slot above the bars: plot top {plot_top}, first bar {first}, slot {slot:.0} px");
 }
 
+/// A trend without a single value is a "no data" chart, not empty axes with an empty legend.
+#[test]
+fn a_trend_without_data_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = Trend {
+        title: "三率月度趋势".into(),
+        months: vec!["2026-10".into()],
+        series: vec![("响应率".into(), vec![None])],
+        targets: Vec::new(),
+    };
+    let files = write_chart(tmp.path(), "t", "t", &ChartData::new(&["x"]), &t).unwrap();
+    let svg = std::fs::read_to_string(&files.svg).unwrap();
+    assert!(svg.contains("本期无数据"), "no message in the empty trend");
+    assert!(!svg.contains("响应率"), "a legend entry for a series without data");
+}
+
+/// The handling-time axis spans the decades of the data and marks: cases of 2–300 hours and a
+/// 24-hour limit give 1 h … 1000 h, not 0.1 h … 10,000 h.
+#[test]
+fn handling_axis_fits_the_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Handling {
+        title: "处置时长".into(),
+        bins: vec![(2.0, 5.0, 10), (50.0, 300.0, 3)],
+        median: Some(4.0),
+        p90: Some(120.0),
+        limit_hours: 24.0,
+    };
+    let files = write_chart(tmp.path(), "h", "h", &ChartData::new(&["x"]), &h).unwrap();
+    let svg = std::fs::read_to_string(&files.svg).unwrap();
+    // The tick labels: texts that are a number of hours.
+    let ticks: Vec<&str> = svg
+        .split('>')
+        .filter_map(|t| t.split('<').next())
+        .map(str::trim)
+        .filter(|t| t.ends_with('h') && t[..t.len() - 1].parse::<f64>().is_ok())
+        .collect();
+    assert_eq!(ticks.first().copied(), Some("1h"), "ticks {ticks:?}");
+    assert_eq!(ticks.last().copied(), Some("1000h"), "ticks {ticks:?}");
+}
+
+/// Sign-up dates carry the year, and a project short of its threshold is marked as such.
+#[test]
+fn signup_curves_show_years_and_missed_thresholds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d0 = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    let pts: Vec<(chrono::NaiveDate, f64)> = (0..40).map(|i| (d0 + chrono::Duration::days(i), (i as f64 / 47.0).min(0.845))).collect();
+    let c = Signups { title: "签约".into(), projects: vec![("P2 项目".into(), pts, 0.85, None)] };
+    let files = write_chart(tmp.path(), "s", "s", &ChartData::new(&["x"]), &c).unwrap();
+    let svg = std::fs::read_to_string(&files.svg).unwrap();
+    assert!(svg.contains("2026-03-01"), "dates without the year");
+    assert!(svg.contains("未达 85%"), "no mark for the missed threshold");
+}
+
 /// Mean absolute difference per channel, 0–255.
 fn mean_abs_diff(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
     let sum: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| (*x as i64 - *y as i64).unsigned_abs()).sum();
