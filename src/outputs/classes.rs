@@ -22,9 +22,10 @@ pub struct Classes {
 /// Grey of the no-data class.
 pub const NO_DATA: [u8; 3] = [200, 200, 200];
 
-/// Viridis-like sequential palette from ColorBrewer's YlGnBu (colour-blind safe), light = low.
-const PALETTE: [[u8; 3]; 7] =
-    [[255, 255, 204], [199, 233, 180], [127, 205, 187], [65, 182, 196], [29, 145, 192], [34, 94, 168], [12, 44, 132]];
+/// Sequential palette from ColorBrewer's 9-class YlGnBu (colour-blind safe), light = low,
+/// without its two palest yellows: the lowest class must stand out from a white page and from
+/// the grey no-data class.
+const PALETTE: [[u8; 3]; 7] = [[199, 233, 180], [127, 205, 187], [65, 182, 196], [29, 145, 192], [34, 94, 168], [37, 52, 148], [8, 29, 88]];
 
 /// Picks `k` colours spread over the palette.
 pub fn colors(k: usize) -> Vec<[u8; 3]> {
@@ -110,6 +111,19 @@ fn round4(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every class colour, the lowest included, stands out from a white page (relative
+    /// luminance below 0.9; YlGnBu's palest yellow is 0.98) and from the no-data grey.
+    #[test]
+    fn no_class_is_pale_on_white() {
+        let lum = |[r, g, b]: [u8; 3]| (0.2126 * r as f64 + 0.7152 * g as f64 + 0.0722 * b as f64) / 255.0;
+        for k in 1..=7 {
+            for c in colors(k) {
+                assert!(lum(c) < 0.9, "{c:?} (of {k} classes) is pale on white: {:.2}", lum(c));
+                assert_ne!(c, NO_DATA);
+            }
+        }
+    }
 
     #[test]
     fn quantile_classes_by_hand() {
