@@ -99,8 +99,13 @@ impl Classes {
             return "无数据 / n 不足".to_string();
         }
         let f = |x: f64| if percent { format!("{:.1}%", x * 100.0) } else { format!("{x:.2}") };
+        let (lo, hi) = (f(self.bounds[class - 1]), f(self.bounds[class]));
+        // Every unit with the same value (a one-day extract, say): the value, not "[x, x]".
+        if lo == hi {
+            return lo;
+        }
         let close = if class == self.k() { "]" } else { ")" };
-        format!("[{}, {}{close}", f(self.bounds[class - 1]), f(self.bounds[class]))
+        format!("[{lo}, {hi}{close}")
     }
 }
 
@@ -123,6 +128,15 @@ mod tests {
                 assert_ne!(c, NO_DATA);
             }
         }
+    }
+
+    /// When every unit has the same value the one class is labelled with it.
+    #[test]
+    fn one_value_one_plain_label() {
+        let c = Classes::build("r", &[Some(1.0), Some(1.0), None], 5, None, true);
+        assert_eq!(c.k(), 1);
+        assert_eq!(c.labels, vec!["无数据 / n 不足".to_string(), "100.0%".to_string()]);
+        assert_eq!((c.class_of(Some(1.0)), c.class_of(None)), (1, 0));
     }
 
     #[test]
