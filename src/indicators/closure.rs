@@ -193,13 +193,18 @@ pub fn closed_by(c: &CaseFacts, as_of: i64) -> Option<i64> {
     c.closed.filter(|&t| t < as_of)
 }
 
-/// Whether a (non-cancelled) case is owed a closure at the as-of moment: every case
-/// (`all_received`), or a closed one and an open one past its due time
-/// (`exclude_open_within_limit`).
+/// Whether a (non-cancelled) case is owed a closure at the as-of moment.
 pub fn owed(c: &CaseFacts, ctx: &CountContext) -> bool {
+    owed_step(closed_by(c, ctx.as_of_ms).is_some(), c.due, ctx)
+}
+
+/// Whether a step of a case (closure, disposal) is owed at the as-of moment: always
+/// (`all_received`), or when it was done or its due time has passed
+/// (`exclude_open_within_limit`).
+pub fn owed_step(done: bool, due: i64, ctx: &CountContext) -> bool {
     match ctx.settings.should_be_closed {
         ShouldBeClosedFile::AllReceived => true,
-        ShouldBeClosedFile::ExcludeOpenWithinLimit => closed_by(c, ctx.as_of_ms).is_some() || c.due < ctx.as_of_ms,
+        ShouldBeClosedFile::ExcludeOpenWithinLimit => done || due < ctx.as_of_ms,
     }
 }
 

@@ -3,9 +3,9 @@
 //! denominator. Only cases whose source says when they were disposed (`disposed_at`), or how
 //! often they were reworked (`rework_count`), count here.
 
-use super::closure::owed;
+use super::closure::{owed, owed_step};
 use super::family::{Column, CountContext, Derive, Family};
-use crate::config::{ReworkDenominator, ShouldBeClosedFile};
+use crate::config::ReworkDenominator;
 use crate::vocab::column::Field;
 use crate::vocab::record::CaseFacts;
 use crate::vocab::stats::rate;
@@ -80,11 +80,7 @@ impl Family<CaseFacts> for Disposal {
                 n[DISPOSED] += 1;
                 n[DISPOSED_ON_TIME] += (t <= c.due) as u64;
             }
-            let owed = match ctx.settings.should_be_closed {
-                ShouldBeClosedFile::AllReceived => true,
-                ShouldBeClosedFile::ExcludeOpenWithinLimit => disposed.is_some() || c.due < ctx.as_of_ms,
-            };
-            n[SHOULD_DISPOSE] += owed as u64;
+            n[SHOULD_DISPOSE] += owed_step(disposed.is_some(), c.due, ctx) as u64;
         }
         if let Some(reworks) = c.reworks {
             let in_base = match ctx.settings.rework_denominator {

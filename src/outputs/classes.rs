@@ -4,6 +4,9 @@
 
 use serde::Serialize;
 
+use crate::indicators::registry;
+use crate::vocab::frame::Frame;
+
 /// Classes of one mapped indicator. Class 0 is "no data / n below the minimum"; classes
 /// 1..=k cover `[breaks[i-1], breaks[i])`, the last one closed on the right.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,6 +39,20 @@ pub fn colors(k: usize) -> Vec<[u8; 3]> {
 }
 
 impl Classes {
+    /// Classes of `indicator` over the units of a period table, and each unit's class: a unit
+    /// whose denominator (n) is below `min_n` falls in the no-data class. The layers, their
+    /// `.qml` styles, the map charts and the report's map all class through here.
+    pub fn of_table(f: &Frame, indicator: &str, min_n: u64, k: usize, fixed: Option<&[f64]>) -> (Classes, Vec<usize>) {
+        let n_key = registry::n_of(indicator).unwrap_or("followups");
+        let percent = registry::field(indicator).is_some_and(|f| f.unit == "share");
+        let n = f.floats(n_key);
+        let values: Vec<Option<f64>> =
+            f.floats(indicator).into_iter().zip(n).map(|(v, n)| v.filter(|_| n.unwrap_or(0.0) >= min_n as f64)).collect();
+        let classes = Classes::build(indicator, &values, k, fixed, percent);
+        let class_of = values.iter().map(|v| classes.class_of(*v)).collect();
+        (classes, class_of)
+    }
+
     /// Builds classes from the values that have data (`None` = no data or n too small).
     /// With `fixed` breaks (policy thresholds such as 0.85 / 0.90 / 0.95) those are the inner
     /// breaks; otherwise `k` quantile classes (duplicate quantiles merged, so ties never make

@@ -72,7 +72,10 @@ pub fn map_html(p: &Pipeline, r: &Results, maps: &[MappedLevel<'_>]) -> Option<S
     let mut month_labels = vec![format!("本期 {}", p.period.label())];
     month_labels.extend(months_of(mapped[0].2, mapped[0].1));
 
+    // Per indicator: its key, its n and the decimals it is published to (rates 4, scores 2).
     let mut indicators = Vec::new();
+    let mut series_of: Vec<(&str, i32)> = Vec::new();
+    let mut n_keys: Vec<&str> = Vec::new();
     for k in &keys {
         let field = registry::field(k);
         let n_key = registry::n_of(k).unwrap_or("followups");
@@ -82,23 +85,15 @@ pub fn map_html(p: &Pipeline, r: &Results, maps: &[MappedLevel<'_>]) -> Option<S
             let c = if *k == charts.map_indicator {
                 m.classes.clone()
             } else {
-                let n = period.floats(n_key);
-                let values: Vec<Option<f64>> =
-                    period.floats(k).into_iter().zip(n).map(|(v, n)| v.filter(|_| n.unwrap_or(0.0) >= p.indicators.min_n as f64)).collect();
-                Classes::build(k, &values, charts.classes, None, pct)
+                Classes::of_table(period, k, p.indicators.min_n, charts.classes, None).0
             };
             classes.insert(m.level.as_str().into(), classes_json(&c));
         }
-        // Rates are published to 4 decimals, scores to 2.
         let digits = if pct { 4 } else { 2 };
         indicators.push(json!({"key": k, "zh": field.map_or(*k, |f| f.zh), "n": n_key, "pct": pct, "digits": digits, "classes": classes}));
-    }
-
-    let mut n_keys: Vec<&str> = Vec::new();
-    for ind in &indicators {
-        let n = ind["n"].as_str().unwrap_or_default();
-        if !n_keys.contains(&n) {
-            n_keys.push(n);
+        series_of.push((k, digits));
+        if !n_keys.contains(&n_key) {
+            n_keys.push(n_key);
         }
     }
     let mut data_levels = serde_json::Map::new();
@@ -134,9 +129,7 @@ pub fn map_html(p: &Pipeline, r: &Results, maps: &[MappedLevel<'_>]) -> Option<S
         // order of `nKeys` (arrays, not objects: the keys would repeat for every unit).
         let mut values: Vec<Vec<Value>> = vec![Vec::new(); period.height()];
         let mut ns: Vec<Vec<Value>> = vec![Vec::new(); period.height()];
-        for ind in &indicators {
-            let k = ind["key"].as_str().unwrap_or_default();
-            let digits = ind["digits"].as_i64().unwrap_or(4) as i32;
+        for &(k, digits) in &series_of {
             for (u, s) in series(k, digits).into_iter().enumerate() {
                 values[u].push(s);
             }

@@ -67,7 +67,10 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
                 add(Stage::Dissolve, t);
                 let t = Instant::now();
                 // With charts, the layer carries the map classes and gets a QGIS style beside it.
-                let classes = p.charts.as_ref().map(|c| map_classes(p, c, &lt.period));
+                let classes = p
+                    .charts
+                    .as_ref()
+                    .map(|c| Classes::of_table(&lt.period, &c.map_indicator, p.indicators.min_n, c.classes, c.breaks.as_deref()));
                 if write_layer {
                     let path = dir.path.join(format!("{lv}.geojson"));
                     let mut extra = Frame::default();
@@ -254,18 +257,6 @@ fn output_of(path: &Path, dir: &Path, count: u64) -> Result<Output, OutputError>
     let sha256 = sha256_file(path).map_err(OutputError::io(path))?;
     let bytes = std::fs::metadata(path).map_err(OutputError::io(path))?.len();
     Ok(Output { path: relative(path, dir), sha256, bytes, count, class_breaks: None })
-}
-
-/// Classes of the mapped indicator for one level's period table, and each unit's class.
-/// Units whose denominator is below `indicators.min_n` fall in the no-data class.
-fn map_classes(p: &Pipeline, c: &crate::config::file::ChartsFile, f: &Frame) -> (Classes, Vec<usize>) {
-    let n_key = registry::n_of(&c.map_indicator).unwrap_or("followups");
-    let n = f.floats(n_key);
-    let values: Vec<Option<f64>> =
-        f.floats(&c.map_indicator).into_iter().zip(n).map(|(v, n)| v.filter(|_| n.unwrap_or(0.0) >= p.indicators.min_n as f64)).collect();
-    let classes = Classes::build(&c.map_indicator, &values, c.classes, c.breaks.as_deref(), true);
-    let class_of = values.iter().map(|v| classes.class_of(*v)).collect();
-    (classes, class_of)
 }
 
 /// `dictionary.csv`: every column of every table with its Chinese label, unit and formula.
