@@ -146,7 +146,7 @@ impl Chart for Ranking {
             )))?;
             chart.draw_series(std::iter::once(Text::new(
                 format!("{v:.2}  (n={})", self.n.get(i).copied().unwrap_or(0)),
-                (*v + max * 0.01, SegmentValue::CenterOf(y)),
+                (label_x(*v, self.city, max), SegmentValue::CenterOf(y)),
                 font(9.0, s).pos(plotters::style::text_anchor::Pos::new(
                     plotters::style::text_anchor::HPos::Left,
                     plotters::style::text_anchor::VPos::Center,
@@ -154,6 +154,15 @@ impl Chart for Ranking {
             )))?;
         }
         Ok(())
+    }
+}
+
+/// Where a bar's value label starts: just after the bar, or just after the city's line when
+/// that line would run through the label (about a fifth of the axis wide).
+fn label_x(v: f64, city: Option<f64>, max: f64) -> f64 {
+    match city {
+        Some(c) if c >= v && c < v + max * 0.2 => c + max * 0.01,
+        _ => v + max * 0.01,
     }
 }
 
