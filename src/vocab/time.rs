@@ -189,10 +189,15 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The local date of the instant `ms` in `tz`.
+pub fn local_date(ms: i64, tz: Tz) -> Option<NaiveDate> {
+    DateTime::from_timestamp_millis(ms).map(|u| u.with_timezone(&tz).date_naive())
+}
+
 /// The last millisecond of the local day of `ms`: a due date without a time means the end of
 /// that day.
 pub fn end_of_local_day(ms: i64, tz: Tz) -> i64 {
-    let day = DateTime::from_timestamp_millis(ms).map_or(NaiveDate::MIN, |u| u.with_timezone(&tz).date_naive());
+    let day = local_date(ms, tz).unwrap_or(NaiveDate::MIN);
     local_midnight_ms(tz, day.succ_opt().unwrap_or(day)) - 1
 }
 

@@ -12,7 +12,7 @@ use crate::io::records::{Mapping, RowRef};
 use crate::vocab::dictionary::Dictionaries;
 use crate::vocab::reason::Reason;
 use crate::vocab::record::{Fact, Location, SignupFacts, Value};
-use crate::vocab::time::{LocalRules, parse_timestamp};
+use crate::vocab::time::{LocalRules, local_date, parse_timestamp};
 use crate::vocab::units::Level;
 
 pub static SPEC: KindSpec = KindSpec {
@@ -96,7 +96,7 @@ impl RowCheck for Checks {
         };
         // A signing is a day where the city is: an instant (a zoned timestamp, or text with a
         // time) is read as its local date in the source's zone.
-        let local_day = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&self.time_zone).date_naive());
+        let local_day = |ms: i64| local_date(ms, self.time_zone);
         let signed = match self.signed_date.map_or(Value::Null, |k| r.get(k)) {
             Value::Date(d) => NaiveDate::from_num_days_from_ce_opt(d + 719_163),
             Value::Timestamp { ms, zoned: true } => local_day(ms),
