@@ -20,7 +20,7 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
             read += s["rows_read"].as_u64().unwrap();
         }
     }
-    assert_eq!(read, 100_000);
+    assert_eq!(read, 200_000);
     // Every reason the demo data plants shows up in the quarantine.
     let reasons: std::collections::BTreeSet<String> =
         sources.iter().flat_map(|s| s["rejects_by_reason"].as_object().unwrap().keys().cloned()).collect();
@@ -50,10 +50,11 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
         })
         .sum();
     assert!(fallback > 0, "no case placed by its code after bad coordinates");
-    // Four layers with one feature per unit; streets and districts of the real Beijing.
+    // Four layers with one feature per unit; the streets of Beijing's core area (东城区, 西城区).
     let grids = m["grids"]["grids_used"].as_u64().unwrap();
-    assert!((2_000..=6_000).contains(&grids), "{grids}");
-    assert_eq!(m["grids"]["units"]["district"], 16);
+    assert!((300..=1_000).contains(&grids), "{grids}");
+    assert_eq!(m["grids"]["units"]["district"], 2);
+    assert_eq!(m["grids"]["units"]["street"], 32);
     for level in ["grid", "community", "street", "district"] {
         let out = m["outputs"].as_array().unwrap().iter().find(|o| o["path"] == format!("{level}.geojson")).unwrap();
         assert_eq!(out["count"], m["grids"]["units"][level]);
@@ -70,6 +71,12 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
             ranked.push((r["composite_rank"].parse().unwrap(), r["composite_score"].parse().unwrap()));
         }
     }
+    // Dense enough for a month's review: nearly every street reaches ranking_min_n, and most
+    // grids have a resolution rate to map.
+    assert!(ranked.len() * 10 >= streets.len() * 9, "{} of {} streets ranked", ranked.len(), streets.len());
+    let grid_rows = read_csv(&run.join("grid.csv"));
+    let scored = grid_rows.iter().filter(|r| !r["resolution_rate"].is_empty()).count();
+    assert!(scored * 3 >= grid_rows.len() * 2, "{scored} of {} grids have a resolution rate", grid_rows.len());
     ranked.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
     assert!(!ranked.is_empty());
     assert_eq!(ranked[0].0, 1);
@@ -79,10 +86,10 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     let lists = read_csv(&run.join("charts/redblack_street.csv"));
     let names = |l: &str| lists.iter().filter(|r| r["list"] == l).map(|r| r["name"].clone()).collect::<std::collections::BTreeSet<_>>();
     assert!(!names("red").is_empty() && names("red").is_disjoint(&names("black")), "{lists:?}");
-    // The report with its interactive map (Leaflet and simplified geometries of 3,882 grids)
-    // stays within its 4 MB budget.
+    // The report with its interactive map (Leaflet and simplified geometries of the 431 grids)
+    // stays within its 1.5 MB budget.
     let report = std::fs::metadata(run.join("report.html")).unwrap().len();
-    assert!(report <= 4_000_000, "report.html is {report} bytes");
+    assert!(report <= 1_500_000, "report.html is {report} bytes");
     // Three projects; the one that stalls near 85 % never reaches its threshold.
     let projects = read_csv(&run.join("signup_projects.csv"));
     assert_eq!(projects.len(), 3);

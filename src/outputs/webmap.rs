@@ -5,8 +5,9 @@
 //!
 //! Geometries are simplified (Ramer–Douglas–Peucker, a tolerance per level) and rounded to
 //! 4 decimals (about 10 m), and values are whole numbers in a string per unit, to keep the
-//! page small: the budget is 4 MB for the demo's report (16 districts, 349 streets, 3,882
-//! grids, 12 months, 7 indicators), checked by `tools/check-map.py` in CI.
+//! page small: the budget is 1.5 MB for the demo's report (2 districts, 32 streets, 431 grids,
+//! 12 months, 7 indicators; about 0.6 MB, held by `tests/demo.rs`) and 4 MB for all of Beijing
+//! (`synth demo --districts all`: 16 districts, 349 streets, 3,882 grids; 3.2 MB).
 
 use std::fmt::Write as _;
 

@@ -48,10 +48,21 @@ fn is_code(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-pub(crate) fn load(dir: &Path) -> Result<Reference, SynthError> {
-    let districts = load_districts(&dir.join(DISTRICTS_FILE))?;
-    let streets = load_streets(&dir.join(STREETS_FILE), &districts)?;
-    let communities = load_communities(&dir.join(COMMUNITIES_FILE), &streets)?;
+/// Loads the reference data, keeping only the districts in `only` (all of them when it is
+/// empty) with their streets and communities.
+pub(crate) fn load(dir: &Path, only: &[String]) -> Result<Reference, SynthError> {
+    let path = dir.join(DISTRICTS_FILE);
+    let mut districts = load_districts(&path)?;
+    if let Some(missing) = only.iter().find(|c| !districts.iter().any(|d| &d.code == *c)) {
+        let known: Vec<&str> = districts.iter().map(|d| d.code.as_str()).collect();
+        return Err(bad(&path, format!("no district {missing:?} (the districts are {})", known.join(", "))));
+    }
+    if !only.is_empty() {
+        districts.retain(|d| only.contains(&d.code));
+    }
+    let kept = |district_code: &str| only.is_empty() || only.iter().any(|c| c == district_code);
+    let streets = load_streets(&dir.join(STREETS_FILE), &districts, &kept)?;
+    let communities = load_communities(&dir.join(COMMUNITIES_FILE), &streets, &kept)?;
     Ok(Reference { districts, streets, communities })
 }
 
@@ -165,7 +176,7 @@ fn csv_err(path: &Path, e: csv::Error) -> SynthError {
     SynthError::Reference { path: PathBuf::from(path), msg: e.to_string() }
 }
 
-fn load_streets(path: &Path, districts: &[District]) -> Result<Vec<Street>, SynthError> {
+fn load_streets(path: &Path, districts: &[District], kept: &dyn Fn(&str) -> bool) -> Result<Vec<Street>, SynthError> {
     let mut rows = read_csv::<StreetRow>(path)?;
     rows.sort_by(|a, b| a.1.street_code.cmp(&b.1.street_code));
     let mut out: Vec<Street> = Vec::with_capacity(rows.len());
@@ -179,6 +190,9 @@ fn load_streets(path: &Path, districts: &[District]) -> Result<Vec<Street>, Synt
         if out.last().is_some_and(|s| s.code == r.street_code) {
             return Err(bad(path, format!("line {line}: street {} appears twice", r.street_code)));
         }
+        if !kept(&r.district_code) {
+            continue;
+        }
         let district = districts
             .binary_search_by(|d| d.code.as_str().cmp(&r.district_code))
             .map_err(|_| bad(path, format!("line {line}: district {} has no polygon in {DISTRICTS_FILE}", r.district_code)))?;
@@ -187,7 +201,7 @@ fn load_streets(path: &Path, districts: &[District]) -> Result<Vec<Street>, Synt
     Ok(out)
 }
 
-fn load_communities(path: &Path, streets: &[Street]) -> Result<Vec<Community>, SynthError> {
+fn load_communities(path: &Path, streets: &[Street], kept: &dyn Fn(&str) -> bool) -> Result<Vec<Community>, SynthError> {
     let mut rows = read_csv::<CommunityRow>(path)?;
     rows.sort_by(|a, b| a.1.community_code.cmp(&b.1.community_code));
     let mut out: Vec<Community> = Vec::with_capacity(rows.len());
@@ -200,6 +214,9 @@ fn load_communities(path: &Path, streets: &[Street]) -> Result<Vec<Community>, S
         }
         if out.last().is_some_and(|c| c.code == r.community_code) {
             return Err(bad(path, format!("line {line}: community {} appears twice", r.community_code)));
+        }
+        if !kept(&r.street_code[..6]) {
+            continue;
         }
         let street = streets
             .binary_search_by(|s| s.code.as_str().cmp(&r.street_code))

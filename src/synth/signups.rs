@@ -108,8 +108,14 @@ fn adjacency(grids: &[Grid], members: &[usize]) -> BTreeMap<usize, BTreeSet<usiz
 }
 
 /// A few contiguous grids of one street of the district: breadth-first from a random grid.
-fn pick_grids(reference: &Reference, grids: &[Grid], spec: &Spec, rng: &mut ChaCha8Rng) -> Option<(usize, Vec<usize>)> {
-    let d = reference.districts.iter().position(|d| d.code == spec.district)?;
+/// A project whose district is not in the city (`synth demo --districts`) goes to the city's
+/// districts in turn.
+fn pick_grids(reference: &Reference, grids: &[Grid], pi: usize, spec: &Spec, rng: &mut ChaCha8Rng) -> Option<(usize, Vec<usize>)> {
+    let d = match reference.districts.iter().position(|d| d.code == spec.district) {
+        Some(d) => d,
+        None if !reference.districts.is_empty() => pi % reference.districts.len(),
+        None => return None,
+    };
     let mut by_street: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, g) in grids.iter().enumerate() {
         if g.district == d {
@@ -146,7 +152,7 @@ pub(crate) fn write(path: &Path, reference: &Reference, grids: &[Grid], seed: u6
     let (mut unknown_grid, mut bad_date) = (0, 0);
     let max_day = |start: NaiveDate| (AS_OF - start).num_days().max(0);
     for (pi, spec) in SPECS.iter().enumerate() {
-        let Some((street, chosen)) = pick_grids(reference, grids, spec, &mut rng) else {
+        let Some((street, chosen)) = pick_grids(reference, grids, pi, spec, &mut rng) else {
             return Err(SynthError::Tiling {
                 district: spec.district.into(),
                 msg: format!("no street with {} contiguous grids for project {}", spec.grids, spec.id),

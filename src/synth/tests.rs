@@ -32,7 +32,13 @@ fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
-        let opts = DemoOptions { reference_dir: reference_dir(), out_dir: dir.path().to_path_buf(), seed: SEED, cases: SMALL_CASES };
+        let opts = DemoOptions {
+            reference_dir: reference_dir(),
+            out_dir: dir.path().to_path_buf(),
+            seed: SEED,
+            cases: SMALL_CASES,
+            districts: Vec::new(),
+        };
         let report = write_demo_report(&opts).expect("demo generation");
         Fixture { dir, report }
     })
@@ -86,7 +92,13 @@ fn read_grids(path: &Path) -> Vec<GridFeature> {
 fn same_seed_gives_byte_identical_files() {
     let f = fixture();
     let dir = tempfile::tempdir().expect("temp dir");
-    let opts = DemoOptions { reference_dir: reference_dir(), out_dir: dir.path().to_path_buf(), seed: SEED, cases: SMALL_CASES };
+    let opts = DemoOptions {
+        reference_dir: reference_dir(),
+        out_dir: dir.path().to_path_buf(),
+        seed: SEED,
+        cases: SMALL_CASES,
+        districts: Vec::new(),
+    };
     let again = write_demo(&opts).expect("second run");
     assert_eq!(again.files.len(), f.report.summary.files.len());
     for ((a, na), (b, nb)) in f.report.summary.files.iter().zip(&again.files) {
@@ -146,7 +158,7 @@ fn grid_features_are_valid_ccw_and_coded() {
 fn cells_tile_their_districts_without_overlap() {
     let f = fixture();
     let grids = read_grids(&f.dir.path().join(GRIDS_FILE));
-    let reference = reference::load(&reference_dir()).expect("reference");
+    let reference = reference::load(&reference_dir(), &[]).expect("reference");
     let mut cell_area: BTreeMap<String, f64> = BTreeMap::new();
     for g in &grids {
         *cell_area.entry(g.prop("district_code").to_owned()).or_insert(0.0) += g.shape.geodesic_area_unsigned();
@@ -343,4 +355,26 @@ fn signup_curves_cross_their_thresholds_as_designed() {
     assert!(crossing(p[1], 0.85).is_none(), "second project must stall below 85 %");
     assert!(crossing(p[1], 0.80).is_some(), "second project gets close to 85 %");
     assert!(crossing(p[2], 0.95).is_some(), "third project crosses 95 %");
+}
+
+/// `--districts` builds the city from those districts only, still with its enclave and its
+/// three sign-up projects.
+#[test]
+fn a_district_selection_keeps_only_its_districts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let districts = vec!["110101".to_owned(), "110102".to_owned()];
+    let opts = DemoOptions { reference_dir: reference_dir(), out_dir: dir.path().to_path_buf(), seed: SEED, cases: 500, districts };
+    let report = write_demo_report(&opts).expect("demo generation");
+    let kept: Vec<&str> = report.grids_per_district.iter().map(|(c, _, _)| c.as_str()).collect();
+    assert_eq!(kept, ["110101", "110102"]);
+    let grids = read_grids(&dir.path().join(GRIDS_FILE));
+    assert!(grids.iter().all(|g| ["110101", "110102"].contains(&g.prop("district_code"))));
+    assert!(grids.iter().any(|g| g.shape.0.iter().any(|p| !p.interiors().is_empty())), "the enclave's parent has a hole");
+    let (_, rows) = read_csv_rows(&dir.path().join(SIGNUPS_FILE));
+    let projects: BTreeSet<&str> = rows.iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(projects.len(), 3, "{projects:?}");
+
+    let bad = DemoOptions { districts: vec!["110199".to_owned()], ..opts };
+    let err = write_demo_report(&bad).err().expect("an unknown district is an error").to_string();
+    assert!(err.contains("no district \"110199\""), "{err}");
 }

@@ -429,12 +429,13 @@ fn make_valid(dist: &District, shape: MultiPolygon<f64>, col: i64, row: i64) -> 
 /// Cuts a small square out of one whole outer-district cell and makes it its own grid: a cell
 /// with a hole and an enclave inside it, the case point-in-polygon code most often gets wrong.
 fn add_enclave(cells: &mut Vec<Cell>, reference: &Reference, spacing: &[f64]) -> Result<(), SynthError> {
-    // The first mountain district (by code) with a whole quad; among its quads the one nearest
-    // the district's centre, far from any boundary.
-    for (d, dist) in reference.districts.iter().enumerate() {
-        if spacing[d] < 3.0 {
-            continue;
-        }
+    // The first district (by code) of the widest spacing with a whole quad (a mountain district
+    // when the city has one); among its quads the one nearest the district's centre, far from any
+    // boundary.
+    let mut order: Vec<usize> = (0..reference.districts.len()).collect();
+    order.sort_by(|&a, &b| spacing[b].total_cmp(&spacing[a]).then(a.cmp(&b)));
+    for d in order {
+        let dist = &reference.districts[d];
         let (dx, dy) = centroid_km(&dist.shape);
         let parent = cells
             .iter()
