@@ -128,6 +128,18 @@ fn layer_classes_legend_and_qml_agree() {
             .to_string()
     };
     assert_eq!(alias_of("closure_rate"), "结案率");
+    // Labels: each grid's name and its mapped rate as a percentage, where the label fits.
+    assert_eq!(doc.root_element().attribute("labelsEnabled"), Some("1"));
+    let style = doc.descendants().find(|n| n.has_tag_name("text-style")).expect("a labeling text style");
+    assert_eq!(style.attribute("isExpression"), Some("1"));
+    assert_eq!(
+        style.attribute("fieldName"),
+        Some(
+            "\"grid_name\" || '\\n' || CASE WHEN \"closure_rate\" IS NULL THEN '—' ELSE format_number(\"closure_rate\" * 100, 1) || '%' END"
+        )
+    );
+    let placement = doc.descendants().find(|n| n.has_tag_name("placement")).unwrap();
+    assert_eq!(placement.attribute("fitInPolygonOnly"), Some("1"));
 }
 
 #[test]
@@ -157,13 +169,26 @@ fn report_escapes_citizen_text_and_links_everything() {
         "数据质量",
         "不在任何网格内",
         "工单编号重复",
+        "超期未结工单",
     ] {
         assert!(html.contains(text), "{text} not on the page");
     }
     let at = |t: &str| html.find(t).unwrap_or_else(|| panic!("{t} not on the page"));
     assert!(at("核心指标") < at("图表") && at("图表") < at("数据质量"), "headlines first, data quality after the charts");
+    // The charts are embedded, as the PNG files of the run (a forwarded page keeps them), and
+    // each links to its PNG, SVG and CSV.
+    assert!(!html.contains("src=\"charts/"), "a chart is referenced, not embedded");
+    let embedded: Vec<Vec<u8>> = html
+        .split("src=\"data:image/png;base64,")
+        .skip(1)
+        .map(|s| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &s[..s.find('"').unwrap()]).unwrap())
+        .collect();
     for chart in ["trend_rates", "pareto_category", "map_grid_closure_rate"] {
-        assert!(html.contains(&format!("src=\"charts/{chart}.svg\"")), "{chart} not on the page");
+        let png = std::fs::read(run.join(format!("charts/{chart}.png"))).unwrap();
+        assert!(embedded.contains(&png), "{chart} not embedded");
+        for ext in ["png", "svg", "csv"] {
+            assert!(html.contains(&format!("href=\"charts/{chart}.{ext}\"")), "no link to {chart}.{ext}");
+        }
     }
     for f in ["grid.geojson", "street.csv", "rejects.csv", "manifest.json"] {
         assert!(html.contains(&format!("href=\"{f}\"")), "no link to {f}");
@@ -178,7 +203,96 @@ fn report_escapes_citizen_text_and_links_everything() {
         assert!(!page.contains(reference), "a network reference: {reference}");
     }
     // Every image the page references exists.
-    for src in html.split("src=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]) {
+    for src in html.split("src=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]).filter(|s| !s.starts_with("data:")) {
         assert!(run.join(src).exists(), "{src} is referenced but missing");
+    }
+    // The oldest overdue open cases, as in overdue_open.csv.
+    assert!(at("超期未结工单") < at("图表"));
+    assert!(html.contains("<td>2026-10-10 08:00:00</td>"), "case 3's received time in the overdue list");
+}
+
+/// `overdue_open.csv`: the open cases past their due time at the as-of moment T
+/// (2026-11-06 00:00), most overdue first. Case 3 (due 10-11 08:00) is 25 d 16 h overdue;
+/// case 12 (coordinates swapped and repaired, into G1; no due time, so received 10-05 10:00 +
+/// the default 360 h = 10-20 10:00) is 16 d 14 h overdue. Case 4 is due 11-10, not yet; the
+/// cancelled case 18 owes nothing; the rejected rows are in no list.
+#[test]
+fn overdue_open_lists_the_most_overdue_open_cases_first() {
+    let (_t, run) = run();
+    let rows = read_csv(&run.join("overdue_open.csv"));
+    let got: Vec<(&str, &str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r["case_id"].as_str(), r["due_at"].as_str(), r["overdue_days"].as_str(), r["grid_code"].as_str(), r["rank"].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [("3", "2026-10-11T08:00:00", "25.6", "110101001001002", "1"), ("12", "2026-10-20T10:00:00", "16.5", "110101001001001", "2"),]
+    );
+    assert_eq!(rows[0]["received_at"], "2026-10-10T08:00:00");
+    assert_eq!(rows[0]["source"], "hotline");
+    assert_eq!(rows[0]["street_name"], "东华门街道");
+    assert_eq!(rows[0]["row"], "3");
+    assert!(rows[0]["file"].ends_with("hotline.csv"), "{}", rows[0]["file"]);
+    // Every column is in the dictionary, with its formula.
+    let dict = read_csv(&run.join("dictionary.csv"));
+    for k in rows[0].keys() {
+        assert!(dict.iter().any(|d| &d["key"] == k), "{k} not in dictionary.csv");
+    }
+}
+
+/// `language = "en"`: the report, the charts, the map, the legends, the QGIS aliases and the
+/// workbook speak English; the data keep their keys; the numbers do not change.
+#[test]
+fn language_en_gives_english_words_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = write_fixture(tmp.path());
+    let zh = std::fs::read_to_string(&p).unwrap();
+    let en = zh.replacen("name = \"tiny\"", "name = \"tiny\"\nlanguage = \"en\"", 1);
+    let p_en = tmp.path().join("tiny_en.toml");
+    std::fs::write(&p_en, en).unwrap();
+    let (o, run_zh) = run_into(&p, &tmp.path().join("out_zh"));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let (o, run_en) = run_into(&p_en, &tmp.path().join("out_en"));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+
+    let html = std::fs::read_to_string(run_en.join("report.html")).unwrap();
+    assert!(html.contains("<html lang=\"en\">"));
+    for text in [
+        "Headline indicators",
+        "Response rate",
+        "vs last month",
+        "Indicators by street",
+        "Oldest overdue open cases",
+        "Charts",
+        "Data quality",
+        "outside all grids",
+        "no data / n too small",
+    ] {
+        assert!(html.contains(text), "{text} not on the English page");
+    }
+    // No Chinese of ours is left: every CJK character on the page comes from the input (unit
+    // names) or the embedded Leaflet-free data block.
+    // The formulas of the indicators explained quote the Chinese answers they count (满意 …).
+    let explained = html.find("<h2>Indicators explained").unwrap();
+    let next = explained + html[explained..].find("<h2>Layers").unwrap();
+    let ours = format!("{}{}", &html[..explained], &html[next..]).replace("东华门街道", "").replace("东城区", "");
+    let cjk: String = ours
+        .split("<script")
+        .map(|part| part.split("</script>").last().unwrap_or(""))
+        .collect::<String>()
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .collect();
+    let names: String = ["网格", "社区"].concat();
+    assert!(cjk.chars().all(|c| names.contains(c) || "0123456789".contains(c)), "Chinese left on the English page: {cjk}");
+    // Chart titles (shown under each chart) and the no-data label of the layers.
+    assert!(html.contains("the three rates by month") && html.contains("cases by category (Pareto)"), "English chart titles");
+    let layer = std::fs::read_to_string(run_en.join("grid.geojson")).unwrap();
+    assert!(layer.contains("no data / n too small") && !layer.contains("无数据"));
+    let qml = std::fs::read_to_string(run_en.join("grid.qml")).unwrap();
+    assert!(qml.contains("name=\"closure rate\"") && !qml.contains("结案率"), "English aliases");
+    // The same numbers: every table but the report, charts and styles is identical.
+    for f in ["grid.csv", "street.csv", "city.csv", "overdue_open.csv", "by_category.csv"] {
+        assert_eq!(std::fs::read(run_zh.join(f)).unwrap(), std::fs::read(run_en.join(f)).unwrap(), "{f} differs");
     }
 }

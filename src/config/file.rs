@@ -17,6 +17,10 @@ pub struct PipelineFile {
     /// Human title used in the manifest (and later in reports).
     #[serde(default)]
     pub title: Option<String>,
+    /// The language of the report, chart titles and labels, map legends and spreadsheet
+    /// headers: `zh` (default) or `en`.
+    #[serde(default)]
+    pub language: crate::vocab::lang::Lang,
     /// Folder that receives the run folders, relative to the pipeline file.
     pub output_dir: String,
     pub period: PeriodFile,
@@ -100,12 +104,25 @@ pub struct OutputsFile {
     /// Default: all three.
     #[serde(default = "default_formats")]
     pub formats: Vec<String>,
+    /// How many of the most overdue open cases `overdue_open.*` and the report list (0: none).
+    #[serde(default = "default_overdue_list")]
+    pub overdue_list: usize,
 }
 
 impl Default for OutputsFile {
     fn default() -> Self {
-        OutputsFile { case_assignments: false, keep_runs: default_keep_runs(), layers: default_layers(), formats: default_formats() }
+        OutputsFile {
+            case_assignments: false,
+            keep_runs: default_keep_runs(),
+            layers: default_layers(),
+            formats: default_formats(),
+            overdue_list: default_overdue_list(),
+        }
     }
+}
+
+fn default_overdue_list() -> usize {
+    50
 }
 
 fn default_keep_runs() -> usize {

@@ -23,6 +23,7 @@ use crate::vocab::reason::Reason;
 pub struct Pipeline {
     pub name: String,
     pub title: String,
+    pub language: crate::vocab::lang::Lang,
     /// The pipeline file itself (absolute).
     pub file: PathBuf,
     /// Folder that holds `runs/` and `latest` (absolute).
@@ -180,6 +181,7 @@ pub fn resolve(path: &Path, f: PipelineFile, overrides: &Overrides, catalog: &Ca
         Some(period) if problems.is_empty() => Ok(Pipeline {
             name: f.name.clone(),
             title: f.title.clone().unwrap_or_else(|| f.name.clone()),
+            language: f.language,
             output_dir,
             file,
             period,

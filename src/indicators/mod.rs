@@ -18,6 +18,7 @@ pub mod disposal;
 pub mod family;
 pub mod followup;
 pub mod handling;
+pub mod overdue;
 pub mod quantiles;
 pub mod rank;
 pub mod registry;

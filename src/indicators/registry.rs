@@ -196,7 +196,7 @@ pub fn fields() -> Vec<&'static Field> {
         }
     }
     v.extend(CHANGES.iter().map(|(_, _, f)| f));
-    for f in signups::PROJECT_FIELDS {
+    for f in signups::PROJECT_FIELDS.iter().chain(super::overdue::FIELDS) {
         if !v.iter().any(|x| x.key == f.key) {
             v.push(f);
         }

@@ -95,6 +95,14 @@ impl Classes {
         c
     }
 
+    /// The same classes with the no-data label in `lang`.
+    pub fn in_lang(mut self, lang: crate::vocab::lang::Lang) -> Classes {
+        if let Some(l) = self.labels.first_mut() {
+            *l = lang.pick("无数据 / n 不足", "no data / n too small").to_string();
+        }
+        self
+    }
+
     pub fn k(&self) -> usize {
         self.bounds.len() - 1
     }

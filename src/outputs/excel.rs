@@ -17,13 +17,14 @@ use crate::outputs::tables::{Written, spreadsheet_text};
 use crate::vocab::error::OutputError;
 use crate::vocab::frame::{Frame, Values};
 use crate::vocab::hash::HashingWriter;
+use crate::vocab::lang::Lang;
 
 /// Excel's last row (1,048,576) less the two header rows.
 const MAX_ROWS: usize = 1_048_574;
 
 /// Writes `path` with one sheet per `(name, frame)` and a last sheet with the dictionary of
 /// the columns used.
-pub fn write_workbook(path: &Path, sheets: &[(&str, &Frame)], as_of: chrono::NaiveDate) -> Result<Written, OutputError> {
+pub fn write_workbook(path: &Path, sheets: &[(&str, &Frame)], as_of: chrono::NaiveDate, lang: Lang) -> Result<Written, OutputError> {
     let enc = |e: XlsxError| OutputError::encode(path, e.to_string());
     let mut wb = Workbook::new();
     use chrono::Datelike;
@@ -34,7 +35,7 @@ pub fn write_workbook(path: &Path, sheets: &[(&str, &Frame)], as_of: chrono::Nai
     for (name, f) in sheets {
         let ws = wb.add_worksheet();
         ws.set_name(*name).map_err(enc)?;
-        write_sheet(ws, f, &styles).map_err(enc)?;
+        write_sheet(ws, f, &styles, lang).map_err(enc)?;
         for c in &f.columns {
             if !used.contains(&c.key.as_str()) {
                 used.push(&c.key);
@@ -42,8 +43,8 @@ pub fn write_workbook(path: &Path, sheets: &[(&str, &Frame)], as_of: chrono::Nai
         }
     }
     let ws = wb.add_worksheet();
-    ws.set_name("指标说明 dictionary").map_err(enc)?;
-    write_dictionary(ws, &used, &styles).map_err(enc)?;
+    ws.set_name(lang.pick("指标说明 dictionary", "dictionary")).map_err(enc)?;
+    write_dictionary(ws, &used, &styles, lang).map_err(enc)?;
     let bytes = wb.save_to_buffer().map_err(enc)?;
     let file = std::fs::File::create(path).map_err(OutputError::io(path))?;
     let mut w = HashingWriter::new(std::io::BufWriter::new(file));
@@ -78,14 +79,14 @@ impl Styles {
     }
 }
 
-fn write_sheet(ws: &mut Worksheet, f: &Frame, s: &Styles) -> Result<(), XlsxError> {
+fn write_sheet(ws: &mut Worksheet, f: &Frame, s: &Styles, lang: Lang) -> Result<(), XlsxError> {
     let rows = f.height().min(MAX_ROWS);
     for (j, c) in f.columns.iter().enumerate() {
         let col = j as u16;
         let field = registry::field(&c.key);
-        let label = field.map_or(c.key.as_str(), |f| f.zh);
+        let label = field.map_or(c.key.clone(), |f| f.label(lang));
         ws.write_string_with_format(0, col, c.key.as_str(), &s.key)?;
-        ws.write_string_with_format(1, col, label, &s.label)?;
+        ws.write_string_with_format(1, col, &label, &s.label)?;
         let share = field.is_some_and(|f| f.unit == "share");
         // Wide enough for the key and the label (a CJK character is about two columns).
         let width = (c.key.chars().count()).max(label.chars().count() * 2).clamp(8, 40);
@@ -135,19 +136,21 @@ fn write_sheet(ws: &mut Worksheet, f: &Frame, s: &Styles) -> Result<(), XlsxErro
     Ok(())
 }
 
-fn write_dictionary(ws: &mut Worksheet, keys: &[&str], s: &Styles) -> Result<(), XlsxError> {
-    for (j, (h, zh, width)) in
-        [("key", "字段", 28.0), ("label_zh", "中文名", 18.0), ("unit", "单位", 14.0), ("formula", "公式", 100.0)].iter().enumerate()
-    {
+fn write_dictionary(ws: &mut Worksheet, keys: &[&str], s: &Styles, lang: Lang) -> Result<(), XlsxError> {
+    let labels = match lang {
+        Lang::Zh => [("key", "字段"), ("label_zh", "中文名"), ("unit", "单位"), ("formula", "公式")],
+        Lang::En => [("key", "key"), ("label", "name"), ("unit", "unit"), ("formula", "formula")],
+    };
+    for (j, ((h, label), width)) in labels.iter().zip([28.0, 18.0, 14.0, 100.0]).enumerate() {
         ws.write_string_with_format(0, j as u16, *h, &s.key)?;
-        ws.write_string_with_format(1, j as u16, *zh, &s.label)?;
-        ws.set_column_width(j as u16, *width)?;
+        ws.write_string_with_format(1, j as u16, *label, &s.label)?;
+        ws.set_column_width(j as u16, width)?;
     }
     for (i, k) in keys.iter().enumerate() {
         let r = i as u32 + 2;
         let f = registry::field(k);
         ws.write_string(r, 0, *k)?;
-        ws.write_string(r, 1, f.map_or("", |f| f.zh))?;
+        ws.write_string(r, 1, f.map_or(String::new(), |f| f.label(lang)))?;
         ws.write_string(r, 2, f.map_or("", |f| f.unit))?;
         ws.write_string(r, 3, f.map_or("", |f| f.formula))?;
     }

@@ -1,5 +1,7 @@
-//! `report.html`: one self-contained page per run (no network: charts are relative files), readable
-//! on a phone. Every string that comes from input data is escaped.
+//! `report.html`: one self-contained page per run (no network; the charts are embedded as
+//! PNG, rendered with the same fonts that measured their labels, so nothing drifts in any
+//! browser), readable on a phone, in the pipeline's `language`. Every string that comes from
+//! input data is escaped.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -11,16 +13,18 @@ use crate::outputs::manifest::{Output, SourceAccount};
 use crate::outputs::qml::xml_escape as esc;
 use crate::vocab::error::OutputError;
 use crate::vocab::frame::Frame;
+use crate::vocab::lang::Lang;
+use crate::vocab::units::Level;
 
 const STYLE: &str = "body{font-family:'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif;margin:0 auto;max-width:1100px;padding:12px;color:#222;line-height:1.5}\
 h1{font-size:1.4em}h2{font-size:1.15em;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:2em}\
-figure{margin:1em 0}figure img{width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.85em;color:#555}\
+figure{margin:1em 0}figure .chart{overflow-x:auto}figure img{width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.85em;color:#555}\
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.9em;min-width:60%}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}\
 td.n{text-align:right}th{background:#f4f4f4}.ok{color:#1a7f37}.bad{color:#b42318}ul{padding-left:1.2em}\
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px}.card{border:1px solid #ddd;border-radius:6px;padding:8px}\
 .card .k{font-size:.85em;color:#555}.card .v{font-size:1.5em;font-weight:bold}.card .c{font-size:.8em;color:#555}.cn{color:#555;font-size:.85em}\
-.en{color:#888;font-size:.85em}.note{font-size:.85em;color:#555}.tall{max-height:420px;overflow-y:auto}table.sortable th{cursor:pointer}table.sortable td:first-child{white-space:nowrap}\
-@media(max-width:600px){body{padding:6px;font-size:15px}.cards{grid-template-columns:1fr 1fr}h1{font-size:1.15em}}";
+.en{color:#888;font-size:.85em}table.nowrap td{white-space:nowrap}.note{font-size:.85em;color:#555}.tall{max-height:420px;overflow-y:auto}table.sortable th{cursor:pointer}table.sortable td:first-child{white-space:nowrap}\
+@media(max-width:600px){body{padding:6px;font-size:15px}.cards{grid-template-columns:1fr 1fr}h1{font-size:1.15em}figure img{width:960px;max-width:none}}";
 
 /// Writes `<dir>/report.html`.
 #[allow(clippy::too_many_arguments)]
@@ -32,25 +36,33 @@ pub fn write_report(
     charts: &[ChartFiles],
     map: Option<&str>,
     outputs: &[Output],
+    overdue: Option<&Frame>,
     exit_code: i32,
 ) -> Result<(), OutputError> {
+    let l = p.language;
+    let t = |zh: &'static str, en: &'static str| l.pick(zh, en);
     let mut h = String::new();
-    let title = format!("{} · {} · 截至 {}", p.title, p.period.label(), p.period.as_of);
+    let title = format!("{} · {} · {} {}", p.title, p.period.label(), t("截至", "as of"), p.period.as_of);
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
+        l.html(),
         esc(&title),
         esc(&title)
     );
     let status = if exit_code == 0 {
-        "<span class=\"ok\">通过 (passed)</span>"
+        format!("<span class=\"ok\">{}</span>", t("通过 (passed)", "passed"))
     } else {
-        "<span class=\"bad\">数据质量检查未通过 (quality gate failed)</span>"
+        format!("<span class=\"bad\">{}</span>", t("数据质量检查未通过 (quality gate failed)", "a quality gate failed"))
     };
-    let _ = writeln!(h, "<p>统计期 {} 至 {}，状态以 {} 日终为准；质量检查：{status}。</p>", p.period.start, p.period.end, p.period.as_of);
+    let (start, end, as_of) = (p.period.start, p.period.end, p.period.as_of);
+    let _ = match l {
+        Lang::Zh => writeln!(h, "<p>统计期 {start} 至 {end}，状态以 {as_of} 日终为准；质量检查：{status}。</p>"),
+        Lang::En => writeln!(h, "<p>Period {start} to {end}; states as at the end of {as_of}; quality gates: {status}.</p>"),
+    };
 
-    headline_cards(&mut h, r);
+    headline_cards(&mut h, r, l);
     if let Some(m) = map {
         h.push_str(m);
     }
@@ -58,30 +70,44 @@ pub fn write_report(
     // How much of the closure rates rests on due times the run had to impute.
     let city = |k: &str| r.city.floats(k).first().copied().flatten().unwrap_or(0.0);
     let (given, limits, default) = (city("due_given"), city("due_from_limits"), city("due_default"));
-    let _ = writeln!(
-        h,
-        "<p class=\"note\">办理时限：{given} 件来自工单，{limits} 件按时限规则推定，{default} 件按默认时限推定（推定占 {:.1}%）。Due times: {given} from the records, {limits} imputed from the time-limit table, {default} from the default limit.</p>",
-        if given + limits + default > 0.0 { (limits + default) / (given + limits + default) * 100.0 } else { 0.0 }
-    );
+    let imputed = if given + limits + default > 0.0 { (limits + default) / (given + limits + default) * 100.0 } else { 0.0 };
+    let _ = match l {
+        Lang::Zh => writeln!(
+            h,
+            "<p class=\"note\">办理时限：{given} 件来自工单，{limits} 件按时限规则推定，{default} 件按默认时限推定（推定占 {imputed:.1}%）。</p>"
+        ),
+        Lang::En => writeln!(
+            h,
+            "<p class=\"note\">Due times: {given} from the records, {limits} imputed from the time-limit table, {default} from the default limit ({imputed:.1}% imputed).</p>"
+        ),
+    };
 
-    for (level, zh) in [(crate::vocab::units::Level::District, "区"), (crate::vocab::units::Level::Street, "街道")] {
-        if let Some(l) = r.levels.iter().find(|l| l.level == level) {
-            let _ = writeln!(h, "<h2>{zh}指标 ({} table, click a heading to sort)</h2>", level.as_str());
-            unit_table(&mut h, &l.period, &format!("{}_name", level.as_str()), p.indicators.ranking_min_n);
+    for level in [Level::District, Level::Street] {
+        if let Some(lt) = r.levels.iter().find(|lt| lt.level == level) {
+            let _ = match l {
+                Lang::Zh => writeln!(h, "<h2>{}指标 ({} table, click a heading to sort)</h2>", level.zh(), level.as_str()),
+                Lang::En => writeln!(h, "<h2>Indicators by {} (click a heading to sort)</h2>", level.as_str()),
+            };
+            unit_table(&mut h, &lt.period, &format!("{}_name", level.as_str()), p.indicators.ranking_min_n, l);
         }
     }
+    if let Some(f) = overdue {
+        overdue_table(&mut h, f, p.outputs.overdue_list, l);
+    }
     if !charts.is_empty() {
-        h.push_str("<h2>图表 (charts)</h2>\n");
+        let _ = writeln!(h, "<h2>{}</h2>", t("图表 (charts)", "Charts"));
     }
     for c in charts {
         let rel = |f: &Path| format!("charts/{}", f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let png = std::fs::read(&c.png).map_err(OutputError::io(&c.png))?;
         let _ = writeln!(
             h,
-            "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{} · <a href=\"{}\">PNG</a> · <a href=\"{}\">CSV</a></figcaption></figure>",
-            esc(&rel(&c.svg)),
+            "<figure><div class=\"chart\"><img src=\"data:image/png;base64,{}\" alt=\"{}\"></div><figcaption>{} · <a href=\"{}\">PNG</a> · <a href=\"{}\">SVG</a> · <a href=\"{}\">CSV</a></figcaption></figure>",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &png),
             esc(&c.title),
             esc(&c.title),
             esc(&rel(&c.png)),
+            esc(&rel(&c.svg)),
             esc(&rel(&c.csv))
         );
     }
@@ -92,34 +118,50 @@ pub fn write_report(
         let total: f64 = cases.iter().flatten().sum();
         let mut rows: Vec<usize> = (0..f.height()).collect();
         rows.sort_by(|a, b| cases[*b].unwrap_or(0.0).total_cmp(&cases[*a].unwrap_or(0.0)).then_with(|| names[*a].cmp(&names[*b])));
-        h.push_str("<h2>问题类别 (categories)</h2>\n<div class=\"scroll\"><table><tr><th>类别</th><th>诉求量</th><th>占比</th></tr>\n");
+        let _ = writeln!(
+            h,
+            "<h2>{}</h2>\n<div class=\"scroll\"><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+            t("问题类别 (categories)", "Categories"),
+            t("类别", "category"),
+            t("诉求量", "cases"),
+            t("占比", "share")
+        );
         for i in rows {
             let n = cases[i].unwrap_or(0.0);
             let share = if total > 0.0 { n / total * 100.0 } else { 0.0 };
-            let name = if names[i].is_empty() { "未分类" } else { &names[i] };
+            let name = if names[i].is_empty() { t("未分类", "(no category)") } else { &names[i] };
             let _ = writeln!(h, "<tr><td>{}</td><td class=\"n\">{n}</td><td class=\"n\">{share:.1}%</td></tr>", esc(name));
         }
         h.push_str("</table></div>\n");
     }
 
-    for (frame, name_key, zh) in [
-        (r.levels.iter().find(|l| l.level == crate::vocab::units::Level::Street).map(|l| &l.period), "street_name", "街道"),
-        (r.dimensions.iter().find(|(d, _)| *d == "department").map(|(_, f)| f), "department", "部门"),
+    for (frame, name_key, zh, en) in [
+        (r.levels.iter().find(|lt| lt.level == Level::Street).map(|lt| &lt.period), "street_name", "街道", "streets"),
+        (r.dimensions.iter().find(|(d, _)| *d == "department").map(|(_, f)| f), "department", "部门", "departments"),
     ] {
         let Some(frame) = frame else { continue };
         let k = p.charts.as_ref().map(|c| c.top_n).unwrap_or(5);
-        let _ = writeln!(h, "<h2>{zh}红黑榜 (top and bottom {k})</h2>");
-        table_top_bottom(&mut h, frame, name_key, k);
+        let _ = match l {
+            Lang::Zh => writeln!(h, "<h2>{zh}红黑榜 (top and bottom {k})</h2>"),
+            Lang::En => writeln!(h, "<h2>Best and worst {k} {en}</h2>"),
+        };
+        table_top_bottom(&mut h, frame, name_key, k, l);
     }
 
-    indicators_explained(&mut h, r);
+    indicators_explained(&mut h, r, l);
 
-    h.push_str("<h2>图层与表格 (layers and tables)</h2>\n<details><summary>全部文件 (every file of the run)</summary><ul>\n");
+    let _ = writeln!(
+        h,
+        "<h2>{}</h2>\n<details><summary>{}</summary><ul>",
+        t("图层与表格 (layers and tables)", "Layers and tables"),
+        t("全部文件 (every file of the run)", "every file of the run")
+    );
     for o in outputs.iter().filter(|o| !o.path.starts_with("charts/")) {
-        let _ = writeln!(h, "<li><a href=\"{}\">{}</a> ({} 行/要素)</li>", esc(&o.path), esc(&o.path), o.count);
+        let _ =
+            writeln!(h, "<li><a href=\"{}\">{}</a> ({} {})</li>", esc(&o.path), esc(&o.path), o.count, t("行/要素", "rows or features"));
     }
     h.push_str("<li><a href=\"rejects.csv\">rejects.csv</a></li><li><a href=\"field_issues.csv\">field_issues.csv</a></li><li><a href=\"manifest.json\">manifest.json</a></li>\n</ul></details>\n");
-    data_quality(&mut h, sources);
+    data_quality(&mut h, sources, l);
     // Reports a chart that failed to load as a console error, which CI's browser check catches.
     h.push_str("<script>window.addEventListener('load',function(){document.querySelectorAll('img').forEach(function(i){if(!i.complete||i.naturalWidth===0){console.error('image failed to load: '+i.getAttribute('src'));}});});</script>\n");
     h.push_str(SORT_SCRIPT);
@@ -127,7 +169,8 @@ pub fn write_report(
     std::fs::write(path, h).map_err(OutputError::io(path))
 }
 
-fn table_top_bottom(h: &mut String, f: &Frame, name_key: &str, k: usize) {
+fn table_top_bottom(h: &mut String, f: &Frame, name_key: &str, k: usize, l: Lang) {
+    let t = |zh: &'static str, en: &'static str| l.pick(zh, en);
     let names = f.texts(name_key);
     let ranks = f.floats("composite_rank");
     let scores = f.floats("composite_score");
@@ -137,17 +180,22 @@ fn table_top_bottom(h: &mut String, f: &Frame, name_key: &str, k: usize) {
     rows.sort_by(|a, b| ranks[*a].unwrap_or(0.0).total_cmp(&ranks[*b].unwrap_or(0.0)).then_with(|| names[*a].cmp(&names[*b])));
     let k = k.min(rows.len());
     let bottom: Vec<usize> = rows[rows.len() - k..].iter().rev().copied().collect();
-    for (label, list) in [("红榜 best", &rows[..k]), ("黑榜 worst", &bottom[..])] {
+    for (label, list) in [(t("红榜 best", "best"), &rows[..k]), (t("黑榜 worst", "worst"), &bottom[..])] {
         let _ = writeln!(
             h,
-            "<div class=\"scroll\"><table><tr><th colspan=\"5\">{label}</th></tr><tr><th>排名</th><th>名称</th><th>综合成绩</th><th>有效回访 n</th><th>诉求量</th></tr>"
+            "<div class=\"scroll\"><table><tr><th colspan=\"5\">{label}</th></tr><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            t("排名", "rank"),
+            t("名称", "name"),
+            t("综合成绩", "composite score"),
+            t("有效回访 n", "valid follow-ups n"),
+            t("诉求量", "cases")
         );
         for &i in list {
             let _ = writeln!(
                 h,
                 "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{:.2}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
                 ranks[i].unwrap_or(0.0),
-                esc(if names[i].is_empty() { "未注明" } else { &names[i] }),
+                esc(if names[i].is_empty() { t("未注明", "(not given)") } else { &names[i] }),
                 scores[i].unwrap_or(0.0),
                 n[i].unwrap_or(0.0),
                 cases[i].unwrap_or(0.0)
@@ -158,24 +206,25 @@ fn table_top_bottom(h: &mut String, f: &Frame, name_key: &str, k: usize) {
 }
 
 /// The headline indicators and their n, with 环比 and 同比 of the period's last month.
-const HEADLINES: [(&str, &str, &str); 7] = [
-    ("cases", "诉求量", "cases"),
-    ("response_rate", "响应率", "followups"),
-    ("resolution_rate", "解决率", "followups"),
-    ("satisfaction_rate", "满意率", "followups"),
-    ("composite_score", "综合成绩", "followups"),
-    ("closure_rate", "结案率", "should_close"),
-    ("on_time_closure_rate", "按期结案率", "should_close"),
+const HEADLINES: [(&str, &str, &str, &str); 7] = [
+    ("cases", "诉求量", "Cases", "cases"),
+    ("response_rate", "响应率", "Response rate", "followups"),
+    ("resolution_rate", "解决率", "Resolution rate", "followups"),
+    ("satisfaction_rate", "满意率", "Satisfaction rate", "followups"),
+    ("composite_score", "综合成绩", "Composite score", "followups"),
+    ("closure_rate", "结案率", "Closure rate", "should_close"),
+    ("on_time_closure_rate", "按期结案率", "On-time closure rate", "should_close"),
 ];
 
-fn headline_cards(h: &mut String, r: &Results) {
+fn headline_cards(h: &mut String, r: &Results, l: Lang) {
+    let t = |zh: &'static str, en: &'static str| l.pick(zh, en);
     let period = |k: &str| r.city.floats(k).first().copied().flatten();
     // The period's last month in the monthly table holds the changes.
     let month = r.city_monthly.height().checked_sub(1);
     let monthly = |k: &str| month.and_then(|m| r.city_monthly.floats(k).get(m).copied().flatten());
     let month_label = month.and_then(|m| r.city_monthly.texts("period").get(m).cloned()).unwrap_or_default();
-    let _ = writeln!(h, "<h2>核心指标 (headline indicators)</h2>\n<div class=\"cards\">");
-    for (k, zh, n) in HEADLINES {
+    let _ = writeln!(h, "<h2>{}</h2>\n<div class=\"cards\">", t("核心指标 (headline indicators)", "Headline indicators"));
+    for (k, zh, en, n) in HEADLINES {
         let value = match (k, period(k)) {
             (_, None) => "—".to_string(),
             ("cases", Some(v)) => format!("{v:.0}"),
@@ -186,14 +235,15 @@ fn headline_cards(h: &mut String, r: &Results) {
             match monthly(&key) {
                 None => format!("{what} —"),
                 Some(c) if rate => format!("{what} {:+.1}%", c * 100.0),
-                Some(c) if k == "composite_score" => format!("{what} {c:+.2} 分"),
-                Some(c) => format!("{what} {:+.1} 个百分点", c * 100.0),
+                Some(c) if k == "composite_score" => format!("{what} {c:+.2} {}", t("分", "points")),
+                Some(c) => format!("{what} {:+.1} {}", c * 100.0, t("个百分点", "pp")),
             }
         };
+        let (m, y) = (t("环比", "vs last month"), t("同比", "vs last year"));
         let (mom, yoy) = if k == "cases" {
-            (change("环比", "cases_mom_rate".into(), true), change("同比", "cases_yoy_rate".into(), true))
+            (change(m, "cases_mom_rate".into(), true), change(y, "cases_yoy_rate".into(), true))
         } else {
-            (change("环比", format!("{k}_mom_change"), false), change("同比", format!("{k}_yoy_change"), false))
+            (change(m, format!("{k}_mom_change"), false), change(y, format!("{k}_yoy_change"), false))
         };
         let n_text = if k == "cases" {
             String::new()
@@ -202,7 +252,8 @@ fn headline_cards(h: &mut String, r: &Results) {
         };
         let _ = writeln!(
             h,
-            "<div class=\"card\"><div class=\"k\">{zh} <span class=\"en\">{k}</span></div><div class=\"v\">{value}</div>{n_text}<div class=\"c\">{mom} · {yoy} <span class=\"en\">({})</span></div></div>",
+            "<div class=\"card\"><div class=\"k\">{} <span class=\"en\">{k}</span></div><div class=\"v\">{value}</div>{n_text}<div class=\"c\">{mom} · {yoy} <span class=\"en\">({})</span></div></div>",
+            l.pick(zh, en),
             esc(&month_label)
         );
     }
@@ -211,23 +262,24 @@ fn headline_cards(h: &mut String, r: &Results) {
 
 /// A sortable table of one level's units: volume, the three rates, the score and rank with
 /// their n, closure and overdue.
-fn unit_table(h: &mut String, f: &Frame, name_key: &str, ranking_min_n: u64) {
+fn unit_table(h: &mut String, f: &Frame, name_key: &str, ranking_min_n: u64, l: Lang) {
+    let t = |zh: &'static str, en: &'static str| l.pick(zh, en);
     let cols: [(&str, &str); 11] = [
-        ("cases", "诉求量"),
-        ("followups", "有效回访 n"),
-        ("response_rate", "响应率"),
-        ("resolution_rate", "解决率"),
-        ("satisfaction_rate", "满意率"),
-        ("composite_score", "综合成绩"),
-        ("composite_rank", "排名"),
-        ("should_close", "应结案 n"),
-        ("closure_rate", "结案率"),
-        ("on_time_closure_rate", "按期结案率"),
-        ("overdue_open", "超期未结"),
+        ("cases", t("诉求量", "cases")),
+        ("followups", t("有效回访 n", "follow-ups n")),
+        ("response_rate", t("响应率", "response")),
+        ("resolution_rate", t("解决率", "resolution")),
+        ("satisfaction_rate", t("满意率", "satisfaction")),
+        ("composite_score", t("综合成绩", "score")),
+        ("composite_rank", t("排名", "rank")),
+        ("should_close", t("应结案 n", "owed n")),
+        ("closure_rate", t("结案率", "closure")),
+        ("on_time_closure_rate", t("按期结案率", "on-time closure")),
+        ("overdue_open", t("超期未结", "overdue open")),
     ];
     let names = f.texts(name_key);
     let values: Vec<Vec<Option<f64>>> = cols.iter().map(|(k, _)| f.floats(k)).collect();
-    h.push_str("<div class=\"scroll tall\"><table class=\"sortable\"><thead><tr><th>名称</th>");
+    let _ = write!(h, "<div class=\"scroll tall\"><table class=\"sortable\"><thead><tr><th>{}</th>", t("名称", "name"));
     for (_, zh) in cols {
         let _ = write!(h, "<th>{zh}</th>");
     }
@@ -241,7 +293,7 @@ fn unit_table(h: &mut String, f: &Frame, name_key: &str, ranking_min_n: u64) {
         _ => names[*a].cmp(&names[*b]),
     });
     for i in rows {
-        let _ = write!(h, "<tr><td>{}</td>", esc(if names[i].is_empty() { "未注明" } else { &names[i] }));
+        let _ = write!(h, "<tr><td>{}</td>", esc(if names[i].is_empty() { t("未注明", "(not given)") } else { &names[i] }));
         for (j, (k, _)) in cols.iter().enumerate() {
             let text = match values[j][i] {
                 None => String::new(),
@@ -253,25 +305,37 @@ fn unit_table(h: &mut String, f: &Frame, name_key: &str, ranking_min_n: u64) {
         }
         h.push_str("</tr>\n");
     }
-    let _ = writeln!(
-        h,
-        "</tbody></table></div>\n<p class=\"note\">排名只在有效回访 ≥ {ranking_min_n} 时给出；同分同名次。Ranked from {ranking_min_n} valid follow-ups; equal scores share a rank.</p>"
-    );
+    let _ = match l {
+        Lang::Zh => writeln!(h, "</tbody></table></div>\n<p class=\"note\">排名只在有效回访 ≥ {ranking_min_n} 时给出；同分同名次。</p>"),
+        Lang::En => writeln!(
+            h,
+            "</tbody></table></div>\n<p class=\"note\">Ranked from {ranking_min_n} valid follow-ups; equal scores share a rank.</p>"
+        ),
+    };
 }
 
 /// Every column of the street table with its Chinese name and formula, from the registry.
-fn indicators_explained(h: &mut String, r: &Results) {
-    let Some(f) = r.levels.iter().find(|l| l.level == crate::vocab::units::Level::Street).map(|l| &l.period).or(Some(&r.city)) else {
+fn indicators_explained(h: &mut String, r: &Results, l: Lang) {
+    let Some(f) = r.levels.iter().find(|lt| lt.level == Level::Street).map(|lt| &lt.period).or(Some(&r.city)) else {
         return;
     };
-    h.push_str("<h2>指标说明 (indicators explained)</h2>\n<details><summary>每个字段的含义与公式 (every column, its unit and formula; docs/indicators.md has the rules)</summary><div class=\"scroll\"><table><tr><th>字段 key</th><th>中文</th><th>单位 unit</th><th>公式 formula</th></tr>\n");
+    let _ = match l {
+        Lang::Zh => writeln!(
+            h,
+            "<h2>指标说明 (indicators explained)</h2>\n<details><summary>每个字段的含义与公式 (every column, its unit and formula; docs/indicators.md has the rules)</summary><div class=\"scroll\"><table><tr><th>字段 key</th><th>中文</th><th>单位 unit</th><th>公式 formula</th></tr>"
+        ),
+        Lang::En => writeln!(
+            h,
+            "<h2>Indicators explained</h2>\n<details><summary>every column, its unit and formula (docs/indicators.md has the rules)</summary><div class=\"scroll\"><table><tr><th>key</th><th>name</th><th>unit</th><th>formula</th></tr>"
+        ),
+    };
     for c in &f.columns {
         if let Some(field) = crate::indicators::registry::field(&c.key) {
             let _ = writeln!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(field.key),
-                esc(field.zh),
+                esc(&field.label(l)),
                 esc(field.unit),
                 esc(field.formula)
             );
@@ -281,17 +345,30 @@ fn indicators_explained(h: &mut String, r: &Results) {
 }
 
 /// Rows read, placed and rejected per source, with the reasons in Chinese.
-fn data_quality(h: &mut String, sources: &[SourceAccount]) {
-    h.push_str("<h2>数据质量 (data quality: rows read, placed, rejected)</h2>\n<div class=\"scroll\"><table><tr><th>来源 source</th><th>读入 read</th><th>落格 placed</th><th>本期 in period</th><th>剔除 rejected</th><th>剔除原因 reasons</th><th>保留但字段有误 kept with a field issue</th><th>截止后受理 received after as-of</th></tr>\n");
+fn data_quality(h: &mut String, sources: &[SourceAccount], l: Lang) {
+    let _ = match l {
+        Lang::Zh => writeln!(
+            h,
+            "<h2>数据质量 (data quality: rows read, placed, rejected)</h2>\n<div class=\"scroll\"><table><tr><th>来源 source</th><th>读入 read</th><th>落格 placed</th><th>本期 in period</th><th>剔除 rejected</th><th>剔除原因 reasons</th><th>保留但字段有误 kept with a field issue</th><th>截止后受理 received after as-of</th></tr>"
+        ),
+        Lang::En => writeln!(
+            h,
+            "<h2>Data quality: rows read, placed, rejected</h2>\n<div class=\"scroll\"><table><tr><th>source</th><th>read</th><th>placed</th><th>in period</th><th>rejected</th><th>reasons</th><th>kept with a field issue</th><th>received after as-of</th></tr>"
+        ),
+    };
     for s in sources {
-        let reasons: Vec<String> =
-            s.rejects_by_reason.iter().map(|(k, v)| format!("{} <span class=\"en\">{}</span> {v}", k.zh(), esc(k.as_str()))).collect();
+        let reasons: Vec<String> = s
+            .rejects_by_reason
+            .iter()
+            .map(|(k, v)| format!("{} <span class=\"en\">{}</span> {v}", esc(&k.label(l)), esc(k.as_str())))
+            .collect();
         let issues: Vec<String> = s
             .field_issues
             .iter()
             .map(|(k, v)| {
-                let zh = k.split_once(':').and_then(|(_, r)| crate::vocab::reason::Reason::parse(r)).map_or("", |r| r.zh());
-                format!("{zh} <span class=\"en\">{}</span> {v}", esc(k))
+                let label =
+                    k.split_once(':').and_then(|(_, r)| crate::vocab::reason::Reason::parse(r)).map_or(String::new(), |r| r.label(l));
+                format!("{} <span class=\"en\">{}</span> {v}", esc(&label), esc(k))
             })
             .collect();
         let _ = writeln!(
@@ -307,7 +384,79 @@ fn data_quality(h: &mut String, sources: &[SourceAccount]) {
             s.received_after_as_of
         );
     }
-    h.push_str("</table></div>\n<p class=\"note\">每一行或计入指标，或写入 rejects.csv 并注明原因；字段问题见 field_issues.csv。Every row is either counted or in rejects.csv with its reason.</p>\n");
+    let _ = writeln!(
+        h,
+        "</table></div>\n<p class=\"note\">{}</p>",
+        l.pick(
+            "每一行或计入指标，或写入 rejects.csv 并注明原因；字段问题见 field_issues.csv。",
+            "Every row is either counted or in rejects.csv with its reason; field issues are in field_issues.csv."
+        )
+    );
+}
+
+/// The most overdue open cases: the first 20 of `overdue_open.csv`, which has up to `k`.
+fn overdue_table(h: &mut String, f: &Frame, k: usize, l: Lang) {
+    let t = |zh: &'static str, en: &'static str| l.pick(zh, en);
+    const SHOWN: usize = 20;
+    let _ = match l {
+        Lang::Zh => writeln!(h, "<h2>超期未结工单 (oldest overdue open cases)</h2>"),
+        Lang::En => writeln!(h, "<h2>Oldest overdue open cases</h2>"),
+    };
+    if f.height() == 0 {
+        let _ =
+            writeln!(h, "<p>{}</p>", t("截至统计截止日，没有超期未结的工单。", "No case is open past its due time at the as-of moment."));
+        return;
+    }
+    let level = [Level::Grid, Level::Community, Level::Street].into_iter().find(|lv| f.column(&format!("{}_name", lv.as_str())).is_some());
+    let unit_names = level.map(|lv| f.texts(&format!("{}_name", lv.as_str()))).unwrap_or_default();
+    let street = f.texts("street_name");
+    let (ids, sources, received, due, cats, depts) =
+        (f.texts("case_id"), f.texts("source"), f.texts("received_at"), f.texts("due_at"), f.texts("category"), f.texts("department"));
+    let days = f.floats("overdue_days");
+    let _ = writeln!(
+        h,
+        "<div class=\"scroll\"><table class=\"nowrap\" id=\"overdue\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        t("超期天数", "days overdue"),
+        t("工单编号", "case id"),
+        t("来源", "source"),
+        t("受理时间", "received"),
+        t("办理时限", "due"),
+        t("街道", "street"),
+        level.map_or("", |lv| lv.name(l)),
+        t("类别", "category"),
+        t("承办部门", "department")
+    );
+    for i in 0..f.height().min(SHOWN) {
+        let cell = |v: &[String]| esc(v.get(i).map(String::as_str).unwrap_or(""));
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"n\">{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            days[i].unwrap_or(0.0),
+            cell(&ids),
+            cell(&sources),
+            cell(&received).replace('T', " "),
+            cell(&due).replace('T', " "),
+            cell(&street),
+            cell(&unit_names),
+            cell(&cats),
+            cell(&depts)
+        );
+    }
+    h.push_str("</table></div>\n");
+    let _ = match l {
+        Lang::Zh => writeln!(
+            h,
+            "<p class=\"note\">按超期时长排序的前 {} 件（共列出 {} 件，上限 {k}，见 overdue_open.csv）；含统计期以前受理、至今未结的工单。</p>",
+            f.height().min(SHOWN),
+            f.height()
+        ),
+        Lang::En => writeln!(
+            h,
+            "<p class=\"note\">The {} most overdue ({} listed in overdue_open.csv, at most {k}); cases received before the period and still open are included.</p>",
+            f.height().min(SHOWN),
+            f.height()
+        ),
+    };
 }
 
 /// Click a heading of a `sortable` table to sort by it (numbers as numbers, blanks last).

@@ -5,9 +5,10 @@
 //!
 //! Geometries are simplified (Ramer–Douglas–Peucker, a tolerance per level) and rounded to
 //! 4 decimals (about 10 m), and values are whole numbers in a string per unit, to keep the
-//! page small: the budget is 1.5 MB for the demo's report (2 districts, 32 streets, 431 grids,
-//! 12 months, 7 indicators; about 0.6 MB, held by `tests/demo.rs`) and 4 MB for all of Beijing
-//! (`synth demo --districts all`: 16 districts, 349 streets, 3,882 grids; 3.2 MB).
+//! page small: the demo's map (2 districts, 32 streets, 431 grids, 12 months, 7 indicators)
+//! takes about 0.6 MB of the report's 4 MB budget (held by `tests/demo.rs`, charts included);
+//! all of Beijing (`synth demo --districts all`: 16 districts, 349 streets, 3,882 grids) takes
+//! 3.2 MB.
 
 use std::fmt::Write as _;
 
@@ -19,6 +20,7 @@ use crate::indicators::{Results, registry};
 use crate::outputs::charts::MappedLevel;
 use crate::outputs::classes::Classes;
 use crate::vocab::frame::Frame;
+use crate::vocab::lang::Lang;
 use crate::vocab::units::Level;
 
 const LEAFLET_JS: &str = include_str!("../../assets/leaflet/leaflet.js");
@@ -70,7 +72,8 @@ pub fn map_html(p: &Pipeline, r: &Results, maps: &[MappedLevel<'_>]) -> Option<S
         let nm = monthly.height().checked_div(period.height()).unwrap_or(0);
         monthly.texts("period").into_iter().take(nm).collect()
     };
-    let mut month_labels = vec![format!("本期 {}", p.period.label())];
+    let l = p.language;
+    let mut month_labels = vec![format!("{} {}", l.pick("本期", "period"), p.period.label())];
     month_labels.extend(months_of(mapped[0].2, mapped[0].1));
 
     // Per indicator: its key, its n and the decimals it is published to (rates 4, scores 2).
@@ -86,12 +89,12 @@ pub fn map_html(p: &Pipeline, r: &Results, maps: &[MappedLevel<'_>]) -> Option<S
             let c = if *k == charts.map_indicator {
                 m.classes.clone()
             } else {
-                Classes::of_table(period, k, p.indicators.min_n, charts.classes, None).0
+                Classes::of_table(period, k, p.indicators.min_n, charts.classes, None).0.in_lang(p.language)
             };
             classes.insert(m.level.as_str().into(), classes_json(&c));
         }
         let digits = if pct { 4 } else { 2 };
-        indicators.push(json!({"key": k, "zh": field.map_or(*k, |f| f.zh), "n": n_key, "pct": pct, "digits": digits, "classes": classes}));
+        indicators.push(json!({"key": k, "zh": field.map_or(k.to_string(), |f| f.label(l)), "n": n_key, "pct": pct, "digits": digits, "classes": classes}));
         series_of.push((k, digits));
         if !n_keys.contains(&n_key) {
             n_keys.push(n_key);
@@ -161,13 +164,30 @@ pub fn map_html(p: &Pipeline, r: &Results, maps: &[MappedLevel<'_>]) -> Option<S
         "nKeys": n_keys,
         "indicators": indicators,
         "levels": data_levels,
+        // The page's words in the pipeline's language.
+        "t": match l {
+            Lang::Zh => json!({"nodata": "无数据", "city": "全市 city", "colon": "：", "open": "（", "close": "）"}),
+            Lang::En => json!({"nodata": "no data", "city": "city", "colon": ": ", "open": " (", "close": ")"}),
+        },
     });
     // Names come from the input: a `<` inside a JSON string must not end the script element.
     let data = data.to_string().replace('<', "\\u003c");
 
     let mut h = String::new();
-    h.push_str("<h2>交互地图 (interactive map: click a district, then a street; hover for values)</h2>\n");
-    h.push_str("<div class=\"gg-controls\"><label>指标 <select id=\"gg-ind\"></select></label> <label>月份 <select id=\"gg-month\"></select></label> <span id=\"gg-crumbs\"></span></div>\n");
+    let _ = writeln!(
+        h,
+        "<h2>{}</h2>",
+        l.pick(
+            "交互地图 (interactive map: click a district, then a street; hover for values)",
+            "Map: click a district, then a street; hover for values"
+        )
+    );
+    let _ = writeln!(
+        h,
+        "<div class=\"gg-controls\"><label>{} <select id=\"gg-ind\"></select></label> <label>{} <select id=\"gg-month\"></select></label> <span id=\"gg-crumbs\"></span></div>",
+        l.pick("指标", "indicator"),
+        l.pick("月份", "month")
+    );
     h.push_str("<div id=\"gg-map\"></div><div id=\"gg-legend\"></div>\n");
     let _ = writeln!(h, "<style>{LEAFLET_CSS}\n{MAP_CSS}</style>");
     let _ = writeln!(
@@ -230,16 +250,16 @@ function val(u){var a=arr(u,'v',ind,I().digits)[mon];return a===undefined?null:a
 function nval(u){var a=arr(u,'n',D.nKeys.indexOf(I().n),0)[mon];return a===undefined?null:a;}
 function cls(u,lv){var x=val(u),n=nval(u);if(x===null||n===null||n<D.minN)return 0;var b=I().classes[lv].bounds,k=b.length-1;for(var i=1;i<=k;i++){if(x<b[i])return i;}return k;}
 function color(c,lv){return c===0?'#c8c8c8':I().classes[lv].colors[c-1];}
-function fmt(x){if(x===null)return '无数据';return I().pct?(x*100).toFixed(1)+'%':x.toFixed(2);}
+function fmt(x){if(x===null)return D.t.nodata;return I().pct?(x*100).toFixed(1)+'%':x.toFixed(2);}
 function esc(s){return String(s).replace(/[&<>"]/g,function(c){return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c];});}
-function tip(u){var n=nval(u);return '<b>'+esc(u.nm)+'</b> '+esc(u.c)+'<br>'+esc(I().zh)+'：'+fmt(val(u))+'（n='+(n===null?'—':n)+'）<br>'+esc(D.months[mon]);}
+function tip(u){var n=nval(u);return '<b>'+esc(u.nm)+'</b> '+esc(u.c)+'<br>'+esc(I().zh)+D.t.colon+fmt(val(u))+D.t.open+'n='+(n===null?'—':n)+D.t.close+'<br>'+esc(D.months[mon]);}
 function level(){return LV[Math.min(path.length,LV.length-1)];}
 function style(u,lv){return {color:'#444',weight:lv==='grid'?0.5:1,fillColor:color(cls(u,lv),lv),fillOpacity:0.85};}
-function legend(){var lv=level(),C=I().classes[lv],h=esc(I().zh)+'：';h+='<span class="sw" style="background:#c8c8c8"></span>'+esc(C.labels[0]);
+function legend(){var lv=level(),C=I().classes[lv],h=esc(I().zh)+D.t.colon;h+='<span class="sw" style="background:#c8c8c8"></span>'+esc(C.labels[0]);
  for(var i=0;i<C.colors.length;i++){h+='<span class="sw" style="background:'+C.colors[i]+'"></span>'+esc(C.labels[i+1]);}
  document.getElementById('gg-legend').innerHTML=h;}
 function crumbs(){var el=document.getElementById('gg-crumbs');el.innerHTML='';
- var names=[['全市 city',0]];for(var i=0;i<path.length;i++){var lvn=LV[i],u=D.levels[lvn].filter(function(x){return x.c===path[i];})[0];names.push([u?u.nm:path[i],i+1]);}
+ var names=[[D.t.city,0]];for(var i=0;i<path.length;i++){var lvn=LV[i],u=D.levels[lvn].filter(function(x){return x.c===path[i];})[0];names.push([u?u.nm:path[i],i+1]);}
  names.forEach(function(p,i){var b=document.createElement('button');b.id='gg-crumb-'+i;b.textContent=p[0];b.disabled=(i===names.length-1);b.onclick=function(){path=path.slice(0,p[1]);show();};el.appendChild(b);});}
 function show(){if(layer){map.removeLayer(layer);}var lv=level(),parent=path[path.length-1];
  var units=D.levels[lv].filter(function(u){return path.length===0||u.p===parent;});

@@ -17,6 +17,7 @@ use crate::outputs::{geojson, qml, tables};
 use crate::vocab::error::OutputError;
 use crate::vocab::frame::Frame;
 use crate::vocab::hash::{relative, sha256_file};
+use crate::vocab::lang::Lang;
 use crate::vocab::stage::{Stage, Timings};
 use crate::vocab::units::{GridLayer, Hierarchy, Level};
 
@@ -29,13 +30,15 @@ pub struct Inputs<'a> {
     pub accounts: &'a [SourceAccount],
     /// The `case_assignments` table, when the pipeline asks for it.
     pub assignments: Option<&'a Frame>,
+    /// The most overdue open cases (`[outputs] overdue_list`).
+    pub overdue: Option<&'a Frame>,
     pub exit_code: i32,
 }
 
 /// Writes the run's files (the quarantine has written `rejects.csv` as the run went); returns
 /// each with its hash and count, for the manifest.
 pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Result<Vec<Output>, OutputError> {
-    let Inputs { p, h, layer, results, accounts, assignments, exit_code } = *i;
+    let Inputs { p, h, layer, results, accounts, assignments, overdue, exit_code } = *i;
     let mut outputs: Vec<Output> = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |stage: Stage, timings: &mut Timings| {
@@ -70,7 +73,8 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
                 let classes = p
                     .charts
                     .as_ref()
-                    .map(|c| Classes::of_table(&lt.period, &c.map_indicator, p.indicators.min_n, c.classes, c.breaks.as_deref()));
+                    .map(|c| Classes::of_table(&lt.period, &c.map_indicator, p.indicators.min_n, c.classes, c.breaks.as_deref()))
+                    .map(|(classes, class_of)| (classes.in_lang(p.language), class_of));
                 if write_layer {
                     let path = dir.path.join(format!("{lv}.geojson"));
                     let mut extra = Frame::default();
@@ -96,7 +100,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
                     if let Some((classes, _)) = &classes {
                         let qml_path = dir.path.join(format!("{lv}.qml"));
                         let keys: Vec<&str> = lt.period.columns.iter().chain(&extra.columns).map(|c| c.key.as_str()).collect();
-                        qml::write_qml(&qml_path, classes, &keys)?;
+                        qml::write_qml(&qml_path, classes, &keys, p.language)?;
                         outputs.push(output_of(&qml_path, &dir.path, classes.k() as u64 + 1)?);
                     }
                 }
@@ -141,13 +145,18 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
     }
     if p.outputs.formats.iter().any(|f| f == "xlsx") {
         let path = dir.path.join("tables.xlsx");
-        let sheets = workbook_sheets(results);
-        let w = crate::outputs::excel::write_workbook(&path, &sheets, p.period.as_of)?;
+        let sheets = workbook_sheets(results, overdue, p.language);
+        let w = crate::outputs::excel::write_workbook(&path, &sheets, p.period.as_of, p.language)?;
         outputs.push(written(w, &dir.path, sheets.len() + 1));
     }
     lap(Stage::WriteOtherTables, timings);
     if let Some(f) = assignments {
         for w in tables::write_table(&dir.path, "case_assignments", f, &p.outputs.formats)? {
+            outputs.push(written(w, &dir.path, f.height()));
+        }
+    }
+    if let Some(f) = overdue {
+        for w in tables::write_table(&dir.path, "overdue_open", f, &p.outputs.formats)? {
             outputs.push(written(w, &dir.path, f.height()));
         }
     }
@@ -167,11 +176,11 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
         lap(Stage::Charts, timings);
     }
     let dict = dir.path.join("dictionary.csv");
-    let n = write_dictionary(&dict, results)?;
+    let n = write_dictionary(&dict, results, overdue)?;
     outputs.push(output_of(&dict, &dir.path, n as u64)?);
     if p.charts.is_some() {
         let path = dir.path.join("report.html");
-        crate::outputs::report::write_report(&path, p, results, accounts, &charts, map.as_deref(), &outputs, exit_code)?;
+        crate::outputs::report::write_report(&path, p, results, accounts, &charts, map.as_deref(), &outputs, overdue, exit_code)?;
         outputs.push(output_of(&path, &dir.path, charts.len() as u64)?);
     }
     lap(Stage::WriteReport, timings);
@@ -180,30 +189,31 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
 
 /// The sheets of `tables.xlsx`: the period table of each level, of the city and of each
 /// dimension (the dictionary sheet is added after them).
-fn workbook_sheets(r: &Results) -> Vec<(&'static str, &Frame)> {
+fn workbook_sheets<'a>(r: &'a Results, overdue: Option<&'a Frame>, lang: Lang) -> Vec<(&'static str, &'a Frame)> {
     let mut v: Vec<(&'static str, &Frame)> = r
         .levels
         .iter()
         .map(|l| {
             let name = match l.level {
-                Level::Grid => "网格 grid",
-                Level::Community => "社区 community",
-                Level::Street => "街道 street",
-                Level::District => "区 district",
+                Level::Grid => lang.pick("网格 grid", "grid"),
+                Level::Community => lang.pick("社区 community", "community"),
+                Level::Street => lang.pick("街道 street", "street"),
+                Level::District => lang.pick("区 district", "district"),
             };
             (name, &l.period)
         })
         .collect();
-    v.push(("全市 city", &r.city));
+    v.push((lang.pick("全市 city", "city"), &r.city));
     for (d, f) in &r.dimensions {
-        v.push((
-            match *d {
-                "category" => "类别 category",
-                "department" => "部门 department",
-                _ => "渠道 channel",
-            },
-            f,
-        ));
+        let name = match *d {
+            "category" => lang.pick("类别 category", "category"),
+            "department" => lang.pick("部门 department", "department"),
+            _ => lang.pick("渠道 channel", "channel"),
+        };
+        v.push((name, f));
+    }
+    if let Some(f) = overdue {
+        v.push((lang.pick("超期未结 overdue", "overdue open"), f));
     }
     v
 }
@@ -238,6 +248,9 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
     if p.outputs.case_assignments {
         tables(&mut v, "case_assignments");
     }
+    if p.outputs.overdue_list > 0 && p.sources_of("cases").next().is_some() {
+        tables(&mut v, "overdue_open");
+    }
     if p.outputs.formats.iter().any(|f| f == "xlsx") {
         v.push("tables.xlsx".into());
     }
@@ -260,14 +273,15 @@ fn output_of(path: &Path, dir: &Path, count: u64) -> Result<Output, OutputError>
 }
 
 /// `dictionary.csv`: every column of every table with its Chinese label, unit and formula.
-fn write_dictionary(path: &Path, r: &Results) -> Result<usize, OutputError> {
+fn write_dictionary(path: &Path, r: &Results, overdue: Option<&Frame>) -> Result<usize, OutputError> {
     let mut keys: Vec<&str> = Vec::new();
     let frames = r
         .levels
         .iter()
         .flat_map(|l| [&l.period, &l.monthly])
         .chain([&r.city, &r.city_monthly, &r.signup_projects, &r.signup_curve])
-        .chain(r.dimensions.iter().map(|(_, f)| f));
+        .chain(r.dimensions.iter().map(|(_, f)| f))
+        .chain(overdue);
     for f in frames {
         for c in &f.columns {
             if !keys.contains(&c.key.as_str()) {

@@ -193,8 +193,17 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     };
     progress("writing outputs");
     let assignments = s.assignments_frame(p, &h, &inputs);
-    let written =
-        write::Inputs { p, h: &h, layer: &layer, results: &results, accounts: &accounts, assignments: assignments.as_ref(), exit_code };
+    let overdue = s.overdue_frame(p, &h, &dicts, &inputs);
+    let written = write::Inputs {
+        p,
+        h: &h,
+        layer: &layer,
+        results: &results,
+        accounts: &accounts,
+        assignments: assignments.as_ref(),
+        overdue: overdue.as_ref(),
+        exit_code,
+    };
     let mut outputs = write::write_outputs(&dir, &written, &mut timings)?;
     outputs.extend(s.close_rejects(&dir.path)?);
     timings.lap(Stage::OutputsTotal);

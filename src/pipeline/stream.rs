@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::config::Pipeline;
+use crate::indicators::overdue::OverdueList;
 use crate::indicators::{InTime, Sums, Tallies};
 use crate::io::inputs::Inputs;
 use crate::io::records::{Batch, rows_hint};
@@ -16,6 +17,7 @@ use crate::join::{BoundaryRule, GridIndex};
 use crate::outputs::manifest::{Output, SourceAccount};
 use crate::outputs::rejects::{IssuesFile, RejectsFile};
 use crate::vocab::calendar::Calendar;
+use crate::vocab::dictionary::Dictionaries;
 use crate::vocab::error::{Error, OutputError};
 use crate::vocab::frame::Frame;
 use crate::vocab::hash::relative;
@@ -40,6 +42,7 @@ pub(super) struct Stream {
     issues: Option<IssuesFile>,
     pub join: JoinStats,
     assignments: Option<Assignments>,
+    overdue: OverdueList,
     accounts: Vec<(String, &'static str, Account)>,
     count_seconds: f64,
     crs_seconds: f64,
@@ -82,6 +85,7 @@ impl Stream {
             issues,
             join: JoinStats::default(),
             assignments: p.outputs.case_assignments.then(Assignments::default),
+            overdue: OverdueList::new(p.outputs.overdue_list, p.period.as_of_ms()),
             accounts: p.sources.iter().map(|s| (s.name.clone(), s.kind, Account::default())).collect(),
             count_seconds: 0.0,
             crs_seconds: 0.0,
@@ -131,6 +135,9 @@ impl Stream {
             a.in_time.after_as_of += in_time.after_as_of;
             if let (Some(asg), "cases") = (&mut self.assignments, *kind) {
                 asg.add(si, batch.file, batch.first_row, placed, |i| checker.key(batch, i));
+            }
+            if *kind == "cases" {
+                self.overdue.add(si, batch.file, batch.first_row, rows, placed, |i| checker.key(batch, i));
             }
         }
         self.count_seconds += t.elapsed().as_secs_f64();
@@ -209,6 +216,17 @@ impl Stream {
         let names: Vec<&str> = p.sources.iter().map(|s| s.name.as_str()).collect();
         let files: Vec<Vec<String>> = inputs.sources.iter().map(|fs| fs.iter().map(|f| relative(f, &base)).collect()).collect();
         Some(a.frame(h, &names, &files))
+    }
+
+    /// The most overdue open cases (`overdue_open.*`), when the pipeline asks for any.
+    pub fn overdue_frame(&self, p: &Pipeline, h: &Hierarchy, dicts: &Dictionaries, inputs: &Inputs) -> Option<Frame> {
+        if p.outputs.overdue_list == 0 || p.sources_of("cases").next().is_none() {
+            return None;
+        }
+        let base = p.base_dir();
+        let names: Vec<&str> = p.sources.iter().map(|s| s.name.as_str()).collect();
+        let files: Vec<Vec<String>> = inputs.sources.iter().map(|fs| fs.iter().map(|f| relative(f, &base)).collect()).collect();
+        Some(self.overdue.frame(h, dicts, p.period.time_zone, &names, &files))
     }
 
     /// Closes `rejects.csv` and `field_issues.csv`; their manifest entries.

@@ -11,6 +11,7 @@ pub mod error;
 pub mod frame;
 pub mod hash;
 pub mod interrupt;
+pub mod lang;
 pub mod quarantine;
 pub mod reason;
 pub mod record;

@@ -176,6 +176,14 @@ impl Reason {
         }
     }
 
+    /// The reason for readers in `lang`: Chinese, or the code in words.
+    pub fn label(self, lang: crate::vocab::lang::Lang) -> String {
+        match lang {
+            crate::vocab::lang::Lang::Zh => self.zh().to_string(),
+            crate::vocab::lang::Lang::En => self.as_str().replace('_', " "),
+        }
+    }
+
     /// The reason for a code, if it is one.
     pub fn parse(code: &str) -> Option<Reason> {
         Reason::ALL.into_iter().find(|r| r.as_str() == code)

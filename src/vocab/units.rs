@@ -112,6 +112,11 @@ impl Level {
             Level::District => "区",
         }
     }
+
+    /// The level's name in `lang` ("street" in English).
+    pub fn name(self, lang: crate::vocab::lang::Lang) -> &'static str {
+        lang.pick(self.zh(), self.as_str())
+    }
 }
 
 /// One unit of a level, with its parents and summed attributes.

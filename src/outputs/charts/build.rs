@@ -14,6 +14,7 @@ use crate::indicators::{Results, registry};
 use crate::outputs::classes::Classes;
 use crate::vocab::error::OutputError;
 use crate::vocab::frame::{Frame, Values};
+use crate::vocab::lang::Lang;
 use crate::vocab::units::Level;
 
 /// Geometries and classes of a mapped level.
@@ -35,16 +36,17 @@ pub fn write_charts(
     outlines: &[MultiPolygon<f64>],
 ) -> Result<Vec<ChartFiles>, OutputError> {
     std::fs::create_dir_all(dir).map_err(OutputError::io(dir))?;
-    let stamp = format!("{} · 截至 {}", p.period.label(), p.period.as_of);
+    let l = p.language;
+    let stamp = format!("{} · {} {}", p.period.label(), l.pick("截至", "as of"), p.period.as_of);
     let title = |what: &str| format!("{} · {what} · {stamp}", p.title);
     let mut out = Vec::new();
 
     // Rankings and red/black lists: streets and departments.
-    let street = r.levels.iter().find(|l| l.level == Level::Street).map(|l| (&l.period, "street_name", "街道"));
-    let dept = r.dimensions.iter().find(|(d, _)| *d == "department").map(|(_, f)| (f, "department", "部门"));
+    let street = r.levels.iter().find(|lt| lt.level == Level::Street).map(|lt| (&lt.period, "street_name", l.pick("街道", "streets")));
+    let dept = r.dimensions.iter().find(|(d, _)| *d == "department").map(|(_, f)| (f, "department", l.pick("部门", "departments")));
     for (key, entry) in [("street", street), ("department", dept)] {
         let Some((frame, name_key, zh)) = entry else { continue };
-        let rows = ranked_rows(frame, name_key);
+        let rows = ranked_rows(frame, name_key, l);
         if rows.is_empty() {
             continue;
         }
@@ -56,12 +58,22 @@ pub fn write_charts(
         }
         let shown = &rows[..rows.len().min(25)];
         let chart = Ranking {
-            title: title(&format!("{zh}综合成绩排名（前{}）", shown.len())),
+            title: title(&match l {
+                Lang::Zh => format!("{zh}综合成绩排名（前{}）", shown.len()),
+                Lang::En => format!("composite score of {zh}, top {}", shown.len()),
+            }),
+            lang: l,
             names: shown.iter().map(|r| rank_label(r.0, &rows, &r.1)).collect(),
             values: shown.iter().map(|r| r.2).collect(),
             n: shown.iter().map(|r| r.3).collect(),
             accent: shown.iter().map(|r| city_score.is_some_and(|c| r.2 < c)).collect(),
-            x_desc: format!("综合成绩（分）；红色：低于全市；n：有效回访数（≥{} 才排名）", p.indicators.ranking_min_n),
+            x_desc: match l {
+                Lang::Zh => format!("综合成绩（分）；红色：低于全市；n：有效回访数（≥{} 才排名）", p.indicators.ranking_min_n),
+                Lang::En => format!(
+                    "composite score (points); red: below the city; n: valid follow-ups (ranked from {})",
+                    p.indicators.ranking_min_n
+                ),
+            },
             colors: RANKING_COLORS,
             x_max: None,
             city: city_score,
@@ -84,19 +96,37 @@ pub fn write_charts(
         let x_max = rows.iter().map(|r| r.2).chain(city_score).fold(1.0f64, f64::max) * 1.2;
         let panel = |rs: &[(u32, String, f64, u64)], t: &str, colors| Ranking {
             title: t.to_string(),
+            lang: l,
             names: rs.iter().map(|r| rank_label(r.0, &rows, &r.1)).collect(),
             values: rs.iter().map(|r| r.2).collect(),
             n: rs.iter().map(|r| r.3).collect(),
             accent: vec![false; rs.len()],
-            x_desc: "综合成绩（分）".into(),
+            x_desc: l.pick("综合成绩（分）", "composite score (points)").into(),
             colors,
             x_max: Some(x_max),
             city: city_score,
         };
         let chart = RedBlack {
-            title: title(&format!("{zh}红黑榜")),
-            top: panel(top, &format!("红榜 前{k}"), RED_LIST),
-            bottom: panel(&bottom, &format!("黑榜 后{k}"), BLACK_LIST),
+            title: title(&match l {
+                Lang::Zh => format!("{zh}红黑榜"),
+                Lang::En => format!("best and worst {zh} (red and black lists)"),
+            }),
+            top: panel(
+                top,
+                &match l {
+                    Lang::Zh => format!("红榜 前{k}"),
+                    Lang::En => format!("red list: best {k}"),
+                },
+                RED_LIST,
+            ),
+            bottom: panel(
+                &bottom,
+                &match l {
+                    Lang::Zh => format!("黑榜 后{k}"),
+                    Lang::En => format!("black list: worst {k}"),
+                },
+                BLACK_LIST,
+            ),
         };
         out.push(write_chart(dir, &format!("redblack_{key}"), &chart.title.clone(), &data, &chart)?);
     }
@@ -109,7 +139,7 @@ pub fn write_charts(
     let mut series = Vec::new();
     for k in keys {
         let v = r.city_monthly.floats(k);
-        let label = registry::field(k).map(|f| f.zh).unwrap_or(k).to_string();
+        let label = registry::field(k).map(|f| f.label(l)).unwrap_or_else(|| k.to_string());
         for (i, m) in months.iter().enumerate() {
             data.push(vec![
                 m.clone(),
@@ -121,8 +151,9 @@ pub fn write_charts(
         }
         series.push((label, v));
     }
-    let targets = keys.iter().filter_map(|k| Some((registry::field(k)?.zh.to_string(), *c.targets.get(*k)?))).collect();
-    let chart = Trend { title: title("三率月度趋势"), months: months.clone(), series, targets };
+    let targets = keys.iter().filter_map(|k| Some((registry::field(k)?.label(l), *c.targets.get(*k)?))).collect();
+    let chart =
+        Trend { title: title(l.pick("三率月度趋势", "the three rates by month")), lang: l, months: months.clone(), series, targets };
     out.push(write_chart(dir, "trend_rates", &chart.title.clone(), &data, &chart)?);
 
     // Category Pareto.
@@ -131,7 +162,7 @@ pub fn write_charts(
             .texts("category")
             .into_iter()
             .zip(f.floats("cases"))
-            .map(|(c, n)| (if c.is_empty() { "未分类".into() } else { c }, n.unwrap_or(0.0) as u64))
+            .map(|(c, n)| (if c.is_empty() { l.pick("未分类", "(no category)").into() } else { c }, n.unwrap_or(0.0) as u64))
             .collect();
         cats.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         // "其他" (other) goes last whatever its size, as Pareto charts of complaints do.
@@ -140,7 +171,8 @@ pub fn write_charts(
             cats.push(o);
         }
         let chart = Pareto {
-            title: title("问题类别帕累托图"),
+            title: title(l.pick("问题类别帕累托图", "cases by category (Pareto)")),
+            lang: l,
             categories: cats.iter().map(|c| c.0.clone()).collect(),
             counts: cats.iter().map(|c| c.1).collect(),
         };
@@ -154,7 +186,8 @@ pub fn write_charts(
     // Handling-time distribution.
     let limit = c.time_limit_hours.unwrap_or(p.indicators.default_time_limit_hours);
     let chart = Handling {
-        title: title("处置时长分布"),
+        title: title(l.pick("处置时长分布", "handling time")),
+        lang: l,
         bins: r.city_handling.clone(),
         median: r.city.floats("handling_hours_median").first().copied().flatten(),
         p90: r.city.floats("handling_hours_p90").first().copied().flatten(),
@@ -170,7 +203,7 @@ pub fn write_charts(
     out.push(write_chart(dir, "handling_time", &chart.title.clone(), &data, &chart)?);
 
     // Choropleths of the grid and street layers.
-    let zh = registry::field(&c.map_indicator).map(|f| f.zh).unwrap_or("");
+    let zh = registry::field(&c.map_indicator).map(|f| f.label(l)).unwrap_or_default();
     for m in maps.iter().filter(|m| matches!(m.level, Level::Grid | Level::Street)) {
         let lt = r.levels.iter().find(|l| l.level == m.level);
         let Some(lt) = lt else { continue };
@@ -187,8 +220,20 @@ pub fn write_charts(
             ]);
         }
         let chart = Map {
-            title: title(&format!("{}{zh}分级图（{}）", m.level.zh(), if m.classes.method == "fixed" { "政策分档" } else { "分位数分级" })),
-            legend_title: format!("{zh}（n ≥ {}）", p.indicators.min_n),
+            title: title(&match l {
+                Lang::Zh => {
+                    format!("{}{zh}分级图（{}）", m.level.zh(), if m.classes.method == "fixed" { "政策分档" } else { "分位数分级" })
+                }
+                Lang::En => format!(
+                    "{zh} by {} ({})",
+                    m.level.as_str(),
+                    if m.classes.method == "fixed" { "policy breaks" } else { "quantile classes" }
+                ),
+            }),
+            legend_title: match l {
+                Lang::Zh => format!("{zh}（n ≥ {}）", p.indicators.min_n),
+                Lang::En => format!("{zh} (n ≥ {})", p.indicators.min_n),
+            },
             units: m.geoms.iter().cloned().zip(m.class_of.iter().copied()).collect(),
             classes: m.classes.clone(),
             outlines: outlines.to_vec(),
@@ -220,7 +265,7 @@ pub fn write_charts(
                 (format!("{} {}", id, names[j]), curves.remove(id).unwrap_or_default(), thresholds[j].unwrap_or(0.0), crossed[j])
             })
             .collect();
-        let chart = Signups { title: title("签约率累计曲线"), projects };
+        let chart = Signups { title: title(l.pick("签约率累计曲线", "cumulative sign-up rate")), lang: l, projects };
         out.push(write_chart(dir, "signup_curves", &chart.title.clone(), &data, &chart)?);
     }
     Ok(out)
@@ -233,7 +278,7 @@ fn rank_label(rank: u32, rows: &[(u32, String, f64, u64)], name: &str) -> String
 }
 
 /// Ranked rows (rank, name, score, followups) sorted by rank.
-fn ranked_rows(f: &Frame, name_key: &str) -> Vec<(u32, String, f64, u64)> {
+fn ranked_rows(f: &Frame, name_key: &str, l: Lang) -> Vec<(u32, String, f64, u64)> {
     let names = f.texts(name_key);
     let ranks = f.floats("composite_rank");
     let scores = f.floats("composite_score");
@@ -242,7 +287,7 @@ fn ranked_rows(f: &Frame, name_key: &str) -> Vec<(u32, String, f64, u64)> {
         .filter_map(|i| {
             Some((
                 ranks[i]? as u32,
-                if names[i].is_empty() { "未注明".into() } else { names[i].clone() },
+                if names[i].is_empty() { l.pick("未注明", "(not given)").into() } else { names[i].clone() },
                 scores[i]?,
                 n[i].unwrap_or(0.0) as u64,
             ))

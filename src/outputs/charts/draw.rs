@@ -10,6 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Chart, DrawResult, FONT};
 use crate::outputs::classes::Classes;
+use crate::vocab::lang::Lang;
 
 const ACCENT: RGBColor = RGBColor(215, 48, 39); // ColorBrewer RdYlBu red: bottom / below target
 const BAR: RGBColor = RGBColor(69, 117, 180); // RdYlBu blue
@@ -54,14 +55,14 @@ where
 }
 
 /// A chart with nothing to plot says so, under its title, instead of drawing empty axes.
-pub fn no_data<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, s: f64) -> DrawResult
+pub fn no_data<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, lang: Lang, s: f64) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
     let root = root.titled(title, title_font(s))?;
     let (w, h) = root.dim_in_pixel();
     root.draw(&Text::new(
-        "本期无数据 (no data for this period)",
+        lang.pick("本期无数据 (no data for this period)", "No data for this period"),
         (w as i32 / 2, h as i32 / 2),
         font(16.0, s).color(&GREY).pos(Pos::new(HPos::Center, VPos::Center)),
     ))?;
@@ -71,6 +72,7 @@ where
 /// Horizontal bars, best at top, value and n on each bar; `accent` rows in the accent colour.
 pub struct Ranking {
     pub title: String,
+    pub lang: Lang,
     pub names: Vec<String>,
     pub values: Vec<f64>,
     pub n: Vec<u64>,
@@ -125,7 +127,7 @@ impl Chart for Ranking {
             let (top, bottom) = (SegmentValue::Exact(k), SegmentValue::Exact(0));
             chart.draw_series(DashedLineSeries::new(vec![(c, bottom), (c, top)], px(6.0, s), px(4.0, s), GREY.stroke_width(px(1.5, s))))?;
             chart.draw_series(std::iter::once(Text::new(
-                format!("全市 {c:.2}"),
+                format!("{} {c:.2}", self.lang.pick("全市", "city")),
                 (c, SegmentValue::Exact(k)),
                 font(9.0, s).color(&GREY).pos(plotters::style::text_anchor::Pos::new(
                     plotters::style::text_anchor::HPos::Center,
@@ -190,6 +192,7 @@ impl Chart for RedBlack {
 /// Monthly lines with dashed target lines; a month without data breaks the line.
 pub struct Trend {
     pub title: String,
+    pub lang: Lang,
     pub months: Vec<String>,
     pub series: Vec<(String, Vec<Option<f64>>)>,
     pub targets: Vec<(String, f64)>,
@@ -202,7 +205,7 @@ impl Chart for Trend {
     {
         root.fill(&WHITE)?;
         if self.series.iter().all(|(_, v)| v.iter().all(Option::is_none)) {
-            return no_data(root, &self.title, s);
+            return no_data(root, &self.title, self.lang, s);
         }
         let n = self.months.len().max(1);
         let vals = self.series.iter().flat_map(|(_, v)| v.iter().flatten()).chain(self.targets.iter().map(|t| &t.1));
@@ -247,7 +250,10 @@ impl Chart for Trend {
             if let Some((_, t)) = self.targets.iter().find(|(l, _)| l == label) {
                 chart.draw_series(reference_line((-0.5, *t), (n as f64 - 0.5, *t), color, s))?;
                 chart.draw_series(std::iter::once(Text::new(
-                    format!("{label}目标 {:.0}%", t * 100.0),
+                    match self.lang {
+                        Lang::Zh => format!("{label}目标 {:.0}%", t * 100.0),
+                        Lang::En => format!("{label} target {:.0}%", t * 100.0),
+                    },
                     (-0.45, *t + 0.012),
                     font(9.0, s).color(&color),
                 )))?;
@@ -261,6 +267,7 @@ impl Chart for Trend {
 /// Category Pareto: bars descending ("其他" last), cumulative share on a second axis, 80 % line.
 pub struct Pareto {
     pub title: String,
+    pub lang: Lang,
     pub categories: Vec<String>,
     pub counts: Vec<u64>,
 }
@@ -306,7 +313,7 @@ impl Chart for Pareto {
                 SegmentValue::CenterOf(i) => cats.get(*i).cloned().unwrap_or_default(),
                 _ => String::new(),
             })
-            .y_desc("件")
+            .y_desc(self.lang.pick("件", "cases"))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .label_style(font(9.0, s))
             .axis_desc_style(font(10.0, s))
@@ -340,6 +347,7 @@ impl Chart for Pareto {
 /// Handling-time histogram on a log-hours axis with median, P90 and the time limit marked.
 pub struct Handling {
     pub title: String,
+    pub lang: Lang,
     /// Bins of the closed cases' handling hours (`indicators::handling_bins`):
     /// (lower hour bound, upper hour bound, count).
     pub bins: Vec<(f64, f64, u64)>,
@@ -389,8 +397,8 @@ impl Chart for Handling {
                 let h = 10f64.powf(*x);
                 if h < 1.0 { format!("{h:.1}h") } else { format!("{h:.0}h") }
             })
-            .x_desc("处置时长（小时，对数刻度）")
-            .y_desc("件")
+            .x_desc(self.lang.pick("处置时长（小时，对数刻度）", "handling time (hours, log scale)"))
+            .y_desc(self.lang.pick("件", "cases"))
             .label_style(font(10.0, s))
             .axis_desc_style(font(10.0, s))
             .draw()?;
@@ -411,12 +419,12 @@ impl Chart for Handling {
             Ok(())
         };
         if let Some(m) = self.median {
-            mark(m, format!("中位数 {m:.1}h"), SERIES[0], 0.95)?;
+            mark(m, format!("{} {m:.1}h", self.lang.pick("中位数", "median")), SERIES[0], 0.95)?;
         }
         if let Some(p) = self.p90 {
             mark(p, format!("P90 {p:.1}h"), SERIES[1], 0.87)?;
         }
-        mark(self.limit_hours, format!("时限 {:.0}h", self.limit_hours), ACCENT, 0.79)?;
+        mark(self.limit_hours, format!("{} {:.0}h", self.lang.pick("时限", "time limit"), self.limit_hours), ACCENT, 0.79)?;
         Ok(())
     }
 }
@@ -514,6 +522,7 @@ where
 /// Cumulative sign-up rate per project by day, with each project's threshold and crossing day.
 pub struct Signups {
     pub title: String,
+    pub lang: Lang,
     /// (project label, points (day, cumulative rate), threshold, day crossed).
     pub projects: Vec<(String, Vec<(NaiveDate, f64)>, f64, Option<NaiveDate>)>,
 }
@@ -526,7 +535,7 @@ impl Chart for Signups {
         root.fill(&WHITE)?;
         let days = self.projects.iter().flat_map(|p| p.1.iter().map(|d| d.0));
         let (Some(first), Some(last)) = (days.clone().min(), days.max()) else {
-            return no_data(root, &self.title, s);
+            return no_data(root, &self.title, self.lang, s);
         };
         let span = (last - first).num_days().max(1) as f64;
         let mut chart = ChartBuilder::on(root)
@@ -555,7 +564,10 @@ impl Chart for Signups {
                 let x = (*d - first).num_days() as f64;
                 chart.draw_series(std::iter::once(Circle::new((x, *threshold), px(5.0, s), color.filled())))?;
                 chart.draw_series(std::iter::once(Text::new(
-                    format!("{} 达 {:.0}%", d.format("%Y-%m-%d"), threshold * 100.0),
+                    match self.lang {
+                        Lang::Zh => format!("{} 达 {:.0}%", d.format("%Y-%m-%d"), threshold * 100.0),
+                        Lang::En => format!("{} reached {:.0}%", d.format("%Y-%m-%d"), threshold * 100.0),
+                    },
                     (x + span * 0.01, *threshold - 0.05),
                     font(9.0, s).color(&color),
                 )))?;
@@ -564,7 +576,10 @@ impl Chart for Signups {
                 let x = (*d - first).num_days() as f64;
                 chart.draw_series(std::iter::once(Cross::new((x, *r), px(6.0, s), color.stroke_width(px(2.0, s)))))?;
                 chart.draw_series(std::iter::once(Text::new(
-                    format!("未达 {:.0}%（{:.1}%）", threshold * 100.0, r * 100.0),
+                    match self.lang {
+                        Lang::Zh => format!("未达 {:.0}%（{:.1}%）", threshold * 100.0, r * 100.0),
+                        Lang::En => format!("below {:.0}% ({:.1}%)", threshold * 100.0, r * 100.0),
+                    },
                     (x, *r - 0.04),
                     font(9.0, s).color(&color).pos(Pos::new(HPos::Right, VPos::Top)),
                 )))?;

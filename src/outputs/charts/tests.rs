@@ -7,6 +7,7 @@
 
 use super::*;
 use crate::outputs::classes::Classes;
+use crate::vocab::lang::Lang;
 use geo::{MultiPolygon, polygon};
 
 fn reference_dir() -> PathBuf {
@@ -21,6 +22,7 @@ fn charts() -> Vec<(&'static str, Box<dyn Fn(&Path) -> Result<ChartFiles, Output
     let data = ChartData::new(&["x"]);
     let ranking = Ranking {
         title: "街道综合成绩排名 · 2026-10".into(),
+        lang: Lang::Zh,
         names: (1..=8).map(|i| format!("{i}. 第{i}街道")).collect(),
         values: vec![96.5, 93.2, 90.0, 88.8, 85.1, 80.4, 71.9, 60.2],
         n: vec![120, 98, 87, 140, 66, 75, 30, 12],
@@ -43,6 +45,7 @@ fn charts() -> Vec<(&'static str, Box<dyn Fn(&Path) -> Result<ChartFiles, Output
             Box::new(move |dir: &Path| {
                 let t = Trend {
                     title: "三率月度趋势".into(),
+                    lang: Lang::Zh,
                     months: (1..=6).map(|m| format!("2026-0{m}")).collect(),
                     series: vec![
                         ("响应率".into(), vec![Some(0.95), Some(0.96), None, Some(0.97), Some(0.95), Some(0.96)]),
@@ -58,6 +61,7 @@ fn charts() -> Vec<(&'static str, Box<dyn Fn(&Path) -> Result<ChartFiles, Output
             Box::new(move |dir: &Path| {
                 let p = Pareto {
                     title: "类别帕累托".into(),
+                    lang: Lang::Zh,
                     categories: vec!["供暖".into(), "噪声扰民".into(), "物业管理".into(), "其他".into()],
                     counts: vec![500, 300, 150, 80],
                 };
@@ -70,6 +74,7 @@ fn charts() -> Vec<(&'static str, Box<dyn Fn(&Path) -> Result<ChartFiles, Output
                 let hours: Vec<f64> = (1..400).map(|i| (i as f64 * 0.37).exp().min(5000.0) / 10.0).collect();
                 let h = Handling {
                     title: "处置时长分布".into(),
+                    lang: Lang::Zh,
                     bins: crate::indicators::handling::handling_bins(hours.into_iter()),
                     median: Some(12.0),
                     p90: Some(160.0),
@@ -103,6 +108,7 @@ fn charts() -> Vec<(&'static str, Box<dyn Fn(&Path) -> Result<ChartFiles, Output
                     (0..60).map(|i| (d0 + chrono::Duration::days(i), (i as f64 / 50.0).min(0.97))).collect();
                 let s = Signups {
                     title: "签约率累计曲线".into(),
+                    lang: Lang::Zh,
                     projects: vec![("P1 项目".into(), pts, 0.9, Some(d0 + chrono::Duration::days(45)))],
                 };
                 write_chart(dir, "signups", "s", &d6, &s)
@@ -122,6 +128,7 @@ fn charts() -> Vec<(&'static str, Box<dyn Fn(&Path) -> Result<ChartFiles, Output
 fn red_black(top: &[f64], bottom: &[f64]) -> RedBlack {
     let mk = |title: &str, values: &[f64], colors| Ranking {
         title: title.into(),
+        lang: Lang::Zh,
         names: (0..values.len()).map(|i| format!("{}. 单位{i}", i + 1)).collect(),
         values: values.to_vec(),
         n: vec![40; values.len()],
@@ -165,6 +172,7 @@ fn ranking_has_no_empty_slot_above_the_bars() {
     let values = [96.0, 90.0, 85.0, 80.0];
     let chart = Ranking {
         title: "r".into(),
+        lang: Lang::Zh,
         names: (0..4).map(|i| format!("{i}")).collect(),
         values: values.to_vec(),
         n: vec![50; 4],
@@ -195,6 +203,7 @@ fn a_trend_without_data_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let t = Trend {
         title: "三率月度趋势".into(),
+        lang: Lang::Zh,
         months: vec!["2026-10".into()],
         series: vec![("响应率".into(), vec![None])],
         targets: Vec::new(),
@@ -212,6 +221,7 @@ fn handling_axis_fits_the_data() {
     let tmp = tempfile::tempdir().unwrap();
     let h = Handling {
         title: "处置时长".into(),
+        lang: Lang::Zh,
         bins: vec![(2.0, 5.0, 10), (50.0, 300.0, 3)],
         median: Some(4.0),
         p90: Some(120.0),
@@ -236,7 +246,7 @@ fn signup_curves_show_years_and_missed_thresholds() {
     let tmp = tempfile::tempdir().unwrap();
     let d0 = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
     let pts: Vec<(chrono::NaiveDate, f64)> = (0..40).map(|i| (d0 + chrono::Duration::days(i), (i as f64 / 47.0).min(0.845))).collect();
-    let c = Signups { title: "签约".into(), projects: vec![("P2 项目".into(), pts, 0.85, None)] };
+    let c = Signups { title: "签约".into(), lang: Lang::Zh, projects: vec![("P2 项目".into(), pts, 0.85, None)] };
     let files = write_chart(tmp.path(), "s", "s", &ChartData::new(&["x"]), &c).unwrap();
     let svg = std::fs::read_to_string(&files.svg).unwrap();
     assert!(svg.contains("2026-03-01"), "dates without the year");
