@@ -11,7 +11,7 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     let m = json(&run.join("manifest.json"));
     let sources = m["sources"].as_array().unwrap();
-    assert_eq!(sources.len(), 4);
+    assert_eq!(sources.len(), 5, "three case sources, sign-ups, whistles");
     let mut read = 0;
     for s in sources {
         assert_eq!(s["balanced"], true, "{}", s["name"]);
@@ -95,6 +95,15 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     assert_eq!(overdue.len(), 50);
     let days: Vec<f64> = overdue.iter().map(|r| r["overdue_days"].parse().unwrap()).collect();
     assert!(days.windows(2).all(|w| w[0] >= w[1]) && days[49] > 0.0, "{days:?}");
+    // Whistles: every street of the core area blows some; departments report in mostly, not always.
+    for r in &streets {
+        assert!(r["whistles"].parse::<u32>().unwrap() > 0, "{} blew no whistle", r["street_code"]);
+    }
+    let depts = read_csv(&run.join("by_whistle_department.csv"));
+    assert_eq!(depts.len(), 20, "ten bureaus in each of two districts");
+    let rate: f64 = read_csv(&run.join("district.csv"))[0]["report_in_rate"].parse().unwrap();
+    assert!((0.8..1.0).contains(&rate), "report-in rate {rate}");
+    assert!(run.join("charts/redblack_whistle_department.png").exists());
     // Three projects; the one that stalls near 85 % never reaches its threshold.
     let projects = read_csv(&run.join("signup_projects.csv"));
     assert_eq!(projects.len(), 3);

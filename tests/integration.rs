@@ -19,3 +19,4 @@ mod nightly;
 mod nyc;
 mod time_rules;
 mod tiny;
+mod whistles;

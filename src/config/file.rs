@@ -400,6 +400,61 @@ pub struct IndicatorsFile {
     /// Weight of the level's rate in the shrunk rates, in follow-ups (m in (x + m·R) / (n + m)).
     #[serde(default = "default_ranking_prior_n")]
     pub ranking_prior_n: f64,
+    /// Time limits of whistles (吹哨报到) by type.
+    #[serde(default)]
+    pub whistles: WhistlesFile,
+}
+
+/// Limits of the three whistle types: 日常哨 (daily), 攻坚哨 (tackle), 应急哨 (emergency). No
+/// official national figure exists except the 30 minutes of Pinggu's emergency whistle: these
+/// defaults are gridgov's and documented in docs/indicators.md.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WhistlesFile {
+    /// A summoned department reports in on time within this many minutes of being summoned.
+    #[serde(default = "default_report_in_minutes")]
+    pub report_in_minutes: WhistleTypes,
+    /// A whistle is closed on time within this many hours of being blown.
+    #[serde(default = "default_whistle_closure_hours")]
+    pub closure_hours: WhistleTypes,
+    /// Departments are ranked on report-in (their 红黑榜) from this many summons.
+    #[serde(default = "default_whistle_ranking_min_n")]
+    pub ranking_min_n: u64,
+}
+
+/// One number per whistle type.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WhistleTypes {
+    pub daily: f64,
+    pub tackle: f64,
+    pub emergency: f64,
+}
+
+impl WhistleTypes {
+    pub fn as_array(&self) -> [f64; 3] {
+        [self.daily, self.tackle, self.emergency]
+    }
+}
+
+fn default_report_in_minutes() -> WhistleTypes {
+    WhistleTypes { daily: 1440.0, tackle: 120.0, emergency: 30.0 }
+}
+fn default_whistle_closure_hours() -> WhistleTypes {
+    WhistleTypes { daily: 168.0, tackle: 720.0, emergency: 24.0 }
+}
+fn default_whistle_ranking_min_n() -> u64 {
+    10
+}
+
+impl Default for WhistlesFile {
+    fn default() -> Self {
+        WhistlesFile {
+            report_in_minutes: default_report_in_minutes(),
+            closure_hours: default_whistle_closure_hours(),
+            ranking_min_n: default_whistle_ranking_min_n(),
+        }
+    }
 }
 
 fn default_ranking_min_n() -> u64 {
@@ -450,6 +505,7 @@ impl Default for IndicatorsFile {
             ranking_min_n: default_ranking_min_n(),
             ranking: RankingFile::default(),
             ranking_prior_n: default_ranking_prior_n(),
+            whistles: WhistlesFile::default(),
         }
     }
 }

@@ -113,6 +113,11 @@ pub struct IndicatorSettings {
     pub ranking_min_n: u64,
     pub ranking: RankingFile,
     pub ranking_prior_n: f64,
+    /// Whistles: on-time report-in limit per type (ms; daily, tackle, emergency).
+    pub whistle_report_in_ms: [i64; 3],
+    /// Whistles: on-time closure limit per type (ms).
+    pub whistle_closure_ms: [i64; 3],
+    pub whistle_ranking_min_n: u64,
 }
 
 impl Default for IndicatorSettings {
@@ -277,6 +282,14 @@ fn resolve_indicators(ind: &IndicatorsFile, problems: &mut Vec<String>) -> Indic
     if !(ind.ranking_prior_n >= 0.0 && ind.ranking_prior_n.is_finite()) {
         problems.push(format!("indicators.ranking_prior_n: {} must be a number of follow-ups ≥ 0", ind.ranking_prior_n));
     }
+    let wh = &ind.whistles;
+    for (what, v) in [("report_in_minutes", wh.report_in_minutes), ("closure_hours", wh.closure_hours)] {
+        for (t, x) in ["daily", "tackle", "emergency"].iter().zip(v.as_array()) {
+            if !(x > 0.0 && x.is_finite()) {
+                problems.push(format!("indicators.whistles.{what}.{t}: {x} must be a positive number"));
+            }
+        }
+    }
     let mut signup_starts = BTreeMap::new();
     for (project, d) in &ind.signup_starts {
         match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
@@ -302,6 +315,9 @@ fn resolve_indicators(ind: &IndicatorsFile, problems: &mut Vec<String>) -> Indic
         ranking_min_n: ind.ranking_min_n,
         ranking: ind.ranking,
         ranking_prior_n: ind.ranking_prior_n,
+        whistle_report_in_ms: wh.report_in_minutes.as_array().map(|m| (m * 60_000.0).round() as i64),
+        whistle_closure_ms: wh.closure_hours.as_array().map(|h| (h * 3_600_000.0).round() as i64),
+        whistle_ranking_min_n: wh.ranking_min_n,
     }
 }
 

@@ -6,6 +6,8 @@
 //! - cases: [`volume`], [`followup`] (三率, composite score, rank, grade), [`closure`] (应结案,
 //!   按期结案, overdue), [`handling`] (handling-time quantiles)
 //! - sign-ups: [`signups`] (签约率 per unit, per-project curves and threshold dates)
+//! - whistles: [`whistles`] (吹哨 by type and closure; departments' summonses, report-in and
+//!   evaluation, per unit and per department)
 //!
 //! [`tally`] keeps each kind's running sums while records stream past, [`quantiles`] the exact
 //! values any family may keep, [`table`] turns sums into tables, [`registry`] lists every
@@ -26,6 +28,7 @@ pub mod signups;
 pub mod table;
 pub mod tally;
 pub mod volume;
+pub mod whistles;
 
 use rayon::prelude::*;
 
@@ -33,12 +36,14 @@ use crate::config::Pipeline;
 use crate::vocab::dictionary::Dictionaries;
 use crate::vocab::frame::Frame;
 use crate::vocab::record::{CaseFacts, Fact, Placed, Record};
+use crate::vocab::stats::rate;
 use crate::vocab::units::{Hierarchy, Level, Units};
 use family::{Family, Place};
 use quantiles::{Entry, Quantiles, grouped_quantiles};
 use signups::SignupTally;
 use table::{Columns, Part, Shape};
 use tally::{Facts, Tally};
+use whistles::WhistleTally;
 
 /// The families of cases, in column order.
 pub static CASE_FAMILIES: &[&dyn Family<CaseFacts>] =
@@ -78,6 +83,9 @@ pub struct Results {
     pub dimensions: Vec<(&'static str, Frame)>,
     pub signup_projects: Frame,
     pub signup_curve: Frame,
+    /// Summonses, report-in and evaluation per department summoned by a whistle (when the
+    /// pipeline has whistle sources).
+    pub whistle_departments: Option<Frame>,
 }
 
 /// Where a batch's records fell in time.
@@ -97,12 +105,14 @@ pub struct Tallies {
     /// The other threads' case tallies, added to `cases` at the end.
     more_cases: Vec<Tally<CaseFacts>>,
     signups: SignupTally,
+    whistles: WhistleTally,
 }
 
 /// The sums of a run once every record is counted.
 pub struct Sums {
     pub cases: Tally<CaseFacts>,
     pub signups: SignupTally,
+    pub whistles: WhistleTally,
 }
 
 impl Tallies {
@@ -122,22 +132,40 @@ impl Tallies {
         let share = (case_rows as usize / threads) + (case_rows as usize / threads) / 50 + 1024;
         cases.reserve(share);
         more_cases.iter_mut().for_each(|t| t.reserve(share));
-        let signups = SignupTally::new(Tally::new(p, h, calendar, signups::FAMILIES, false, 0, false), p.period.as_of);
-        Tallies { cases, more_cases, signups }
+        let signups = SignupTally::new(Tally::new(p, h, calendar.clone(), signups::FAMILIES, false, 0, false), p.period.as_of);
+        let whistles = WhistleTally::new(Tally::new(p, h, calendar, whistles::FAMILIES, true, whistles::DIMENSIONS.len(), true));
+        Tallies { cases, more_cases, signups, whistles }
     }
 
     /// Counts a batch's placed records at their home units.
     pub fn add(&mut self, rows: &[Option<Record>], placed: &[Placed]) -> InTime {
-        let signups = rows.iter().flatten().next().is_some_and(|r| matches!(r.fact, Fact::Signup(_)));
-        if signups {
-            // Sign-ups are few and counted in file order (a project's name is its first row's).
+        let first = rows.iter().flatten().next().map(|r| &r.fact);
+        if matches!(first, Some(Fact::Signup(_)) | Some(Fact::Whistle(_))) {
+            // Sign-ups and whistles are few and counted in file order (a project's name is its
+            // first row's; a whistle's own counts are made on its first row).
+            let mut c = InTime::default();
             for (r, p) in rows.iter().zip(placed) {
-                if let (Some(Record { fact: Fact::Signup(s), .. }), Placed::Home { level, unit, .. }) = (r, p) {
-                    let home = self.signups.tally.home(*level, *unit);
-                    self.signups.add(home, s);
+                match (r, p) {
+                    (Some(Record { fact: Fact::Signup(s), .. }), Placed::Home { level, unit, .. }) => {
+                        let home = self.signups.tally.home(*level, *unit);
+                        self.signups.add(home, s);
+                    }
+                    (Some(Record { fact: Fact::Whistle(w), .. }), Placed::Home { level, unit, .. }) => {
+                        let home = self.whistles.tally.home(*level, *unit);
+                        let pl = self.whistles.add(home, w);
+                        c.in_period += pl.in_period as u64;
+                        if pl.after_as_of {
+                            c.after_as_of += 1;
+                        } else if pl.month.is_some_and(|m| m >= self.whistles.tally.history) {
+                            c.in_trend_window += 1;
+                        } else {
+                            c.outside_trend_window += 1;
+                        }
+                    }
+                    _ => {}
                 }
             }
-            return InTime::default();
+            return c;
         }
         // Cases: one contiguous range of the batch per thread's tally, counted in parallel.
         let n = rows.len();
@@ -177,7 +205,7 @@ impl Tallies {
         for t in self.more_cases {
             cases.merge(t);
         }
-        Sums { cases, signups: self.signups }
+        Sums { cases, signups: self.signups, whistles: self.whistles }
     }
 }
 
@@ -199,9 +227,35 @@ pub fn compute(p: &Pipeline, h: &Hierarchy, sums: &Sums, dicts: &Dictionaries) -
     let (city, city_monthly) = city_tables(p, h, sums);
     let handling = store_index(CASE_FAMILIES, "handling").and_then(|i| sums.cases.stores.get(i));
     let city_handling = handling.map(handling::city_histogram).unwrap_or_else(|| handling::handling_bins(std::iter::empty()));
-    let dimensions =
-        (0..DIMENSIONS.len()).into_par_iter().map(|d| (DIMENSIONS[d], dimension_table(p, d, dicts.values(d), &sums.cases))).collect();
-    Results { levels, city, city_monthly, city_handling, dimensions, signup_projects, signup_curve }
+    let dimensions = (0..DIMENSIONS.len())
+        .into_par_iter()
+        .map(|d| (DIMENSIONS[d], dimension_table(p, d, DIMENSIONS[d], dicts.values(d), &sums.cases)))
+        .collect();
+    let whistle_departments = has_whistles(p).then(|| {
+        let w = &sums.whistles;
+        let f = dimension_table(p, 0, "department", &w.departments.values, &w.tally);
+        // Whistle-level counts belong to places, not to one of the departments a whistle summons.
+        let whistle_keys: Vec<&str> = whistles::WHISTLES.columns().iter().map(|c| c.field.key).chain(["whistles_low_n"]).collect();
+        let mut f = f;
+        f.columns.retain(|c| !whistle_keys.contains(&c.key.as_str()));
+        f
+    });
+    Results { levels, city, city_monthly, city_handling, dimensions, signup_projects, signup_curve, whistle_departments }
+}
+
+/// The pipeline reads whistles: the level tables carry their columns.
+fn has_whistles(p: &Pipeline) -> bool {
+    p.sources_of("whistles").next().is_some()
+}
+
+/// `whistles_per_1000_cases` after the whistle columns of a table that has both kinds.
+fn add_whistle_rate(f: &mut Frame) {
+    let (whistles, cases) = (f.floats("whistles"), f.floats("cases"));
+    if f.column("whistles").is_none() || f.column("cases").is_none() {
+        return;
+    }
+    let v = whistles.iter().zip(&cases).map(|(w, c)| rate(w.unwrap_or(0.0) * 1000.0, c.unwrap_or(0.0) as u64)).collect();
+    f.float(whistles::RATE_FIELD.key, v, 2);
 }
 
 /// The slot of a stored entry's month, and of the period when it has a slot of its own.
@@ -253,18 +307,41 @@ fn level_tables(p: &Pipeline, h: &Hierarchy, level: Level, sums: &Sums, homes: &
     });
     let s = &sums.signups.tally;
     let signup_counts = roll_up(s, homes, level, n);
+    let w = &sums.whistles.tally;
+    let with_whistles = has_whistles(p);
+    let whistle_counts = if with_whistles { roll_up(w, homes, level, n) } else { std::borrow::Cow::Owned(Vec::new()) };
+    let whistle_quants = if with_whistles {
+        store_quantiles(w, n * slots, |e| {
+            let Some(u) = homes[e.home as usize][level as usize] else { return [None, None] };
+            entry_slots(w, e).map(|s| s.map(|s| u * slots as u32 + s))
+        })
+    } else {
+        Vec::new()
+    };
     let info = UnitsInfo::of_level(h, level);
     let units: Vec<usize> = (0..n).collect();
-    let period = table::build(
-        &info.shape(p, &units, None),
-        &[
-            &part(t, &counts, &quants, (0..n).map(|u| u * slots + ps).collect()) as &dyn Columns,
-            &part(s, &signup_counts, &[], units.clone()),
-        ],
-    );
+    let period_rows: Vec<usize> = (0..n).map(|u| u * slots + ps).collect();
+    let case_part = part(t, &counts, &quants, period_rows.clone());
+    let signup_part = part(s, &signup_counts, &[], units.clone());
+    let whistle_part = part(w, &whistle_counts, &whistle_quants, period_rows);
+    let mut parts: Vec<&dyn Columns> = vec![&case_part, &signup_part];
+    if with_whistles {
+        parts.push(&whistle_part);
+    }
+    let mut period = table::build(&info.shape(p, &units, None), &parts);
     let month_units: Vec<usize> = (0..n * nm).map(|r| r / nm).collect();
     let month_rows: Vec<usize> = (0..n).flat_map(|u| (0..nm).map(move |m| u * slots + m)).collect();
-    let monthly = table::build(&info.shape(p, &month_units, Some(nm)), &[&part(t, &counts, &quants, month_rows) as &dyn Columns]);
+    let case_months = part(t, &counts, &quants, month_rows.clone());
+    let whistle_months = part(w, &whistle_counts, &whistle_quants, month_rows);
+    let mut monthly_parts: Vec<&dyn Columns> = vec![&case_months];
+    if with_whistles {
+        monthly_parts.push(&whistle_months);
+    }
+    let mut monthly = table::build(&info.shape(p, &month_units, Some(nm)), &monthly_parts);
+    if with_whistles {
+        add_whistle_rate(&mut period);
+        add_whistle_rate(&mut monthly);
+    }
     LevelTables { level, period, monthly }
 }
 
@@ -291,17 +368,35 @@ fn city_tables(p: &Pipeline, h: &Hierarchy, sums: &Sums) -> (Frame, Frame) {
             grids_without_population: grids.iter().filter(|u| u.population.is_none()).count() as u64,
         }]),
     };
-    let period = table::build(
-        &info.shape(p, &[0], None),
-        &[&part(t, &counts, &quants, vec![ps]) as &dyn Columns, &part(s, &signup_counts, &[], vec![0])],
-    );
-    let monthly = table::build(&info.shape(p, &vec![0; nm], Some(nm)), &[&part(t, &counts, &quants, (0..nm).collect()) as &dyn Columns]);
+    let w = &sums.whistles.tally;
+    let with_whistles = has_whistles(p);
+    let whistle_counts = if with_whistles { roll_up(w, &all, Level::District, 1) } else { std::borrow::Cow::Owned(Vec::new()) };
+    let whistle_quants = if with_whistles { store_quantiles(w, slots, |e| entry_slots(w, e)) } else { Vec::new() };
+    let case_part = part(t, &counts, &quants, vec![ps]);
+    let signup_part = part(s, &signup_counts, &[], vec![0]);
+    let whistle_part = part(w, &whistle_counts, &whistle_quants, vec![ps]);
+    let mut parts: Vec<&dyn Columns> = vec![&case_part, &signup_part];
+    if with_whistles {
+        parts.push(&whistle_part);
+    }
+    let mut period = table::build(&info.shape(p, &[0], None), &parts);
+    let case_months = part(t, &counts, &quants, (0..nm).collect());
+    let whistle_months = part(w, &whistle_counts, &whistle_quants, (0..nm).collect());
+    let mut monthly_parts: Vec<&dyn Columns> = vec![&case_months];
+    if with_whistles {
+        monthly_parts.push(&whistle_months);
+    }
+    let mut monthly = table::build(&info.shape(p, &vec![0; nm], Some(nm)), &monthly_parts);
+    if with_whistles {
+        add_whistle_rate(&mut period);
+        add_whistle_rate(&mut monthly);
+    }
     (period, monthly)
 }
 
 /// Period indicators per value of one dimension (category, department or channel), sorted by
 /// value; cases without a value form one row with an empty key.
-fn dimension_table(p: &Pipeline, dim: usize, values: &[String], t: &Tally<CaseFacts>) -> Frame {
+fn dimension_table<F: Facts + Sync>(p: &Pipeline, dim: usize, name: &str, values: &[String], t: &Tally<F>) -> Frame {
     let w = t.layout.width;
     // Row `values.len()` holds the cases without a value.
     let n = values.len();
@@ -324,7 +419,7 @@ fn dimension_table(p: &Pipeline, dim: usize, values: &[String], t: &Tally<CaseFa
     let keys: Vec<Option<String>> = order.iter().map(|&i| values.get(i).cloned()).collect();
     let info = UnitsInfo {
         codes: keys.iter().map(|k| k.clone().unwrap_or_default()).collect(),
-        key_columns: vec![(DIMENSIONS[dim].to_string(), keys)],
+        key_columns: vec![(name.to_string(), keys)],
         places: None,
     };
     let units: Vec<usize> = (0..order.len()).collect();

@@ -47,10 +47,11 @@ pub static KEYS: &[Field] = &[
 pub static STYLE: &[Field] = &[Field::new("class", "分级", "class", "class of the mapped indicator (reserved for map styling)")];
 
 /// Each family's name and its columns, in output order: the cases' families, then the
-/// sign-ups'.
+/// sign-ups', then the whistles'.
 pub fn families() -> Vec<(&'static str, &'static [Column])> {
     let mut v: Vec<(&'static str, &'static [Column])> = CASE_FAMILIES.iter().map(|f| (f.name(), f.columns())).collect();
     v.extend(signups::FAMILIES.iter().map(|f| (f.name(), f.columns())));
+    v.extend(super::whistles::FAMILIES.iter().map(|f| (f.name(), f.columns())));
     v
 }
 
@@ -195,6 +196,7 @@ pub fn fields() -> Vec<&'static Field> {
             }
         }
     }
+    v.push(&super::whistles::RATE_FIELD);
     v.extend(CHANGES.iter().map(|(_, _, f)| f));
     for f in signups::PROJECT_FIELDS.iter().chain(super::overdue::FIELDS) {
         if !v.iter().any(|x| x.key == f.key) {

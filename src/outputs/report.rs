@@ -94,6 +94,7 @@ pub fn write_report(
     if let Some(f) = overdue {
         overdue_table(&mut h, f, p.outputs.overdue_list, l);
     }
+    whistle_tables(&mut h, r, l);
     if !charts.is_empty() {
         let _ = writeln!(h, "<h2>{}</h2>", t("图表 (charts)", "Charts"));
     }
@@ -392,6 +393,74 @@ fn data_quality(h: &mut String, sources: &[SourceAccount], l: Lang) {
             "Every row is either counted or in rejects.csv with its reason; field issues are in field_issues.csv."
         )
     );
+}
+
+/// 街乡吹哨、部门报到: the streets' whistles and the summoned departments' report-in, each a
+/// sortable table.
+fn whistle_tables(h: &mut String, r: &Results, l: Lang) {
+    let t = |zh: &'static str, en: &'static str| l.pick(zh, en);
+    let Some(depts) = &r.whistle_departments else { return };
+    let _ = writeln!(h, "<h2>{}</h2>", t("街乡吹哨、部门报到 (whistles and report-in)", "Street whistles and department report-in"));
+    let streets = r.levels.iter().find(|lt| lt.level == Level::Street).map(|lt| &lt.period);
+    let street_cols: [(&str, &str); 9] = [
+        ("whistles", t("吹哨数", "whistles")),
+        ("whistles_emergency", t("应急哨", "emergency")),
+        ("whistles_per_1000_cases", t("吹哨率‰", "per 1,000 cases")),
+        ("summons", t("召集部门次数", "summonses")),
+        ("report_in_rate", t("报到率", "report-in")),
+        ("on_time_report_in_rate", t("按时报到率", "on-time report-in")),
+        ("report_in_minutes_median", t("报到用时中位数(分)", "median minutes")),
+        ("whistle_closure_rate", t("吹哨办结率", "closure")),
+        ("evaluation_mean", t("部门评价均分", "evaluation")),
+    ];
+    if let Some(f) = streets {
+        let _ = writeln!(h, "<h3>{}</h3>", t("各街道吹哨", "Whistles by street"));
+        plain_table(h, f, "street_name", &street_cols, t("街道", "street"), l);
+    }
+    let _ = writeln!(h, "<h3>{}</h3>", t("被召集部门报到", "Report-in by department"));
+    let dept_cols: [(&str, &str); 6] = [
+        ("summons", t("被召集次数", "summonses")),
+        ("report_in_rate", t("报到率", "report-in")),
+        ("on_time_report_in_rate", t("按时报到率", "on-time report-in")),
+        ("report_in_minutes_median", t("报到用时中位数(分)", "median minutes")),
+        ("report_in_minutes_p90", t("报到用时P90(分)", "P90 minutes")),
+        ("evaluation_mean", t("评价均分", "evaluation")),
+    ];
+    plain_table(h, depts, "department", &dept_cols, t("部门", "department"), l);
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">{}</p>",
+        t(
+            "按时报到：报到用时不超过该哨型时限（indicators.whistles.report_in_minutes）；吹哨数按吹哨编号去重。",
+            "On time: within the whistle type's limit (indicators.whistles.report_in_minutes); whistles are counted once per whistle id."
+        )
+    );
+}
+
+/// A sortable table of a frame's rows: the name, then `cols` (shares as percentages).
+fn plain_table(h: &mut String, f: &Frame, name_key: &str, cols: &[(&str, &str)], name_label: &str, l: Lang) {
+    let names = f.texts(name_key);
+    let values: Vec<Vec<Option<f64>>> = cols.iter().map(|(k, _)| f.floats(k)).collect();
+    let _ = write!(h, "<div class=\"scroll tall\"><table class=\"sortable\"><thead><tr><th>{}</th>", esc(name_label));
+    for (_, label) in cols {
+        let _ = write!(h, "<th>{}</th>", esc(label));
+    }
+    h.push_str("</tr></thead><tbody>\n");
+    for i in 0..f.height() {
+        let name = if names[i].is_empty() { l.pick("未注明", "(not given)") } else { &names[i] };
+        let _ = write!(h, "<tr><td>{}</td>", esc(name));
+        for (j, (k, _)) in cols.iter().enumerate() {
+            let text = match values[j][i] {
+                None => String::new(),
+                Some(v) if k.ends_with("_rate") => format!("{:.1}%", v * 100.0),
+                Some(v) if k.contains("minutes") || k.contains("per_1000") || k.ends_with("_mean") => format!("{v:.1}"),
+                Some(v) => format!("{v:.0}"),
+            };
+            let _ = write!(h, "<td class=\"n\">{text}</td>");
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table></div>\n");
 }
 
 /// The most overdue open cases: the first 20 of `overdue_open.csv`, which has up to `k`.

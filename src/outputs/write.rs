@@ -131,6 +131,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
     lap(Stage::LevelsTotal, timings);
     let mut extra: Vec<(String, &Frame)> = vec![("city".into(), &results.city), ("city_monthly".into(), &results.city_monthly)];
     extra.extend(results.dimensions.iter().map(|(d, f)| (format!("by_{d}"), f)));
+    extra.extend(results.whistle_departments.iter().map(|f| ("by_whistle_department".to_string(), f)));
     for (stem, f) in extra {
         for w in tables::write_table(&dir.path, &stem, f, &p.outputs.formats)? {
             outputs.push(written(w, &dir.path, f.height()));
@@ -212,6 +213,9 @@ fn workbook_sheets<'a>(r: &'a Results, overdue: Option<&'a Frame>, lang: Lang) -
         };
         v.push((name, f));
     }
+    if let Some(f) = &r.whistle_departments {
+        v.push((lang.pick("吹哨报到部门 whistle departments", "whistle departments"), f));
+    }
     if let Some(f) = overdue {
         v.push((lang.pick("超期未结 overdue", "overdue open"), f));
     }
@@ -240,6 +244,9 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
     tables(&mut v, "city_monthly");
     for (d, _) in &results.dimensions {
         tables(&mut v, &format!("by_{d}"));
+    }
+    if p.sources_of("whistles").next().is_some() {
+        tables(&mut v, "by_whistle_department");
     }
     if p.sources_of("signups").next().is_some() {
         tables(&mut v, "signup_projects");
@@ -281,6 +288,7 @@ fn write_dictionary(path: &Path, r: &Results, overdue: Option<&Frame>) -> Result
         .flat_map(|l| [&l.period, &l.monthly])
         .chain([&r.city, &r.city_monthly, &r.signup_projects, &r.signup_curve])
         .chain(r.dimensions.iter().map(|(_, f)| f))
+        .chain(r.whistle_departments.as_ref())
         .chain(overdue);
     for f in frames {
         for c in &f.columns {

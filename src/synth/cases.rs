@@ -334,7 +334,7 @@ impl<'a> World<'a> {
     }
 
     /// A uniform point inside a grid, rounded to 6 decimals and still inside it.
-    fn uniform_in(&self, grid: usize, rng: &mut ChaCha8Rng) -> (f64, f64) {
+    pub(crate) fn uniform_in(&self, grid: usize, rng: &mut ChaCha8Rng) -> (f64, f64) {
         let shape = &self.grids[grid].shape;
         if let Some(r) = shape.bounding_rect() {
             for _ in 0..500 {

@@ -14,6 +14,7 @@ mod reference;
 mod signups;
 mod tiling;
 mod util;
+mod whistles;
 
 #[cfg(test)]
 mod tests;
@@ -91,6 +92,7 @@ pub const HOTLINE_FILE: &str = "cases_12345.parquet";
 pub const APP_FILE: &str = "cases_app.csv";
 pub const INSPECTOR_FILE: &str = "cases_inspector.csv";
 pub const SIGNUPS_FILE: &str = "signups.csv";
+pub const WHISTLES_FILE: &str = "whistles.csv";
 
 /// Writes the demo data set; see `write_demo_report` for the details it also computes.
 pub fn write_demo(opts: &DemoOptions) -> Result<DemoSummary, SynthError> {
@@ -136,6 +138,14 @@ pub fn write_demo_report(opts: &DemoOptions) -> Result<DemoReport, SynthError> {
     defects.push((SIGNUPS_FILE.to_owned(), "grid code that does not exist".to_owned(), s.unknown_grid));
     defects.push((SIGNUPS_FILE.to_owned(), "unparseable signed_date".to_owned(), s.bad_date));
     files.push((path, s.rows));
+
+    let path = opts.out_dir.join(WHISTLES_FILE);
+    let w = whistles::write(&path, &world, opts.seed)?;
+    defects.push((WHISTLES_FILE.to_owned(), "empty department".to_owned(), w.missing_department));
+    defects.push((WHISTLES_FILE.to_owned(), "summons repeated (same whistle and department)".to_owned(), w.duplicate));
+    defects.push((WHISTLES_FILE.to_owned(), "unreadable whistle time".to_owned(), w.bad_time));
+    defects.push((WHISTLES_FILE.to_owned(), "report-in time before the summons".to_owned(), w.report_before_summons));
+    files.push((path, w.rows));
 
     let grids_per_district = reference
         .districts

@@ -319,7 +319,7 @@ fn case_files_add_up_and_match_their_schemas() {
     let unknown = rows.iter().filter(|r| !r[10].is_empty() && !grids.contains(&r[10])).count();
     assert_eq!(unknown, defect_count(f, INSPECTOR_FILE, Defect::UnknownGrid));
 
-    let total_defects: usize = f.report.defects.iter().filter(|(n, _, _)| n != SIGNUPS_FILE).map(|x| x.2).sum();
+    let total_defects: usize = f.report.defects.iter().filter(|(n, _, _)| n != SIGNUPS_FILE && n != WHISTLES_FILE).map(|x| x.2).sum();
     let share = total_defects as f64 / SMALL_CASES as f64;
     assert!((0.025..0.05).contains(&share), "defect share {share}");
 }
@@ -377,4 +377,26 @@ fn a_district_selection_keeps_only_its_districts() {
     let bad = DemoOptions { districts: vec!["110199".to_owned()], ..opts };
     let err = write_demo_report(&bad).err().expect("an unknown district is an error").to_string();
     assert!(err.contains("no district \"110199\""), "{err}");
+}
+
+/// `whistles.csv`: its header, one row per whistle and department, a whistle's rows agree on
+/// its time and type, and the planted defects are there.
+#[test]
+fn whistle_rows_share_their_whistle() {
+    let f = fixture();
+    let (header, rows) = read_csv_rows(&f.dir.path().join(WHISTLES_FILE));
+    assert_eq!(header, whistles::HEADER);
+    let n = f.report.summary.files.iter().find(|(p, _)| p.ends_with(WHISTLES_FILE)).map(|x| x.1).unwrap();
+    assert_eq!(rows.len(), n);
+    assert!(n > 1000, "{n} rows");
+    let mut first: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    for r in &rows {
+        let e = first.entry(r[0].as_str()).or_insert((r[1].as_str(), r[2].as_str()));
+        if r[1] != "待补录" && e.0 != "待补录" {
+            assert_eq!((e.0, e.1), (r[1].as_str(), r[2].as_str()), "whistle {} disagrees with itself", r[0]);
+        }
+    }
+    let defects = |what: &str| f.report.defects.iter().find(|(file, d, _)| file == WHISTLES_FILE && d == what).map(|x| x.2).unwrap();
+    assert_eq!(rows.iter().filter(|r| r[4].is_empty()).count(), defects("empty department"));
+    assert_eq!(rows.iter().filter(|r| r[1] == "待补录").count(), defects("unreadable whistle time"));
 }

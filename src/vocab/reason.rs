@@ -70,11 +70,19 @@ pub enum Reason {
     GridMissingParent,
     /// A grid whose population or households is not a non-negative number; kept, left empty.
     GridBadPopulation,
+    /// The whistle id field is empty.
+    MissingWhistleId,
+    /// A whistle row without the department it summons.
+    MissingDepartment,
+    /// The same whistle summons the same department twice in a source; the first row is kept.
+    DuplicateWhistleSummons,
+    /// `whistled_at` is empty or matches none of the source's `timestamp_formats`.
+    BadWhistledAt,
 }
 
 impl Reason {
     /// Every reason, in declaration order.
-    pub const ALL: [Reason; 29] = [
+    pub const ALL: [Reason; 33] = [
         Reason::MissingCaseId,
         Reason::MissingHouseholdId,
         Reason::MissingProjectId,
@@ -104,6 +112,10 @@ impl Reason {
         Reason::GridDuplicateCode,
         Reason::GridMissingParent,
         Reason::GridBadPopulation,
+        Reason::MissingWhistleId,
+        Reason::MissingDepartment,
+        Reason::DuplicateWhistleSummons,
+        Reason::BadWhistledAt,
     ];
 
     /// The code as written in files.
@@ -138,6 +150,10 @@ impl Reason {
             Reason::GridDuplicateCode => "grid_duplicate_code",
             Reason::GridMissingParent => "grid_missing_parent",
             Reason::GridBadPopulation => "grid_bad_population",
+            Reason::MissingWhistleId => "missing_whistle_id",
+            Reason::MissingDepartment => "missing_department",
+            Reason::DuplicateWhistleSummons => "duplicate_whistle_summons",
+            Reason::BadWhistledAt => "bad_whistled_at",
         }
     }
 
@@ -173,6 +189,10 @@ impl Reason {
             Reason::GridDuplicateCode => "网格编码重复",
             Reason::GridMissingParent => "网格缺上级编码",
             Reason::GridBadPopulation => "网格人口无效",
+            Reason::MissingWhistleId => "缺少吹哨编号",
+            Reason::MissingDepartment => "缺少报到部门",
+            Reason::DuplicateWhistleSummons => "同一吹哨重复召集同一部门",
+            Reason::BadWhistledAt => "吹哨时间无效",
         }
     }
 

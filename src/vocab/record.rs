@@ -152,11 +152,43 @@ pub struct SignupFacts {
     pub signed: Option<NaiveDate>,
 }
 
+/// The three types of whistle (哨): 日常哨, 攻坚哨, 应急哨.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum WhistleType {
+    Daily = 0,
+    Tackle = 1,
+    Emergency = 2,
+}
+
+/// One summons of one department by one whistle (吹哨报到): a whistle summoning three
+/// departments is three rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhistleFacts {
+    pub whistle_id: String,
+    pub whistle_type: WhistleType,
+    pub whistled: i64,
+    /// When the department was summoned (default: when the whistle was blown).
+    pub summoned: i64,
+    /// When it reported in (报到); `None`: it has not.
+    pub reported: Option<i64>,
+    /// When the whistle's problem was closed; `None`: open.
+    pub closed: Option<i64>,
+    /// The street's evaluation of the department, as the source scores it.
+    pub evaluation: Option<f64>,
+    pub department: String,
+    /// Set while counting: this is the first row of its whistle (whistle-level counts are
+    /// made once, on it).
+    pub first: bool,
+    /// The department's number (set while counting).
+    pub dims: [u32; 1],
+}
+
 /// The facts of a record, by kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fact {
     Case(CaseFacts),
     Signup(SignupFacts),
+    Whistle(WhistleFacts),
 }
 
 impl Fact {
@@ -164,7 +196,7 @@ impl Fact {
     pub fn needs_interning(&self) -> bool {
         match self {
             Fact::Case(c) => c.dims.contains(&super::dictionary::TO_INTERN),
-            Fact::Signup(_) => false,
+            Fact::Signup(_) | Fact::Whistle(_) => false,
         }
     }
 }

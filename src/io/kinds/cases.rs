@@ -507,7 +507,7 @@ fn coordinate(v: Value<'_>) -> Option<Result<f64, ()>> {
 /// coordinates are ignored). Swapped coordinates are swapped back when
 /// `quality.repair_swapped_coordinates` is on (a field issue too).
 #[allow(clippy::too_many_arguments)]
-fn locate_row(
+pub(super) fn locate_row(
     src: &Source,
     ctx: &CheckContext<'_>,
     crs_nanos: &AtomicU64,

@@ -9,6 +9,7 @@
 
 pub mod cases;
 pub mod signups;
+pub mod whistles;
 
 use geo::Rect;
 use std::sync::atomic::AtomicU64;
@@ -24,7 +25,7 @@ use crate::vocab::time::{DstFold, DstGap};
 use crate::vocab::units::Hierarchy;
 
 /// Every record kind, in the order a run reads them.
-pub static SPECS: &[&KindSpec] = &[&cases::SPEC, &signups::SPEC];
+pub static SPECS: &[&KindSpec] = &[&cases::SPEC, &signups::SPEC, &whistles::SPEC];
 
 /// What row checks need to know besides the row and the source.
 pub struct CheckContext<'a> {
@@ -90,6 +91,7 @@ pub trait RowCheck: Send + Sync {
 pub fn row_checks(src: &Source, mapping: &Mapping) -> Box<dyn RowCheck> {
     match src.kind {
         "signups" => Box::new(signups::Checks::new(src, mapping)),
+        "whistles" => Box::new(whistles::Checks::new(src, mapping)),
         _ => Box::new(cases::Checks::new(src, mapping)),
     }
 }

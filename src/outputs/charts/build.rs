@@ -131,6 +131,26 @@ pub fn write_charts(
         out.push(write_chart(dir, &format!("redblack_{key}"), &chart.title.clone(), &data, &chart)?);
     }
 
+    // Departments summoned by whistles: their 红黑榜 on on-time report-in.
+    if let Some(f) = &r.whistle_departments {
+        if let Some(chart) = report_in_lists(f, p, c.top_n, &title) {
+            let mut data = ChartData::new(&["list", "rank", "department", "on_time_report_in_rate", "summons"]);
+            for (list, panel) in [("red", &chart.top), ("black", &chart.bottom)] {
+                for (i, name) in panel.names.iter().enumerate() {
+                    let (rank, dept) = name.split_once(". ").unwrap_or(("", name));
+                    data.push(vec![
+                        list.into(),
+                        rank.trim_end_matches('=').to_string(),
+                        dept.to_string(),
+                        format!("{:.4}", panel.values[i] / 100.0),
+                        panel.n[i].to_string(),
+                    ]);
+                }
+            }
+            out.push(write_chart(dir, "redblack_whistle_department", &chart.title.clone(), &data, &chart)?);
+        }
+    }
+
     // Monthly trend of the three rates with targets.
     let months = r.city_monthly.texts("period");
     let keys = ["response_rate", "resolution_rate", "satisfaction_rate"];
@@ -269,6 +289,51 @@ pub fn write_charts(
         out.push(write_chart(dir, "signup_curves", &chart.title.clone(), &data, &chart)?);
     }
     Ok(out)
+}
+
+/// The departments' 红黑榜 on on-time report-in (in %): departments with at least
+/// `indicators.whistles.ranking_min_n` summonses, ranked by the published rate (4 decimals),
+/// equal rates sharing a rank; `None` with fewer than two ranked.
+fn report_in_lists(f: &Frame, p: &Pipeline, top_n: usize, title: &dyn Fn(&str) -> String) -> Option<RedBlack> {
+    let l = p.language;
+    let names = f.texts("department");
+    let (rates, n) = (f.floats("on_time_report_in_rate"), f.floats("summons"));
+    let mut rows: Vec<(u32, String, f64, u64)> = (0..f.height())
+        .filter_map(|i| {
+            let n = n[i]? as u64;
+            (n >= p.indicators.whistle_ranking_min_n).then_some((0, names[i].clone(), rates[i]? * 100.0, n))
+        })
+        .collect();
+    rows.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+    for i in 0..rows.len() {
+        rows[i].0 = if i > 0 && (rows[i].2 - rows[i - 1].2).abs() < 1e-9 { rows[i - 1].0 } else { i as u32 + 1 };
+    }
+    let k = top_n.min(rows.len() / 2);
+    if k == 0 {
+        return None;
+    }
+    // The city's line: every summons of the ranked departments together.
+    let all: (f64, u64) = rows.iter().fold((0.0, 0), |a, r| (a.0 + r.2 * r.3 as f64, a.1 + r.3));
+    let city = (all.1 > 0).then(|| all.0 / all.1 as f64);
+    let x_max = 100.0 * 1.25;
+    let panel = |rs: &[(u32, String, f64, u64)], t: String, colors| Ranking {
+        title: t,
+        lang: l,
+        names: rs.iter().map(|r| rank_label(r.0, &rows, &r.1)).collect(),
+        values: rs.iter().map(|r| r.2).collect(),
+        n: rs.iter().map(|r| r.3).collect(),
+        accent: vec![false; rs.len()],
+        x_desc: l.pick("按时报到率（%）；n：被召集次数", "on-time report-in rate (%); n: summonses").into(),
+        colors,
+        x_max: Some(x_max),
+        city,
+    };
+    let bottom: Vec<_> = rows[rows.len() - k..].iter().rev().cloned().collect();
+    Some(RedBlack {
+        title: title(l.pick("吹哨报到部门红黑榜（按时报到率）", "departments summoned by whistles: on-time report-in")),
+        top: panel(&rows[..k], l.pick(&format!("红榜 前{k}"), &format!("red list: best {k}")).to_string(), RED_LIST),
+        bottom: panel(&bottom, l.pick(&format!("黑榜 后{k}"), &format!("black list: worst {k}")).to_string(), BLACK_LIST),
+    })
 }
 
 /// A bar's label: its rank, with `=` when another unit shares it (a tie), and its name.
