@@ -11,7 +11,7 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     let m = json(&run.join("manifest.json"));
     let sources = m["sources"].as_array().unwrap();
-    assert_eq!(sources.len(), 5, "three case sources, sign-ups, whistles");
+    assert_eq!(sources.len(), 6, "three case sources, sign-ups, whistles, service orders");
     let mut read = 0;
     for s in sources {
         assert_eq!(s["balanced"], true, "{}", s["name"]);
@@ -104,6 +104,14 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     let rate: f64 = read_csv(&run.join("district.csv"))[0]["report_in_rate"].parse().unwrap();
     assert!((0.8..1.0).contains(&rate), "report-in rate {rate}");
     assert!(run.join("charts/redblack_whistle_department.png").exists());
+    // Service orders: a funnel that narrows, members who served, no member named anywhere.
+    let city = &read_csv(&run.join("city.csv"))[0];
+    let step = |k: &str| city[k].parse::<u64>().unwrap();
+    assert!(step("orders") > step("orders_dispatched") && step("orders_dispatched") > step("orders_accepted"));
+    assert!(step("orders_accepted") > step("orders_completed") && step("orders_completed") > 0);
+    assert!(run.join("charts/funnel_service_orders.png").exists());
+    let rejects = std::fs::read_to_string(run.join("rejects.csv")).unwrap();
+    assert!(!rejects.contains("DY0"), "a member id in rejects.csv");
     // Three projects; the one that stalls near 85 % never reaches its threshold.
     let projects = read_csv(&run.join("signup_projects.csv"));
     assert_eq!(projects.len(), 3);

@@ -17,6 +17,7 @@ mod demo;
 mod layers;
 mod nightly;
 mod nyc;
+mod service_orders;
 mod time_rules;
 mod tiny;
 mod whistles;

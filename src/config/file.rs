@@ -403,6 +403,41 @@ pub struct IndicatorsFile {
     /// Time limits of whistles (吹哨报到) by type.
     #[serde(default)]
     pub whistles: WhistlesFile,
+    /// Residents' service orders (点单—下单—接单).
+    #[serde(default)]
+    pub service_orders: ServiceOrdersFile,
+}
+
+/// Rules of the service orders, none of them official: gridgov's documented defaults.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceOrdersFile {
+    /// An order not completed at the as-of moment and ordered more than this many days before
+    /// it is a stale open order.
+    #[serde(default = "default_stale_days")]
+    pub stale_days: f64,
+    /// A rating at or above this counts as satisfied (on the source's scale; default for 1–5).
+    #[serde(default = "default_satisfied_min")]
+    pub satisfied_min: f64,
+    /// Units with fewer active members than this show no per-member figures.
+    #[serde(default = "default_min_members")]
+    pub min_members: u64,
+}
+
+fn default_stale_days() -> f64 {
+    7.0
+}
+fn default_satisfied_min() -> f64 {
+    4.0
+}
+fn default_min_members() -> u64 {
+    5
+}
+
+impl Default for ServiceOrdersFile {
+    fn default() -> Self {
+        ServiceOrdersFile { stale_days: default_stale_days(), satisfied_min: default_satisfied_min(), min_members: default_min_members() }
+    }
 }
 
 /// Limits of the three whistle types: 日常哨 (daily), 攻坚哨 (tackle), 应急哨 (emergency). No
@@ -506,6 +541,7 @@ impl Default for IndicatorsFile {
             ranking: RankingFile::default(),
             ranking_prior_n: default_ranking_prior_n(),
             whistles: WhistlesFile::default(),
+            service_orders: ServiceOrdersFile::default(),
         }
     }
 }

@@ -118,6 +118,11 @@ pub struct IndicatorSettings {
     /// Whistles: on-time closure limit per type (ms).
     pub whistle_closure_ms: [i64; 3],
     pub whistle_ranking_min_n: u64,
+    /// Service orders: stale after this long open (ms); satisfied from this rating; per-member
+    /// figures from this many active members.
+    pub order_stale_ms: i64,
+    pub order_satisfied_min: f64,
+    pub order_min_members: u64,
 }
 
 impl Default for IndicatorSettings {
@@ -290,6 +295,9 @@ fn resolve_indicators(ind: &IndicatorsFile, problems: &mut Vec<String>) -> Indic
             }
         }
     }
+    if !(ind.service_orders.stale_days > 0.0 && ind.service_orders.stale_days.is_finite()) {
+        problems.push(format!("indicators.service_orders.stale_days: {} must be a positive number of days", ind.service_orders.stale_days));
+    }
     let mut signup_starts = BTreeMap::new();
     for (project, d) in &ind.signup_starts {
         match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
@@ -318,6 +326,9 @@ fn resolve_indicators(ind: &IndicatorsFile, problems: &mut Vec<String>) -> Indic
         whistle_report_in_ms: wh.report_in_minutes.as_array().map(|m| (m * 60_000.0).round() as i64),
         whistle_closure_ms: wh.closure_hours.as_array().map(|h| (h * 3_600_000.0).round() as i64),
         whistle_ranking_min_n: wh.ranking_min_n,
+        order_stale_ms: (ind.service_orders.stale_days * 86_400_000.0).round() as i64,
+        order_satisfied_min: ind.service_orders.satisfied_min,
+        order_min_members: ind.service_orders.min_members,
     }
 }
 

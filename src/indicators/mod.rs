@@ -24,6 +24,7 @@ pub mod overdue;
 pub mod quantiles;
 pub mod rank;
 pub mod registry;
+pub mod service_orders;
 pub mod signups;
 pub mod table;
 pub mod tally;
@@ -40,6 +41,7 @@ use crate::vocab::stats::rate;
 use crate::vocab::units::{Hierarchy, Level, Units};
 use family::{Family, Place};
 use quantiles::{Entry, Quantiles, grouped_quantiles};
+use service_orders::OrderTally;
 use signups::SignupTally;
 use table::{Columns, Part, Shape};
 use tally::{Facts, Tally};
@@ -106,6 +108,7 @@ pub struct Tallies {
     more_cases: Vec<Tally<CaseFacts>>,
     signups: SignupTally,
     whistles: WhistleTally,
+    orders: OrderTally,
 }
 
 /// The sums of a run once every record is counted.
@@ -113,6 +116,7 @@ pub struct Sums {
     pub cases: Tally<CaseFacts>,
     pub signups: SignupTally,
     pub whistles: WhistleTally,
+    pub orders: OrderTally,
 }
 
 impl Tallies {
@@ -133,36 +137,44 @@ impl Tallies {
         cases.reserve(share);
         more_cases.iter_mut().for_each(|t| t.reserve(share));
         let signups = SignupTally::new(Tally::new(p, h, calendar.clone(), signups::FAMILIES, false, 0, false), p.period.as_of);
-        let whistles = WhistleTally::new(Tally::new(p, h, calendar, whistles::FAMILIES, true, whistles::DIMENSIONS.len(), true));
-        Tallies { cases, more_cases, signups, whistles }
+        let whistles = WhistleTally::new(Tally::new(p, h, calendar.clone(), whistles::FAMILIES, true, whistles::DIMENSIONS.len(), true));
+        let orders = OrderTally::new(Tally::new(p, h, calendar, service_orders::FAMILIES, true, 0, false));
+        Tallies { cases, more_cases, signups, whistles, orders }
     }
 
     /// Counts a batch's placed records at their home units.
     pub fn add(&mut self, rows: &[Option<Record>], placed: &[Placed]) -> InTime {
         let first = rows.iter().flatten().next().map(|r| &r.fact);
-        if matches!(first, Some(Fact::Signup(_)) | Some(Fact::Whistle(_))) {
-            // Sign-ups and whistles are few and counted in file order (a project's name is its
-            // first row's; a whistle's own counts are made on its first row).
+        if matches!(first, Some(Fact::Signup(_)) | Some(Fact::Whistle(_)) | Some(Fact::Order(_))) {
+            // Sign-ups, whistles and service orders are few and counted in file order (a
+            // project's name is its first row's; a whistle's own counts are made on its first
+            // row).
             let mut c = InTime::default();
             for (r, p) in rows.iter().zip(placed) {
-                match (r, p) {
+                let (pl, history) = match (r, p) {
                     (Some(Record { fact: Fact::Signup(s), .. }), Placed::Home { level, unit, .. }) => {
                         let home = self.signups.tally.home(*level, *unit);
                         self.signups.add(home, s);
+                        continue;
                     }
                     (Some(Record { fact: Fact::Whistle(w), .. }), Placed::Home { level, unit, .. }) => {
                         let home = self.whistles.tally.home(*level, *unit);
-                        let pl = self.whistles.add(home, w);
-                        c.in_period += pl.in_period as u64;
-                        if pl.after_as_of {
-                            c.after_as_of += 1;
-                        } else if pl.month.is_some_and(|m| m >= self.whistles.tally.history) {
-                            c.in_trend_window += 1;
-                        } else {
-                            c.outside_trend_window += 1;
-                        }
+                        (self.whistles.add(home, w), self.whistles.tally.history)
                     }
-                    _ => {}
+                    (Some(Record { fact: Fact::Order(o), .. }), Placed::Home { level, unit, .. }) => {
+                        let home = self.orders.tally.home(*level, *unit);
+                        let as_of = self.cases.as_of_ms();
+                        (self.orders.add(home, o, as_of), self.orders.tally.history)
+                    }
+                    _ => continue,
+                };
+                c.in_period += pl.in_period as u64;
+                if pl.after_as_of {
+                    c.after_as_of += 1;
+                } else if pl.month.is_some_and(|m| m >= history) {
+                    c.in_trend_window += 1;
+                } else {
+                    c.outside_trend_window += 1;
                 }
             }
             return c;
@@ -205,7 +217,7 @@ impl Tallies {
         for t in self.more_cases {
             cases.merge(t);
         }
-        Sums { cases, signups: self.signups, whistles: self.whistles }
+        Sums { cases, signups: self.signups, whistles: self.whistles, orders: self.orders }
     }
 }
 
@@ -231,7 +243,7 @@ pub fn compute(p: &Pipeline, h: &Hierarchy, sums: &Sums, dicts: &Dictionaries) -
         .into_par_iter()
         .map(|d| (DIMENSIONS[d], dimension_table(p, d, DIMENSIONS[d], dicts.values(d), &sums.cases)))
         .collect();
-    let whistle_departments = has_whistles(p).then(|| {
+    let whistle_departments = has_kind(p, "whistles").then(|| {
         let w = &sums.whistles;
         let f = dimension_table(p, 0, "department", &w.departments.values, &w.tally);
         // Whistle-level counts belong to places, not to one of the departments a whistle summons.
@@ -243,9 +255,29 @@ pub fn compute(p: &Pipeline, h: &Hierarchy, sums: &Sums, dicts: &Dictionaries) -
     Results { levels, city, city_monthly, city_handling, dimensions, signup_projects, signup_curve, whistle_departments }
 }
 
-/// The pipeline reads whistles: the level tables carry their columns.
-fn has_whistles(p: &Pipeline) -> bool {
-    p.sources_of("whistles").next().is_some()
+/// The pipeline reads a kind: the level tables carry its columns.
+fn has_kind(p: &Pipeline, kind: &str) -> bool {
+    p.sources_of(kind).next().is_some()
+}
+
+/// A timed kind's counters and quantiles rolled up to the `n` units of a level (per unit ×
+/// slot), or nothing when the pipeline does not read the kind.
+fn timed_kind<'t, F: Facts + Sync>(
+    t: &'t Tally<F>,
+    on: bool,
+    homes: &[Units],
+    level: Level,
+    n: usize,
+) -> (std::borrow::Cow<'t, [u64]>, Vec<Quantiles>) {
+    if !on {
+        return (std::borrow::Cow::Owned(Vec::new()), Vec::new());
+    }
+    let slots = t.slots;
+    let quants = store_quantiles(t, n * slots, |e| {
+        let Some(u) = homes[e.home as usize][level as usize] else { return [None, None] };
+        entry_slots(t, e).map(|s| s.map(|s| u * slots as u32 + s))
+    });
+    (roll_up(t, homes, level, n), quants)
 }
 
 /// `whistles_per_1000_cases` after the whistle columns of a table that has both kinds.
@@ -307,40 +339,46 @@ fn level_tables(p: &Pipeline, h: &Hierarchy, level: Level, sums: &Sums, homes: &
     });
     let s = &sums.signups.tally;
     let signup_counts = roll_up(s, homes, level, n);
-    let w = &sums.whistles.tally;
-    let with_whistles = has_whistles(p);
-    let whistle_counts = if with_whistles { roll_up(w, homes, level, n) } else { std::borrow::Cow::Owned(Vec::new()) };
-    let whistle_quants = if with_whistles {
-        store_quantiles(w, n * slots, |e| {
-            let Some(u) = homes[e.home as usize][level as usize] else { return [None, None] };
-            entry_slots(w, e).map(|s| s.map(|s| u * slots as u32 + s))
-        })
-    } else {
-        Vec::new()
-    };
+    let (w, o) = (&sums.whistles.tally, &sums.orders.tally);
+    let (with_whistles, with_orders) = (has_kind(p, "whistles"), has_kind(p, "service_orders"));
+    let (whistle_counts, whistle_quants) = timed_kind(w, with_whistles, homes, level, n);
+    let (order_counts, order_quants) = timed_kind(o, with_orders, homes, level, n);
     let info = UnitsInfo::of_level(h, level);
     let units: Vec<usize> = (0..n).collect();
     let period_rows: Vec<usize> = (0..n).map(|u| u * slots + ps).collect();
     let case_part = part(t, &counts, &quants, period_rows.clone());
     let signup_part = part(s, &signup_counts, &[], units.clone());
-    let whistle_part = part(w, &whistle_counts, &whistle_quants, period_rows);
+    let whistle_part = part(w, &whistle_counts, &whistle_quants, period_rows.clone());
+    let order_part = part(o, &order_counts, &order_quants, period_rows);
     let mut parts: Vec<&dyn Columns> = vec![&case_part, &signup_part];
     if with_whistles {
         parts.push(&whistle_part);
+    }
+    if with_orders {
+        parts.push(&order_part);
     }
     let mut period = table::build(&info.shape(p, &units, None), &parts);
     let month_units: Vec<usize> = (0..n * nm).map(|r| r / nm).collect();
     let month_rows: Vec<usize> = (0..n).flat_map(|u| (0..nm).map(move |m| u * slots + m)).collect();
     let case_months = part(t, &counts, &quants, month_rows.clone());
-    let whistle_months = part(w, &whistle_counts, &whistle_quants, month_rows);
+    let whistle_months = part(w, &whistle_counts, &whistle_quants, month_rows.clone());
+    let order_months = part(o, &order_counts, &order_quants, month_rows);
     let mut monthly_parts: Vec<&dyn Columns> = vec![&case_months];
     if with_whistles {
         monthly_parts.push(&whistle_months);
+    }
+    if with_orders {
+        monthly_parts.push(&order_months);
     }
     let mut monthly = table::build(&info.shape(p, &month_units, Some(nm)), &monthly_parts);
     if with_whistles {
         add_whistle_rate(&mut period);
         add_whistle_rate(&mut monthly);
+    }
+    if with_orders {
+        sums.orders.member_columns(&mut period, n, p.indicators.order_min_members, |home| {
+            homes[home as usize][level as usize].map(|u| u as usize)
+        });
     }
     LevelTables { level, period, monthly }
 }
@@ -368,28 +406,39 @@ fn city_tables(p: &Pipeline, h: &Hierarchy, sums: &Sums) -> (Frame, Frame) {
             grids_without_population: grids.iter().filter(|u| u.population.is_none()).count() as u64,
         }]),
     };
-    let w = &sums.whistles.tally;
-    let with_whistles = has_whistles(p);
-    let whistle_counts = if with_whistles { roll_up(w, &all, Level::District, 1) } else { std::borrow::Cow::Owned(Vec::new()) };
-    let whistle_quants = if with_whistles { store_quantiles(w, slots, |e| entry_slots(w, e)) } else { Vec::new() };
+    let (w, o) = (&sums.whistles.tally, &sums.orders.tally);
+    let (with_whistles, with_orders) = (has_kind(p, "whistles"), has_kind(p, "service_orders"));
+    let (whistle_counts, whistle_quants) = timed_kind(w, with_whistles, &all, Level::District, 1);
+    let (order_counts, order_quants) = timed_kind(o, with_orders, &all, Level::District, 1);
     let case_part = part(t, &counts, &quants, vec![ps]);
     let signup_part = part(s, &signup_counts, &[], vec![0]);
     let whistle_part = part(w, &whistle_counts, &whistle_quants, vec![ps]);
+    let order_part = part(o, &order_counts, &order_quants, vec![ps]);
     let mut parts: Vec<&dyn Columns> = vec![&case_part, &signup_part];
     if with_whistles {
         parts.push(&whistle_part);
     }
+    if with_orders {
+        parts.push(&order_part);
+    }
     let mut period = table::build(&info.shape(p, &[0], None), &parts);
     let case_months = part(t, &counts, &quants, (0..nm).collect());
     let whistle_months = part(w, &whistle_counts, &whistle_quants, (0..nm).collect());
+    let order_months = part(o, &order_counts, &order_quants, (0..nm).collect());
     let mut monthly_parts: Vec<&dyn Columns> = vec![&case_months];
     if with_whistles {
         monthly_parts.push(&whistle_months);
+    }
+    if with_orders {
+        monthly_parts.push(&order_months);
     }
     let mut monthly = table::build(&info.shape(p, &vec![0; nm], Some(nm)), &monthly_parts);
     if with_whistles {
         add_whistle_rate(&mut period);
         add_whistle_rate(&mut monthly);
+    }
+    if with_orders {
+        sums.orders.member_columns(&mut period, 1, p.indicators.order_min_members, |_| Some(0));
     }
     (period, monthly)
 }

@@ -52,6 +52,7 @@ pub fn families() -> Vec<(&'static str, &'static [Column])> {
     let mut v: Vec<(&'static str, &'static [Column])> = CASE_FAMILIES.iter().map(|f| (f.name(), f.columns())).collect();
     v.extend(signups::FAMILIES.iter().map(|f| (f.name(), f.columns())));
     v.extend(super::whistles::FAMILIES.iter().map(|f| (f.name(), f.columns())));
+    v.extend(super::service_orders::FAMILIES.iter().map(|f| (f.name(), f.columns())));
     v
 }
 
@@ -197,6 +198,7 @@ pub fn fields() -> Vec<&'static Field> {
         }
     }
     v.push(&super::whistles::RATE_FIELD);
+    v.extend(super::service_orders::MEMBER_FIELDS.iter());
     v.extend(CHANGES.iter().map(|(_, _, f)| f));
     for f in signups::PROJECT_FIELDS.iter().chain(super::overdue::FIELDS) {
         if !v.iter().any(|x| x.key == f.key) {

@@ -227,6 +227,11 @@ impl<F: Facts + 'static> Tally<F> {
         pl
     }
 
+    /// The as-of moment the tally counts states at (UTC ms).
+    pub fn as_of_ms(&self) -> i64 {
+        self.ctx.as_of_ms
+    }
+
     /// Adds a partial tally of the same shape.
     pub fn merge(&mut self, o: Tally<F>) {
         self.counts.iter_mut().zip(&o.counts).for_each(|(a, b)| *a += b);

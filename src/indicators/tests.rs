@@ -354,7 +354,11 @@ fn every_family_column_reaches_tables_registry_and_listing() {
     let listing = registry::listing();
     let keys = |f: &Frame| f.columns.iter().map(|c| c.key.clone()).collect::<Vec<_>>();
     // A pipeline without whistle sources has no whistle columns (tests/whistles.rs has them).
-    let whistle_keys: Vec<&str> = super::whistles::FAMILIES.iter().flat_map(|f| f.columns().iter().map(|c| c.field.key)).collect();
+    let whistle_keys: Vec<&str> = super::whistles::FAMILIES
+        .iter()
+        .flat_map(|f| f.columns().iter().map(|c| c.field.key))
+        .chain(super::service_orders::FAMILIES.iter().flat_map(|f| f.columns().iter().map(|c| c.field.key)))
+        .collect();
     for (_, cols) in registry::families() {
         for c in cols {
             let k = c.field.key;

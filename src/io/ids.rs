@@ -58,6 +58,12 @@ pub fn key(id: &str) -> IdKey {
     IdKey::Hashed(hash128(b))
 }
 
+/// A 64-bit hash of a text with fixed keys (the same in every run): to count distinct values
+/// such as member ids without keeping them.
+pub fn hash64(text: &str) -> u64 {
+    (hash128(text.trim().as_bytes()) >> 64) as u64
+}
+
 fn hash128(b: &[u8]) -> u128 {
     // Fixed keys: the same id gets the same key in every run.
     let h = |k0: u64, k1: u64| {

@@ -95,6 +95,7 @@ pub fn write_report(
         overdue_table(&mut h, f, p.outputs.overdue_list, l);
     }
     whistle_tables(&mut h, r, l);
+    order_table(&mut h, r, l);
     if !charts.is_empty() {
         let _ = writeln!(h, "<h2>{}</h2>", t("图表 (charts)", "Charts"));
     }
@@ -437,6 +438,38 @@ fn whistle_tables(h: &mut String, r: &Results, l: Lang) {
     );
 }
 
+/// 居民点单—支部下单—党员接单 by street: the funnel, times, ratings and the members who served.
+fn order_table(h: &mut String, r: &Results, l: Lang) {
+    let t = |zh: &'static str, en: &'static str| l.pick(zh, en);
+    let Some(streets) = r.levels.iter().find(|lt| lt.level == Level::Street).map(|lt| &lt.period) else { return };
+    if streets.column("orders").is_none() {
+        return;
+    }
+    let _ = writeln!(h, "<h2>{}</h2>", t("居民点单—支部下单—党员接单 (service orders)", "Residents' service orders"));
+    let cols: [(&str, &str); 11] = [
+        ("orders", t("点单数", "orders")),
+        ("dispatch_rate", t("下单率", "dispatched")),
+        ("acceptance_rate", t("接单率", "accepted")),
+        ("completion_rate", t("完成率", "completed")),
+        ("order_fulfilment_rate", t("点单办结率", "fulfilled")),
+        ("accept_hours_median", t("接单用时中位数(时)", "median hours to accept")),
+        ("order_satisfaction_rate", t("满意率", "satisfied")),
+        ("stale_open_orders", t("超期未完成", "stale open")),
+        ("active_members", t("接单党员数", "active members")),
+        ("orders_per_active_member", t("人均接单", "orders per member")),
+        ("top10_member_share", t("前10%党员占比", "busiest 10 % share")),
+    ];
+    plain_table(h, streets, "street_name", &cols, t("街道", "street"), l);
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">{}</p>",
+        t(
+            "党员编号读入即哈希，不写出；接单党员少于 indicators.service_orders.min_members 的单位不显示人均数。",
+            "Member ids are hashed when read and never written; units with fewer active members than indicators.service_orders.min_members show no per-member figures."
+        )
+    );
+}
+
 /// A sortable table of a frame's rows: the name, then `cols` (shares as percentages).
 fn plain_table(h: &mut String, f: &Frame, name_key: &str, cols: &[(&str, &str)], name_label: &str, l: Lang) {
     let names = f.texts(name_key);
@@ -452,8 +485,8 @@ fn plain_table(h: &mut String, f: &Frame, name_key: &str, cols: &[(&str, &str)],
         for (j, (k, _)) in cols.iter().enumerate() {
             let text = match values[j][i] {
                 None => String::new(),
-                Some(v) if k.ends_with("_rate") => format!("{:.1}%", v * 100.0),
-                Some(v) if k.contains("minutes") || k.contains("per_1000") || k.ends_with("_mean") => format!("{v:.1}"),
+                Some(v) if k.ends_with("_rate") || k.ends_with("_share") => format!("{:.1}%", v * 100.0),
+                Some(v) if k.contains("minutes") || k.contains("hours") || k.contains("per_") || k.ends_with("_mean") => format!("{v:.1}"),
                 Some(v) => format!("{v:.0}"),
             };
             let _ = write!(h, "<td class=\"n\">{text}</td>");

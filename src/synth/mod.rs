@@ -9,6 +9,7 @@ mod admin;
 pub mod bench;
 mod cases;
 mod grids_out;
+mod orders;
 mod records;
 mod reference;
 mod signups;
@@ -93,6 +94,7 @@ pub const APP_FILE: &str = "cases_app.csv";
 pub const INSPECTOR_FILE: &str = "cases_inspector.csv";
 pub const SIGNUPS_FILE: &str = "signups.csv";
 pub const WHISTLES_FILE: &str = "whistles.csv";
+pub const ORDERS_FILE: &str = "service_orders.csv";
 
 /// Writes the demo data set; see `write_demo_report` for the details it also computes.
 pub fn write_demo(opts: &DemoOptions) -> Result<DemoSummary, SynthError> {
@@ -146,6 +148,14 @@ pub fn write_demo_report(opts: &DemoOptions) -> Result<DemoReport, SynthError> {
     defects.push((WHISTLES_FILE.to_owned(), "unreadable whistle time".to_owned(), w.bad_time));
     defects.push((WHISTLES_FILE.to_owned(), "report-in time before the summons".to_owned(), w.report_before_summons));
     files.push((path, w.rows));
+
+    let path = opts.out_dir.join(ORDERS_FILE);
+    let o = orders::write(&path, &world, opts.seed)?;
+    defects.push((ORDERS_FILE.to_owned(), "empty order id".to_owned(), o.missing_id));
+    defects.push((ORDERS_FILE.to_owned(), "row repeated".to_owned(), o.duplicate));
+    defects.push((ORDERS_FILE.to_owned(), "unreadable order time".to_owned(), o.bad_time));
+    defects.push((ORDERS_FILE.to_owned(), "acceptance before the dispatch".to_owned(), o.accepted_before_dispatch));
+    files.push((path, o.rows));
 
     let grids_per_district = reference
         .districts

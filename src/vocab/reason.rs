@@ -78,11 +78,17 @@ pub enum Reason {
     DuplicateWhistleSummons,
     /// `whistled_at` is empty or matches none of the source's `timestamp_formats`.
     BadWhistledAt,
+    /// The service order id field is empty.
+    MissingOrderId,
+    /// A service order id seen earlier in the same source; the first row is kept.
+    DuplicateOrderId,
+    /// `ordered_at` is empty or matches none of the source's `timestamp_formats`.
+    BadOrderedAt,
 }
 
 impl Reason {
     /// Every reason, in declaration order.
-    pub const ALL: [Reason; 33] = [
+    pub const ALL: [Reason; 36] = [
         Reason::MissingCaseId,
         Reason::MissingHouseholdId,
         Reason::MissingProjectId,
@@ -116,6 +122,9 @@ impl Reason {
         Reason::MissingDepartment,
         Reason::DuplicateWhistleSummons,
         Reason::BadWhistledAt,
+        Reason::MissingOrderId,
+        Reason::DuplicateOrderId,
+        Reason::BadOrderedAt,
     ];
 
     /// The code as written in files.
@@ -154,6 +163,9 @@ impl Reason {
             Reason::MissingDepartment => "missing_department",
             Reason::DuplicateWhistleSummons => "duplicate_whistle_summons",
             Reason::BadWhistledAt => "bad_whistled_at",
+            Reason::MissingOrderId => "missing_order_id",
+            Reason::DuplicateOrderId => "duplicate_order_id",
+            Reason::BadOrderedAt => "bad_ordered_at",
         }
     }
 
@@ -193,6 +205,9 @@ impl Reason {
             Reason::MissingDepartment => "缺少报到部门",
             Reason::DuplicateWhistleSummons => "同一吹哨重复召集同一部门",
             Reason::BadWhistledAt => "吹哨时间无效",
+            Reason::MissingOrderId => "缺少点单编号",
+            Reason::DuplicateOrderId => "点单编号重复",
+            Reason::BadOrderedAt => "点单时间无效",
         }
     }
 

@@ -183,12 +183,28 @@ pub struct WhistleFacts {
     pub dims: [u32; 1],
 }
 
+/// A resident's service order (居民点单—支部下单—党员接单): ordered by a resident, dispatched by
+/// the community's party branch, accepted and completed by a party member, rated by the
+/// resident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderFacts {
+    pub ordered: i64,
+    pub dispatched: Option<i64>,
+    pub accepted: Option<i64>,
+    pub completed: Option<i64>,
+    pub cancelled: bool,
+    pub rating: Option<f64>,
+    /// A hash of the member who accepted it (ids are never written out).
+    pub member: Option<u64>,
+}
+
 /// The facts of a record, by kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fact {
     Case(CaseFacts),
     Signup(SignupFacts),
     Whistle(WhistleFacts),
+    Order(OrderFacts),
 }
 
 impl Fact {
@@ -196,7 +212,7 @@ impl Fact {
     pub fn needs_interning(&self) -> bool {
         match self {
             Fact::Case(c) => c.dims.contains(&super::dictionary::TO_INTERN),
-            Fact::Signup(_) | Fact::Whistle(_) => false,
+            Fact::Signup(_) | Fact::Whistle(_) | Fact::Order(_) => false,
         }
     }
 }

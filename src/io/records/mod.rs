@@ -41,15 +41,21 @@ impl Mapping {
     }
 
     /// The mapped fields of a row as a JSON object `{column: value}` (the quarantine's `raw`).
+    /// Fields about a person (`PRIVATE_FIELDS`) are withheld.
     pub fn raw_json(&self, row: &RowRef<'_, '_>) -> String {
         let mut m = serde_json::Map::new();
-        for (k, (_, column)) in self.fields.iter().enumerate() {
+        for (k, (field, column)) in self.fields.iter().enumerate() {
             let v = row.get(k).raw().map(serde_json::Value::String).unwrap_or(serde_json::Value::Null);
+            let v =
+                if PRIVATE_FIELDS.contains(&field.as_str()) && !v.is_null() { serde_json::Value::String("(withheld)".into()) } else { v };
             m.insert(column.clone(), v);
         }
         serde_json::Value::Object(m).to_string()
     }
 }
+
+/// Fields that identify a person: read, never written out (not even in `rejects.csv`).
+pub const PRIVATE_FIELDS: &[&str] = &["member_id"];
 
 /// A row of a batch: the mapped fields by slot.
 pub enum RowRef<'r, 'a> {

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{
-    BLACK_LIST, ChartData, ChartFiles, Handling, Map, Pareto, RANKING_COLORS, RED_LIST, Ranking, RedBlack, Signups, Trend, write_chart,
+    BLACK_LIST, ChartData, ChartFiles, Funnel, Handling, Map, Pareto, RANKING_COLORS, RED_LIST, Ranking, RedBlack, Signups, Trend,
+    write_chart,
 };
 use crate::config::Pipeline;
 use crate::config::file::ChartsFile;
@@ -149,6 +150,31 @@ pub fn write_charts(
             }
             out.push(write_chart(dir, "redblack_whistle_department", &chart.title.clone(), &data, &chart)?);
         }
+    }
+
+    // The service-order funnel of the city in the period.
+    if r.city.column("orders").is_some() {
+        let v = |k: &str| r.city.floats(k).first().copied().flatten().unwrap_or(0.0) as u64;
+        let steps: Vec<(String, u64)> = [
+            ("orders", "居民点单", "ordered"),
+            ("orders_dispatched", "支部下单", "dispatched"),
+            ("orders_accepted", "党员接单", "accepted"),
+            ("orders_completed", "服务完成", "completed"),
+        ]
+        .iter()
+        .map(|(k, zh, en)| (l.pick(zh, en).to_string(), v(k)))
+        .collect();
+        let mut data = ChartData::new(&["step", "orders", "share_of_ordered"]);
+        for (name, n) in &steps {
+            let share = if steps[0].1 > 0 { *n as f64 / steps[0].1 as f64 } else { 0.0 };
+            data.push(vec![name.clone(), n.to_string(), format!("{share:.4}")]);
+        }
+        let chart = Funnel {
+            title: title(l.pick("点单—下单—接单漏斗", "service orders: ordered → dispatched → accepted → completed")),
+            lang: l,
+            steps,
+        };
+        out.push(write_chart(dir, "funnel_service_orders", &chart.title.clone(), &data, &chart)?);
     }
 
     // Monthly trend of the three rates with targets.

@@ -589,3 +589,70 @@ impl Chart for Signups {
         Ok(())
     }
 }
+
+/// A funnel: each step's count as a centred bar, its share of the first step and the rate from
+/// the step before beside it.
+pub struct Funnel {
+    pub title: String,
+    pub lang: Lang,
+    pub steps: Vec<(String, u64)>,
+}
+
+impl Chart for Funnel {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let first = self.steps.first().map_or(0, |x| x.1);
+        if first == 0 {
+            return no_data(root, &self.title, self.lang, s);
+        }
+        let k = self.steps.len();
+        let names = self.steps.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, title_font(s))
+            .margin(px(10.0, s))
+            .y_label_area_size(px(90.0, s))
+            .build_cartesian_2d(-1.0f64..1.0f64, (0..k - 1).into_segmented())?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .disable_x_axis()
+            .y_labels(k)
+            // The first step on top.
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => names.get(k - 1 - *i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .label_style(font(11.0, s))
+            .draw()?;
+        for (i, (_, n)) in self.steps.iter().enumerate() {
+            let w = *n as f64 / first as f64 * 0.6;
+            let row = k - 1 - i;
+            let color = SERIES[0].mix(1.0 - 0.15 * i as f64);
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(-w, SegmentValue::Exact(row)), (w, SegmentValue::Exact(row + 1))],
+                color.filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(-w, SegmentValue::Exact(row)), (w, SegmentValue::Exact(row + 1))],
+                WHITE.stroke_width(px(3.0, s)),
+            )))?;
+            let share = *n as f64 / first as f64 * 100.0;
+            let step = match i.checked_sub(1).map(|j| self.steps[j].1) {
+                Some(prev) if prev > 0 => match self.lang {
+                    Lang::Zh => format!("  上一步的 {:.1}%", *n as f64 / prev as f64 * 100.0),
+                    Lang::En => format!("  {:.1}% of the step before", *n as f64 / prev as f64 * 100.0),
+                },
+                _ => String::new(),
+            };
+            chart.draw_series(std::iter::once(Text::new(
+                format!("{n}（{share:.1}%）{step}"),
+                (w + 0.02, SegmentValue::CenterOf(row)),
+                font(11.0, s).pos(Pos::new(HPos::Left, VPos::Center)),
+            )))?;
+        }
+        Ok(())
+    }
+}
