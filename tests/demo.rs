@@ -112,6 +112,12 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     assert!(run.join("charts/funnel_service_orders.png").exists());
     let rejects = std::fs::read_to_string(run.join("rejects.csv")).unwrap();
     assert!(!rejects.contains("DY0"), "a member id in rejects.csv");
+    // Repeat hot spots: the demo's single sites show up, largest first, with a layer.
+    let spots = read_csv(&run.join("hotspots.csv"));
+    assert!(spots.len() >= 20, "{} hot spots", spots.len());
+    let sizes: Vec<u64> = spots.iter().map(|s| s["cases"].parse().unwrap()).collect();
+    assert!(sizes.windows(2).all(|w| w[0] >= w[1]) && sizes[0] >= 20, "{sizes:?}");
+    assert_eq!(json(&run.join("hotspots.geojson"))["features"].as_array().unwrap().len(), spots.len());
     // Three projects; the one that stalls near 85 % never reaches its threshold.
     let projects = read_csv(&run.join("signup_projects.csv"));
     assert_eq!(projects.len(), 3);

@@ -14,6 +14,7 @@ mod bad_input;
 mod charts;
 mod cli;
 mod demo;
+mod hotspots;
 mod layers;
 mod nightly;
 mod nyc;

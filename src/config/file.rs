@@ -45,9 +45,35 @@ pub struct PipelineFile {
     /// Charts, map styles and the HTML report; none without this table.
     #[serde(default)]
     pub charts: Option<ChartsFile>,
+    /// Repeat hot spots (重复诉求) among the period's cases; none without this table.
+    #[serde(default)]
+    pub hotspots: Option<HotspotsFile>,
     /// Working days and hours; without it every moment is working time.
     #[serde(default)]
     pub calendar: Option<CalendarFile>,
+}
+
+/// Repeat hot spots: at least `min_cases` cases of one category within `radius_m` metres and
+/// `window_days` days of a seed case (docs/indicators.md has the algorithm).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HotspotsFile {
+    #[serde(default = "default_hotspot_radius")]
+    pub radius_m: f64,
+    #[serde(default = "default_hotspot_days")]
+    pub window_days: f64,
+    #[serde(default = "default_hotspot_cases")]
+    pub min_cases: usize,
+}
+
+fn default_hotspot_radius() -> f64 {
+    50.0
+}
+fn default_hotspot_days() -> f64 {
+    30.0
+}
+fn default_hotspot_cases() -> usize {
+    5
 }
 
 /// Charts, class breaks, `.qml` styles and `report.html`.

@@ -37,6 +37,7 @@ pub struct Pipeline {
     pub quality: QualityFile,
     pub outputs: OutputsFile,
     pub charts: Option<ChartsFile>,
+    pub hotspots: Option<crate::config::file::HotspotsFile>,
     pub calendar: CalendarConfig,
 }
 
@@ -167,6 +168,14 @@ pub fn resolve(path: &Path, f: PipelineFile, overrides: &Overrides, catalog: &Ca
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let abs = |p: &str| -> PathBuf { base.join(p) };
 
+    if let Some(hs) = &f.hotspots {
+        if !(hs.radius_m > 0.0 && hs.radius_m.is_finite()) || !(hs.window_days > 0.0 && hs.window_days.is_finite()) || hs.min_cases < 2 {
+            problems.push(format!(
+                "hotspots: radius_m ({}) and window_days ({}) must be positive and min_cases ({}) at least 2",
+                hs.radius_m, hs.window_days, hs.min_cases
+            ));
+        }
+    }
     if f.name.is_empty() || !f.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         problems.push(format!("name: {:?} must be non-empty ASCII letters, digits, '-' or '_' (it names files)", f.name));
     }
@@ -202,6 +211,7 @@ pub fn resolve(path: &Path, f: PipelineFile, overrides: &Overrides, catalog: &Ca
             quality: f.quality.clone(),
             outputs: f.outputs.clone(),
             charts: f.charts.clone(),
+            hotspots: f.hotspots.clone(),
             calendar,
         }),
         None if problems.is_empty() => Err(ConfigError::Invalid { path: file, problems: vec!["period: incomplete".into()] }),

@@ -20,6 +20,7 @@ pub mod disposal;
 pub mod family;
 pub mod followup;
 pub mod handling;
+pub mod hotspots;
 pub mod overdue;
 pub mod quantiles;
 pub mod rank;
@@ -88,6 +89,9 @@ pub struct Results {
     /// Summonses, report-in and evaluation per department summoned by a whistle (when the
     /// pipeline has whistle sources).
     pub whistle_departments: Option<Frame>,
+    /// The repeat hot spots, largest first, with their centres (`lon`, `lat`), when the
+    /// pipeline looks for them.
+    pub hotspots: Option<Frame>,
 }
 
 /// Where a batch's records fell in time.
@@ -109,6 +113,9 @@ pub struct Tallies {
     signups: SignupTally,
     whistles: WhistleTally,
     orders: OrderTally,
+    /// The period's cases that can be in a hot spot, with the period's bounds, when the
+    /// pipeline looks for hot spots.
+    hot: Option<(hotspots::HotPoints, i64, i64)>,
 }
 
 /// The sums of a run once every record is counted.
@@ -117,6 +124,7 @@ pub struct Sums {
     pub signups: SignupTally,
     pub whistles: WhistleTally,
     pub orders: OrderTally,
+    pub hot: Option<hotspots::HotPoints>,
 }
 
 impl Tallies {
@@ -139,7 +147,8 @@ impl Tallies {
         let signups = SignupTally::new(Tally::new(p, h, calendar.clone(), signups::FAMILIES, false, 0, false), p.period.as_of);
         let whistles = WhistleTally::new(Tally::new(p, h, calendar.clone(), whistles::FAMILIES, true, whistles::DIMENSIONS.len(), true));
         let orders = OrderTally::new(Tally::new(p, h, calendar, service_orders::FAMILIES, true, 0, false));
-        Tallies { cases, more_cases, signups, whistles, orders }
+        let hot = p.hotspots.as_ref().map(|_| (hotspots::HotPoints::default(), p.period.start_ms(), p.period.end_ms()));
+        Tallies { cases, more_cases, signups, whistles, orders, hot }
     }
 
     /// Counts a batch's placed records at their home units.
@@ -203,6 +212,9 @@ impl Tallies {
                 c
             })
             .collect();
+        if let Some((hot, start, end)) = &mut self.hot {
+            hot.add(rows, placed, *start, *end);
+        }
         parts.into_iter().fold(InTime::default(), |a, b| InTime {
             in_period: a.in_period + b.in_period,
             in_trend_window: a.in_trend_window + b.in_trend_window,
@@ -217,7 +229,7 @@ impl Tallies {
         for t in self.more_cases {
             cases.merge(t);
         }
-        Sums { cases, signups: self.signups, whistles: self.whistles, orders: self.orders }
+        Sums { cases, signups: self.signups, whistles: self.whistles, orders: self.orders, hot: self.hot.map(|h| h.0) }
     }
 }
 
@@ -252,7 +264,69 @@ pub fn compute(p: &Pipeline, h: &Hierarchy, sums: &Sums, dicts: &Dictionaries) -
         f.columns.retain(|c| !whistle_keys.contains(&c.key.as_str()));
         f
     });
-    Results { levels, city, city_monthly, city_handling, dimensions, signup_projects, signup_curve, whistle_departments }
+    let mut levels = levels;
+    let mut city = city;
+    let hotspots = match (&p.hotspots, &sums.hot) {
+        (Some(s), Some(hot)) => {
+            let spots = hotspots::find(&hot.points, s);
+            for lt in levels.iter_mut() {
+                let n = h.units(lt.level).len();
+                let grid_unit = |g: u32| homes[g as usize][lt.level as usize].map(|u| u as usize);
+                hotspot_columns(&mut lt.period, &spots, n, grid_unit);
+            }
+            hotspot_columns(&mut city, &spots, 1, |_| Some(0));
+            Some(hotspot_table(p, h, dicts, &spots))
+        }
+        _ => None,
+    };
+    Results { levels, city, city_monthly, city_handling, dimensions, signup_projects, signup_curve, whistle_departments, hotspots }
+}
+
+/// `hotspots`, `repeat_cases` and `repeat_case_rate` of a period table whose rows are `n`
+/// units; `unit(grid)` is the row of a grid.
+fn hotspot_columns(f: &mut Frame, spots: &[hotspots::Spot], n: usize, unit: impl Fn(u32) -> Option<usize>) {
+    let (mut seeds, mut members) = (vec![0i64; n], vec![0i64; n]);
+    for s in spots {
+        if let Some(u) = unit(s.grid) {
+            seeds[u] += 1;
+        }
+        for &g in &s.member_grids {
+            if let Some(u) = unit(g) {
+                members[u] += 1;
+            }
+        }
+    }
+    let cases = f.floats("cases");
+    let share =
+        members.iter().zip(&cases).map(|(m, c)| rate(*m as f64, c.unwrap_or(0.0) as u64).map(|x| (x * 1e4).round() / 1e4)).collect();
+    f.int("hotspots", seeds.into_iter().map(Some).collect());
+    f.int("repeat_cases", members.into_iter().map(Some).collect());
+    f.float("repeat_case_rate", share, 4);
+}
+
+/// The hot-spot table: id, category, cases, first and last dates, centre, the seed's units.
+fn hotspot_table(p: &Pipeline, h: &Hierarchy, dicts: &Dictionaries, spots: &[hotspots::Spot]) -> Frame {
+    let tz = p.period.time_zone;
+    let date = |ms: i64| crate::vocab::time::local_date(ms, tz);
+    let categories = dicts.values(0);
+    let mut f = Frame::default();
+    f.str("hotspot_id", (1..=spots.len()).map(|i| Some(format!("H{i:03}"))).collect());
+    f.str("category", spots.iter().map(|s| categories.get(s.category as usize).cloned()).collect());
+    f.int("cases", spots.iter().map(|s| Some(s.cases as i64)).collect());
+    f.push("first_received", crate::vocab::frame::Values::Date(spots.iter().map(|s| date(s.first)).collect()));
+    f.push("last_received", crate::vocab::frame::Values::Date(spots.iter().map(|s| date(s.last)).collect()));
+    f.float("lon", spots.iter().map(|s| Some(s.lon)).collect(), 6);
+    f.float("lat", spots.iter().map(|s| Some(s.lat)).collect(), 6);
+    for level in Level::ALL {
+        if !h.present[level as usize] {
+            continue;
+        }
+        let units = h.units(level);
+        let unit = |s: &hotspots::Spot| h.units_of(Level::Grid, s.grid)[level as usize].map(|u| &units[u as usize]);
+        f.str(&format!("{}_code", level.as_str()), spots.iter().map(|s| unit(s).map(|u| u.code.clone())).collect());
+        f.str(&format!("{}_name", level.as_str()), spots.iter().map(|s| unit(s).map(|u| u.name.clone())).collect());
+    }
+    f
 }
 
 /// The pipeline reads a kind: the level tables carry its columns.

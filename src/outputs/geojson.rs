@@ -293,3 +293,59 @@ mod tests {
         assert!(g.0[0].exterior().coords().all(|c| (c.x * 1e6).fract() == 0.0 && (c.y * 1e6).fract() == 0.0));
     }
 }
+
+/// Writes a point layer: one feature per frame row at (`lon`, `lat`), properties = the frame's
+/// other columns, feature ids 1, 2, … in row order (the hot-spot layer, whose ids are ranks).
+pub fn write_points(path: &Path, name: &str, frame: &Frame) -> Result<LayerInfo, OutputError> {
+    let enc = |message: String| OutputError::encode(path, message);
+    let (lon, lat) = (frame.floats("lon"), frame.floats("lat"));
+    if frame.column("lon").is_none() || frame.column("lat").is_none() {
+        return Err(enc("the table has no lon and lat columns".into()));
+    }
+    let columns: Vec<&crate::vocab::frame::Column> = frame.columns.iter().filter(|c| c.key != "lon" && c.key != "lat").collect();
+    let mut out = Vec::new();
+    out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"name\":");
+    crate::vocab::frame::json_str(name, &mut out);
+    let pts: Vec<(f64, f64)> = lon.iter().zip(&lat).filter_map(|(x, y)| Some((round6((*x)?), round6((*y)?)))).collect();
+    if !pts.is_empty() {
+        let (mut a, mut b) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
+        for p in &pts {
+            a = (a.0.min(p.0), a.1.min(p.1));
+            b = (b.0.max(p.0), b.1.max(p.1));
+        }
+        let _ = write!(out, ",\"bbox\":[{},{},{},{}]", a.0, a.1, b.0, b.1);
+    }
+    out.extend_from_slice(b",\"features\":[");
+    for i in 0..frame.height() {
+        out.extend_from_slice(if i > 0 { b",\n" } else { b"\n" });
+        let _ = write!(out, "{{\"type\":\"Feature\",\"id\":{},\"properties\":{{", i + 1);
+        for (k, c) in columns.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            crate::vocab::frame::json_str(&c.key, &mut out);
+            out.push(b':');
+            c.values.write_json(i, &mut out);
+        }
+        out.extend_from_slice(b"},\"geometry\":");
+        match (lon[i], lat[i]) {
+            (Some(x), Some(y)) => {
+                let _ = write!(out, "{{\"type\":\"Point\",\"coordinates\":[{},{}]}}", round6(x), round6(y));
+            }
+            _ => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"\n]}\n");
+    let file = std::fs::File::create(path).map_err(OutputError::io(path))?;
+    let mut w = HashingWriter::new(std::io::BufWriter::new(file));
+    w.write_all(&out).map_err(OutputError::io(path))?;
+    let (mut buf, sha256, bytes) = w.finish();
+    buf.flush().map_err(OutputError::io(path))?;
+    let bbox = (!pts.is_empty()).then(|| {
+        let xs = pts.iter().map(|p| p.0);
+        let ys = pts.iter().map(|p| p.1);
+        [xs.clone().fold(f64::MAX, f64::min), ys.clone().fold(f64::MAX, f64::min), xs.fold(f64::MIN, f64::max), ys.fold(f64::MIN, f64::max)]
+    });
+    Ok(LayerInfo { features: frame.height(), bbox, sha256, bytes })
+}

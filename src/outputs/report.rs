@@ -96,6 +96,9 @@ pub fn write_report(
     }
     whistle_tables(&mut h, r, l);
     order_table(&mut h, r, l);
+    if let Some(f) = &r.hotspots {
+        hotspot_table(&mut h, f, p, l);
+    }
     if !charts.is_empty() {
         let _ = writeln!(h, "<h2>{}</h2>", t("图表 (charts)", "Charts"));
     }
@@ -468,6 +471,67 @@ fn order_table(h: &mut String, r: &Results, l: Lang) {
             "Member ids are hashed when read and never written; units with fewer active members than indicators.service_orders.min_members show no per-member figures."
         )
     );
+}
+
+/// 重复诉求热点: the largest hot spots (the first 15 of `hotspots.csv`).
+fn hotspot_table(h: &mut String, f: &Frame, p: &Pipeline, l: Lang) {
+    let t = |zh: &'static str, en: &'static str| l.pick(zh, en);
+    let _ = writeln!(h, "<h2>{}</h2>", t("重复诉求热点 (repeat hot spots)", "Repeat hot spots"));
+    if let Some(s) = &p.hotspots {
+        let _ = match l {
+            Lang::Zh => writeln!(
+                h,
+                "<p class=\"note\">同一类别、{} 米以内、{} 天以内至少 {} 件诉求为一个热点（算法见 docs/indicators.md）；共 {} 个，图层 hotspots.geojson。</p>",
+                s.radius_m,
+                s.window_days,
+                s.min_cases,
+                f.height()
+            ),
+            Lang::En => writeln!(
+                h,
+                "<p class=\"note\">At least {} cases of one category within {} m and {} days (docs/indicators.md has the algorithm); {} in all, layer hotspots.geojson.</p>",
+                s.min_cases,
+                s.radius_m,
+                s.window_days,
+                f.height()
+            ),
+        };
+    }
+    if f.height() == 0 {
+        return;
+    }
+    let cols = ["hotspot_id", "category", "cases", "first_received", "last_received", "street_name", "grid_name"];
+    let heads = [
+        t("编号", "id"),
+        t("类别", "category"),
+        t("件数", "cases"),
+        t("首次", "first"),
+        t("最近", "last"),
+        t("街道", "street"),
+        t("网格", "grid"),
+    ];
+    let _ = write!(h, "<div class=\"scroll\"><table class=\"nowrap\"><tr>");
+    for head in heads {
+        let _ = write!(h, "<th>{head}</th>");
+    }
+    h.push_str("</tr>\n");
+    let texts: Vec<Vec<String>> = cols
+        .iter()
+        .map(|c| match f.column(c) {
+            Some(crate::vocab::frame::Values::Date(v)) => v.iter().map(|d| d.map(|d| d.to_string()).unwrap_or_default()).collect(),
+            Some(crate::vocab::frame::Values::Int(v)) => v.iter().map(|x| x.map(|x| x.to_string()).unwrap_or_default()).collect(),
+            _ => f.texts(c),
+        })
+        .collect();
+    for i in 0..f.height().min(15) {
+        h.push_str("<tr>");
+        for (j, c) in texts.iter().enumerate() {
+            let class = if j == 2 { " class=\"n\"" } else { "" };
+            let _ = write!(h, "<td{class}>{}</td>", esc(c.get(i).map(String::as_str).unwrap_or("")));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table></div>\n");
 }
 
 /// A sortable table of a frame's rows: the name, then `cols` (shares as percentages).

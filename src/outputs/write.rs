@@ -132,6 +132,19 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
     let mut extra: Vec<(String, &Frame)> = vec![("city".into(), &results.city), ("city_monthly".into(), &results.city_monthly)];
     extra.extend(results.dimensions.iter().map(|(d, f)| (format!("by_{d}"), f)));
     extra.extend(results.whistle_departments.iter().map(|f| ("by_whistle_department".to_string(), f)));
+    extra.extend(results.hotspots.iter().map(|f| ("hotspots".to_string(), f)));
+    if let Some(f) = &results.hotspots {
+        // The hot spots as a point layer (WGS84), beside the unit layers.
+        let path = dir.path.join("hotspots.geojson");
+        let info = geojson::write_points(&path, &format!("{}_hotspots", p.name), f)?;
+        outputs.push(Output {
+            path: relative(&path, &dir.path),
+            sha256: info.sha256,
+            bytes: info.bytes,
+            count: info.features as u64,
+            class_breaks: None,
+        });
+    }
     for (stem, f) in extra {
         for w in tables::write_table(&dir.path, &stem, f, &p.outputs.formats)? {
             outputs.push(written(w, &dir.path, f.height()));
@@ -216,6 +229,9 @@ fn workbook_sheets<'a>(r: &'a Results, overdue: Option<&'a Frame>, lang: Lang) -
     if let Some(f) = &r.whistle_departments {
         v.push((lang.pick("吹哨报到部门 whistle departments", "whistle departments"), f));
     }
+    if let Some(f) = &r.hotspots {
+        v.push((lang.pick("重复诉求热点 hot spots", "hot spots"), f));
+    }
     if let Some(f) = overdue {
         v.push((lang.pick("超期未结 overdue", "overdue open"), f));
     }
@@ -247,6 +263,10 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
     }
     if p.sources_of("whistles").next().is_some() {
         tables(&mut v, "by_whistle_department");
+    }
+    if p.hotspots.is_some() {
+        tables(&mut v, "hotspots");
+        v.push("hotspots.geojson".into());
     }
     if p.sources_of("signups").next().is_some() {
         tables(&mut v, "signup_projects");
@@ -289,6 +309,7 @@ fn write_dictionary(path: &Path, r: &Results, overdue: Option<&Frame>) -> Result
         .chain([&r.city, &r.city_monthly, &r.signup_projects, &r.signup_curve])
         .chain(r.dimensions.iter().map(|(_, f)| f))
         .chain(r.whistle_departments.as_ref())
+        .chain(r.hotspots.as_ref())
         .chain(overdue);
     for f in frames {
         for c in &f.columns {

@@ -191,6 +191,9 @@ const HOTSPOT_COUNT: usize = 40;
 /// Share of located cases that come from a hot spot.
 const HOTSPOT_SHARE: f64 = 0.30;
 const HOTSPOT_SIGMA_KM: f64 = 0.3;
+/// Every other hot spot is a single site residents complain about again and again (a
+/// building's heating, a noisy shop): σ ≈ 25 m, so repeat-complaint clusters exist.
+const SITE_SIGMA_KM: f64 = 0.025;
 
 fn is_holiday(d: NaiveDate) -> bool {
     let md = (d.month(), d.day());
@@ -281,6 +284,7 @@ struct Hotspot {
     grid: usize,
     cat: usize,
     weight: f64,
+    sigma_km: f64,
 }
 
 /// Everything the case generators share: the grids, a point index, population weights, hot
@@ -321,7 +325,8 @@ impl<'a> World<'a> {
             let cat = cat_table.as_ref().map(|t| t.sample(&mut rng)).unwrap_or(0);
             // Zipf-like: a few spots dominate, as repeat-complaint sites do.
             let weight = 1.0 / (rank as f64 + 1.0).powf(0.8);
-            world.hotspots.push(Hotspot { x, y, grid, cat, weight });
+            let sigma_km = if rank % 2 == 1 { SITE_SIGMA_KM } else { HOTSPOT_SIGMA_KM };
+            world.hotspots.push(Hotspot { x, y, grid, cat, weight, sigma_km });
         }
         world
     }
@@ -357,7 +362,7 @@ impl<'a> World<'a> {
             if let Some(t) = table {
                 let h = &self.hotspots[t.sample(rng)];
                 for _ in 0..20 {
-                    let (lon, lat) = from_km(h.x + HOTSPOT_SIGMA_KM * std_normal(rng), h.y + HOTSPOT_SIGMA_KM * std_normal(rng));
+                    let (lon, lat) = from_km(h.x + h.sigma_km * std_normal(rng), h.y + h.sigma_km * std_normal(rng));
                     let (lon, lat) = (round6(lon), round6(lat));
                     if let Some(g) = self.locate(lon, lat) {
                         return (g, lon, lat);
