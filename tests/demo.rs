@@ -118,6 +118,11 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     let sizes: Vec<u64> = spots.iter().map(|s| s["cases"].parse().unwrap()).collect();
     assert!(sizes.windows(2).all(|w| w[0] >= w[1]) && sizes[0] >= 20, "{sizes:?}");
     assert_eq!(json(&run.join("hotspots.geojson"))["features"].as_array().unwrap().len(), spots.len());
+    // The assessment: every street and district scored on all five components and ranked.
+    let assessed = read_csv(&run.join("assessment.csv"));
+    assert_eq!(assessed.len(), 32 + 2);
+    assert!(assessed.iter().all(|r| r["assessment_coverage"] == "1" && !r["assessment_rank"].is_empty()), "{assessed:?}");
+    assert_eq!(read_csv(&run.join("assessment_components.csv")).len(), (32 + 2) * 5);
     // Three projects; the one that stalls near 85 % never reaches its threshold.
     let projects = read_csv(&run.join("signup_projects.csv"));
     assert_eq!(projects.len(), 3);

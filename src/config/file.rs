@@ -48,9 +48,53 @@ pub struct PipelineFile {
     /// Repeat hot spots (重复诉求) among the period's cases; none without this table.
     #[serde(default)]
     pub hotspots: Option<HotspotsFile>,
+    /// The assessment (考核) of streets and districts; none without this table.
+    #[serde(default)]
+    pub assessment: Option<AssessmentFile>,
     /// Working days and hours; without it every moment is working time.
     #[serde(default)]
     pub calendar: Option<CalendarFile>,
+}
+
+/// A weighted score per unit across indicator columns, each normalised to 0–100.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentFile {
+    /// The levels assessed (default: street and district).
+    #[serde(default = "default_assessment_levels")]
+    pub levels: Vec<String>,
+    pub components: Vec<ComponentFile>,
+}
+
+fn default_assessment_levels() -> Vec<String> {
+    vec!["street".into(), "district".into()]
+}
+
+/// One component of the assessment.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentFile {
+    /// A column of the period table (e.g. composite_score, on_time_report_in_rate).
+    pub column: String,
+    pub weight: f64,
+    /// `share` (× 100), `points` (as is), `minmax` (over the level's units) or `target`
+    /// (100 × value / target, at most 100).
+    pub normalise: Normalise,
+    #[serde(default)]
+    pub target: Option<f64>,
+    /// Lower is better (a repeat-complaint rate, whistles per 1,000 cases).
+    #[serde(default)]
+    pub invert: bool,
+}
+
+/// How a component's value becomes points from 0 to 100.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalise {
+    Share,
+    Points,
+    Minmax,
+    Target,
 }
 
 /// Repeat hot spots: at least `min_cases` cases of one category within `radius_m` metres and

@@ -70,6 +70,8 @@ pub struct SourceCheck<'a> {
 pub struct Catalog<'a> {
     pub kinds: &'a [&'a KindSpec],
     pub mappable: &'a [(&'a str, &'a str)],
+    /// Every column a table may have (for the assessment's components).
+    pub columns: &'a [&'a str],
 }
 
 impl KindSpec {

@@ -38,6 +38,7 @@ pub struct Pipeline {
     pub outputs: OutputsFile,
     pub charts: Option<ChartsFile>,
     pub hotspots: Option<crate::config::file::HotspotsFile>,
+    pub assessment: Option<crate::config::file::AssessmentFile>,
     pub calendar: CalendarConfig,
 }
 
@@ -168,6 +169,31 @@ pub fn resolve(path: &Path, f: PipelineFile, overrides: &Overrides, catalog: &Ca
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let abs = |p: &str| -> PathBuf { base.join(p) };
 
+    if let Some(a) = &f.assessment {
+        use crate::config::file::Normalise;
+        if a.components.is_empty() {
+            problems.push("assessment.components: list at least one component".into());
+        }
+        for l in &a.levels {
+            if !["grid", "community", "street", "district"].contains(&l.as_str()) {
+                problems.push(format!("assessment.levels: {l:?} is not grid, community, street or district"));
+            }
+        }
+        for (i, c) in a.components.iter().enumerate() {
+            if !(c.weight > 0.0 && c.weight.is_finite()) {
+                problems.push(format!("assessment.components[{i}].weight: {} must be positive", c.weight));
+            }
+            if !catalog.columns.contains(&c.column.as_str()) {
+                problems.push(format!(
+                    "assessment.components[{i}].column: {:?} is no column gridgov writes (`gridgov indicators` lists them)",
+                    c.column
+                ));
+            }
+            if c.normalise == Normalise::Target && !c.target.is_some_and(|t| t > 0.0 && t.is_finite()) {
+                problems.push(format!("assessment.components[{i}].target: normalise = \"target\" needs a positive target"));
+            }
+        }
+    }
     if let Some(hs) = &f.hotspots {
         if !(hs.radius_m > 0.0 && hs.radius_m.is_finite()) || !(hs.window_days > 0.0 && hs.window_days.is_finite()) || hs.min_cases < 2 {
             problems.push(format!(
@@ -212,6 +238,7 @@ pub fn resolve(path: &Path, f: PipelineFile, overrides: &Overrides, catalog: &Ca
             outputs: f.outputs.clone(),
             charts: f.charts.clone(),
             hotspots: f.hotspots.clone(),
+            assessment: f.assessment.clone(),
             calendar,
         }),
         None if problems.is_empty() => Err(ConfigError::Invalid { path: file, problems: vec!["period: incomplete".into()] }),

@@ -15,6 +15,7 @@
 //! over the records placed in it at its level (its children's records plus records placed in
 //! it directly by code), and its rates are derived from those sums.
 
+pub mod assessment;
 pub mod closure;
 pub mod disposal;
 pub mod family;
@@ -92,6 +93,8 @@ pub struct Results {
     /// The repeat hot spots, largest first, with their centres (`lon`, `lat`), when the
     /// pipeline looks for them.
     pub hotspots: Option<Frame>,
+    /// The assessment (考核): per unit, and per unit and component.
+    pub assessment: Option<(Frame, Frame)>,
 }
 
 /// Where a batch's records fell in time.
@@ -279,7 +282,19 @@ pub fn compute(p: &Pipeline, h: &Hierarchy, sums: &Sums, dicts: &Dictionaries) -
         }
         _ => None,
     };
-    Results { levels, city, city_monthly, city_handling, dimensions, signup_projects, signup_curve, whistle_departments, hotspots }
+    let assessment = p.assessment.as_ref().map(|a| assessment::assess(a, &levels, &p.indicators.grade_bands));
+    Results {
+        levels,
+        city,
+        city_monthly,
+        city_handling,
+        dimensions,
+        signup_projects,
+        signup_curve,
+        whistle_departments,
+        hotspots,
+        assessment,
+    }
 }
 
 /// `hotspots`, `repeat_cases` and `repeat_case_rate` of a period table whose rows are `n`

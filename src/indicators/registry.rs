@@ -200,7 +200,7 @@ pub fn fields() -> Vec<&'static Field> {
     v.push(&super::whistles::RATE_FIELD);
     v.extend(super::service_orders::MEMBER_FIELDS.iter());
     v.extend(CHANGES.iter().map(|(_, _, f)| f));
-    for f in signups::PROJECT_FIELDS.iter().chain(super::overdue::FIELDS).chain(super::hotspots::FIELDS) {
+    for f in signups::PROJECT_FIELDS.iter().chain(super::overdue::FIELDS).chain(super::hotspots::FIELDS).chain(super::assessment::FIELDS) {
         if !v.iter().any(|x| x.key == f.key) {
             v.push(f);
         }

@@ -325,7 +325,8 @@ signed_date = "d"
     let path = std::path::Path::new("/t/pipeline.toml");
     let file = crate::config::parse(path, text).expect("the test pipeline parses");
     let mappable = registry::mappable();
-    let catalog = crate::config::Catalog { kinds: crate::io::kinds::SPECS, mappable: &mappable };
+    let columns: Vec<&str> = registry::fields().iter().map(|f| f.key).collect();
+    let catalog = crate::config::Catalog { kinds: crate::io::kinds::SPECS, mappable: &mappable, columns: &columns };
     crate::config::resolve(path, file, &Default::default(), &catalog).expect("the test pipeline resolves")
 }
 

@@ -99,6 +99,9 @@ pub fn write_report(
     if let Some(f) = &r.hotspots {
         hotspot_table(&mut h, f, p, l);
     }
+    if let (Some((units, _)), Some(a)) = (&r.assessment, &p.assessment) {
+        assessment_table(&mut h, units, a, l);
+    }
     if !charts.is_empty() {
         let _ = writeln!(h, "<h2>{}</h2>", t("图表 (charts)", "Charts"));
     }
@@ -471,6 +474,57 @@ fn order_table(h: &mut String, r: &Results, l: Lang) {
             "Member ids are hashed when read and never written; units with fewer active members than indicators.service_orders.min_members show no per-member figures."
         )
     );
+}
+
+/// 考核: the assessed units of each level by rank, and the rules that make the score.
+fn assessment_table(h: &mut String, f: &Frame, a: &crate::config::file::AssessmentFile, l: Lang) {
+    let t = |zh: &'static str, en: &'static str| l.pick(zh, en);
+    let _ = writeln!(h, "<h2>{}</h2>", t("考核 (assessment)", "Assessment"));
+    let rules: Vec<String> = a
+        .components
+        .iter()
+        .map(|c| format!("{} × {}{}", c.weight, esc(&c.column), if c.invert { t("（越低越好）", " (lower is better)") } else { "" }))
+        .collect();
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">{}{}{}</p>",
+        t("得分 = ", "score = "),
+        rules.join(" + "),
+        t(
+            "（各项先标准化为 0–100 分；明细见 assessment_components.csv，可逐项复算）",
+            " (each normalised to 0–100 first; assessment_components.csv has every step)"
+        )
+    );
+    let (levels, codes, names) = (f.texts("level"), f.texts("unit_code"), f.texts("unit_name"));
+    let (score, cov, rank) = (f.floats("assessment_score"), f.floats("assessment_coverage"), f.floats("assessment_rank"));
+    let grade = f.texts("assessment_grade");
+    let _ = write!(
+        h,
+        "<div class=\"scroll tall\"><table class=\"sortable\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+        t("层级", "level"),
+        t("名称", "name"),
+        t("得分", "score"),
+        t("排名", "rank"),
+        t("等级", "grade"),
+        t("覆盖", "coverage")
+    );
+    let mut rows: Vec<usize> = (0..f.height()).collect();
+    rows.sort_by(|&x, &y| {
+        levels[y].cmp(&levels[x]).then(rank[x].unwrap_or(f64::MAX).total_cmp(&rank[y].unwrap_or(f64::MAX))).then(codes[x].cmp(&codes[y]))
+    });
+    for i in rows {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+            esc(&levels[i]),
+            esc(&names[i]),
+            score[i].map(|s| format!("{s:.2}")).unwrap_or_default(),
+            rank[i].map(|r| format!("{r:.0}")).unwrap_or_default(),
+            esc(&grade[i]),
+            cov[i].map(|c| format!("{:.0}%", c * 100.0)).unwrap_or_default()
+        );
+    }
+    h.push_str("</tbody></table></div>\n");
 }
 
 /// 重复诉求热点: the largest hot spots (the first 15 of `hotspots.csv`).

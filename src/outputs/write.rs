@@ -133,6 +133,10 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
     extra.extend(results.dimensions.iter().map(|(d, f)| (format!("by_{d}"), f)));
     extra.extend(results.whistle_departments.iter().map(|f| ("by_whistle_department".to_string(), f)));
     extra.extend(results.hotspots.iter().map(|f| ("hotspots".to_string(), f)));
+    if let Some((units, components)) = &results.assessment {
+        extra.push(("assessment".to_string(), units));
+        extra.push(("assessment_components".to_string(), components));
+    }
     if let Some(f) = &results.hotspots {
         // The hot spots as a point layer (WGS84), beside the unit layers.
         let path = dir.path.join("hotspots.geojson");
@@ -232,6 +236,10 @@ fn workbook_sheets<'a>(r: &'a Results, overdue: Option<&'a Frame>, lang: Lang) -
     if let Some(f) = &r.hotspots {
         v.push((lang.pick("重复诉求热点 hot spots", "hot spots"), f));
     }
+    if let Some((units, components)) = &r.assessment {
+        v.push((lang.pick("考核 assessment", "assessment"), units));
+        v.push((lang.pick("考核明细 components", "assessment components"), components));
+    }
     if let Some(f) = overdue {
         v.push((lang.pick("超期未结 overdue", "overdue open"), f));
     }
@@ -263,6 +271,10 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
     }
     if p.sources_of("whistles").next().is_some() {
         tables(&mut v, "by_whistle_department");
+    }
+    if p.assessment.is_some() {
+        tables(&mut v, "assessment");
+        tables(&mut v, "assessment_components");
     }
     if p.hotspots.is_some() {
         tables(&mut v, "hotspots");
@@ -310,6 +322,7 @@ fn write_dictionary(path: &Path, r: &Results, overdue: Option<&Frame>) -> Result
         .chain(r.dimensions.iter().map(|(_, f)| f))
         .chain(r.whistle_departments.as_ref())
         .chain(r.hotspots.as_ref())
+        .chain(r.assessment.iter().flat_map(|(a, b)| [a, b]))
         .chain(overdue);
     for f in frames {
         for c in &f.columns {

@@ -26,14 +26,21 @@ use stream::Stream;
 /// the mappable rates come from the stages that define them.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Pipeline, ConfigError> {
     let mappable = registry::mappable();
-    config::load(path, overrides, &Catalog { kinds: io::kinds::SPECS, mappable: &mappable })
+    let columns: Vec<&str> = registry::fields().iter().map(|f| f.key).collect();
+    config::load(path, overrides, &Catalog { kinds: io::kinds::SPECS, mappable: &mappable, columns: &columns })
 }
 
 /// Parses and resolves pipeline-file text (`path` names it in messages and anchors its
 /// relative paths), as `load` does a file.
 pub fn resolve_text(path: &Path, text: &str, overrides: &Overrides) -> Result<Pipeline, ConfigError> {
     let mappable = registry::mappable();
-    config::resolve(path, config::parse(path, text)?, overrides, &Catalog { kinds: io::kinds::SPECS, mappable: &mappable })
+    let columns: Vec<&str> = registry::fields().iter().map(|f| f.key).collect();
+    config::resolve(
+        path,
+        config::parse(path, text)?,
+        overrides,
+        &Catalog { kinds: io::kinds::SPECS, mappable: &mappable, columns: &columns },
+    )
 }
 
 /// What the run does besides computing.
