@@ -11,7 +11,7 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     let m = json(&run.join("manifest.json"));
     let sources = m["sources"].as_array().unwrap();
-    assert_eq!(sources.len(), 6, "three case sources, sign-ups, whistles, service orders");
+    assert_eq!(sources.len(), 8, "three case sources, sign-ups, whistles, service orders, member roster and activities");
     let mut read = 0;
     for s in sources {
         assert_eq!(s["balanced"], true, "{}", s["name"]);
@@ -118,6 +118,9 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     let sizes: Vec<u64> = spots.iter().map(|s| s["cases"].parse().unwrap()).collect();
     assert!(sizes.windows(2).all(|w| w[0] >= w[1]) && sizes[0] >= 20, "{sizes:?}");
     assert_eq!(json(&run.join("hotspots.geojson"))["features"].as_array().unwrap().len(), spots.len());
+    // Members: registered in every street, some serving; no member id in any file.
+    assert!(streets.iter().all(|r| r["registered_members"].parse::<u32>().unwrap() > 0));
+    assert!(!rejects.contains("ZD0"), "a member id in rejects.csv");
     // The assessment: every street and district scored on all five components and ranked.
     let assessed = read_csv(&run.join("assessment.csv"));
     assert_eq!(assessed.len(), 32 + 2);

@@ -16,6 +16,7 @@ mod cli;
 mod demo;
 mod hotspots;
 mod layers;
+mod members;
 mod nightly;
 mod nyc;
 mod service_orders;

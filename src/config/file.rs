@@ -476,6 +476,43 @@ pub struct IndicatorsFile {
     /// Residents' service orders (点单—下单—接单).
     #[serde(default)]
     pub service_orders: ServiceOrdersFile,
+    /// In-service members reporting to communities (在职党员回社区报到).
+    #[serde(default)]
+    pub members: MembersFile,
+}
+
+/// The yearly service requirement of a registered member and the privacy threshold; none of
+/// it official: gridgov's documented defaults.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MembersFile {
+    /// A member meets the requirement with at least this many activities in the as-of day's
+    /// year (to the as-of moment) …
+    #[serde(default = "default_yearly_activities")]
+    pub yearly_activities: u64,
+    /// … or at least this many hours.
+    #[serde(default = "default_yearly_hours")]
+    pub yearly_hours: f64,
+    /// Units and organisations with fewer registered members show no per-member figures.
+    #[serde(default = "default_min_members")]
+    pub min_members: u64,
+}
+
+fn default_yearly_activities() -> u64 {
+    4
+}
+fn default_yearly_hours() -> f64 {
+    12.0
+}
+
+impl Default for MembersFile {
+    fn default() -> Self {
+        MembersFile {
+            yearly_activities: default_yearly_activities(),
+            yearly_hours: default_yearly_hours(),
+            min_members: default_min_members(),
+        }
+    }
 }
 
 /// Rules of the service orders, none of them official: gridgov's documented defaults.
@@ -612,6 +649,7 @@ impl Default for IndicatorsFile {
             ranking_prior_n: default_ranking_prior_n(),
             whistles: WhistlesFile::default(),
             service_orders: ServiceOrdersFile::default(),
+            members: MembersFile::default(),
         }
     }
 }

@@ -125,6 +125,8 @@ pub struct IndicatorSettings {
     pub order_stale_ms: i64,
     pub order_satisfied_min: f64,
     pub order_min_members: u64,
+    /// Members: the yearly requirement and the privacy threshold.
+    pub members: crate::config::file::MembersFile,
 }
 
 impl Default for IndicatorSettings {
@@ -366,6 +368,7 @@ fn resolve_indicators(ind: &IndicatorsFile, problems: &mut Vec<String>) -> Indic
         order_stale_ms: (ind.service_orders.stale_days * 86_400_000.0).round() as i64,
         order_satisfied_min: ind.service_orders.satisfied_min,
         order_min_members: ind.service_orders.min_members,
+        members: ind.members.clone(),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod family;
 pub mod followup;
 pub mod handling;
 pub mod hotspots;
+pub mod members;
 pub mod overdue;
 pub mod quantiles;
 pub mod rank;
@@ -95,6 +96,8 @@ pub struct Results {
     pub hotspots: Option<Frame>,
     /// The assessment (考核): per unit, and per unit and component.
     pub assessment: Option<(Frame, Frame)>,
+    /// Registered and active members per employing organisation (with a roster source).
+    pub member_organisations: Option<Frame>,
 }
 
 /// Where a batch's records fell in time.
@@ -116,6 +119,9 @@ pub struct Tallies {
     signups: SignupTally,
     whistles: WhistleTally,
     orders: OrderTally,
+    members: members::MemberTally,
+    /// The day bounds of the period and the as-of day, for member activities.
+    days: (chrono::NaiveDate, chrono::NaiveDate, chrono::NaiveDate),
     /// The period's cases that can be in a hot spot, with the period's bounds, when the
     /// pipeline looks for hot spots.
     hot: Option<(hotspots::HotPoints, i64, i64)>,
@@ -127,6 +133,7 @@ pub struct Sums {
     pub signups: SignupTally,
     pub whistles: WhistleTally,
     pub orders: OrderTally,
+    pub members: members::MemberTally,
     pub hot: Option<hotspots::HotPoints>,
 }
 
@@ -151,13 +158,14 @@ impl Tallies {
         let whistles = WhistleTally::new(Tally::new(p, h, calendar.clone(), whistles::FAMILIES, true, whistles::DIMENSIONS.len(), true));
         let orders = OrderTally::new(Tally::new(p, h, calendar, service_orders::FAMILIES, true, 0, false));
         let hot = p.hotspots.as_ref().map(|_| (hotspots::HotPoints::default(), p.period.start_ms(), p.period.end_ms()));
-        Tallies { cases, more_cases, signups, whistles, orders, hot }
+        let days = (p.period.start, p.period.end, p.period.as_of);
+        Tallies { cases, more_cases, signups, whistles, orders, members: members::MemberTally::default(), days, hot }
     }
 
     /// Counts a batch's placed records at their home units.
     pub fn add(&mut self, rows: &[Option<Record>], placed: &[Placed]) -> InTime {
         let first = rows.iter().flatten().next().map(|r| &r.fact);
-        if matches!(first, Some(Fact::Signup(_)) | Some(Fact::Whistle(_)) | Some(Fact::Order(_))) {
+        if !matches!(first, None | Some(Fact::Case(_))) {
             // Sign-ups, whistles and service orders are few and counted in file order (a
             // project's name is its first row's; a whistle's own counts are made on its first
             // row).
@@ -172,6 +180,16 @@ impl Tallies {
                     (Some(Record { fact: Fact::Whistle(w), .. }), Placed::Home { level, unit, .. }) => {
                         let home = self.whistles.tally.home(*level, *unit);
                         (self.whistles.add(home, w), self.whistles.tally.history)
+                    }
+                    (Some(Record { fact: Fact::Member(m), .. }), Placed::Home { level, unit, .. }) => {
+                        let home = self.signups.tally.home(*level, *unit);
+                        self.members.add_member(home, m, self.days.2);
+                        continue;
+                    }
+                    (Some(Record { fact: Fact::Activity(a), .. }), Placed::Home { level, unit, .. }) => {
+                        let home = self.signups.tally.home(*level, *unit);
+                        self.members.add_activity(home, a, (self.days.0, self.days.1), self.days.2);
+                        continue;
                     }
                     (Some(Record { fact: Fact::Order(o), .. }), Placed::Home { level, unit, .. }) => {
                         let home = self.orders.tally.home(*level, *unit);
@@ -232,7 +250,14 @@ impl Tallies {
         for t in self.more_cases {
             cases.merge(t);
         }
-        Sums { cases, signups: self.signups, whistles: self.whistles, orders: self.orders, hot: self.hot.map(|h| h.0) }
+        Sums {
+            cases,
+            signups: self.signups,
+            whistles: self.whistles,
+            orders: self.orders,
+            members: self.members,
+            hot: self.hot.map(|h| h.0),
+        }
     }
 }
 
@@ -282,6 +307,18 @@ pub fn compute(p: &Pipeline, h: &Hierarchy, sums: &Sums, dicts: &Dictionaries) -
         }
         _ => None,
     };
+    let member_organisations = has_kind(p, "member_roster").then(|| {
+        let s = &p.indicators.members;
+        for lt in levels.iter_mut() {
+            let n = h.units(lt.level).len();
+            let population = lt.period.floats("population");
+            let level = lt.level;
+            sums.members.columns(&mut lt.period, n, s, &population, |home| homes[home as usize][level as usize].map(|u| u as usize));
+        }
+        let population = city.floats("population");
+        sums.members.columns(&mut city, 1, s, &population, |_| Some(0));
+        sums.members.organisation_table(s)
+    });
     let assessment = p.assessment.as_ref().map(|a| assessment::assess(a, &levels, &p.indicators.grade_bands));
     Results {
         levels,
@@ -294,6 +331,7 @@ pub fn compute(p: &Pipeline, h: &Hierarchy, sums: &Sums, dicts: &Dictionaries) -
         whistle_departments,
         hotspots,
         assessment,
+        member_organisations,
     }
 }
 

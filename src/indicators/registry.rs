@@ -200,7 +200,13 @@ pub fn fields() -> Vec<&'static Field> {
     v.push(&super::whistles::RATE_FIELD);
     v.extend(super::service_orders::MEMBER_FIELDS.iter());
     v.extend(CHANGES.iter().map(|(_, _, f)| f));
-    for f in signups::PROJECT_FIELDS.iter().chain(super::overdue::FIELDS).chain(super::hotspots::FIELDS).chain(super::assessment::FIELDS) {
+    for f in signups::PROJECT_FIELDS
+        .iter()
+        .chain(super::overdue::FIELDS)
+        .chain(super::hotspots::FIELDS)
+        .chain(super::assessment::FIELDS)
+        .chain(super::members::FIELDS)
+    {
         if !v.iter().any(|x| x.key == f.key) {
             v.push(f);
         }

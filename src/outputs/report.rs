@@ -96,6 +96,7 @@ pub fn write_report(
     }
     whistle_tables(&mut h, r, l);
     order_table(&mut h, r, l);
+    member_table(&mut h, r, l);
     if let Some(f) = &r.hotspots {
         hotspot_table(&mut h, f, p, l);
     }
@@ -586,6 +587,28 @@ fn hotspot_table(h: &mut String, f: &Frame, p: &Pipeline, l: Lang) {
         h.push_str("</tr>\n");
     }
     h.push_str("</table></div>\n");
+}
+
+/// 在职党员回社区报到 by street.
+fn member_table(h: &mut String, r: &Results, l: Lang) {
+    let t = |zh: &'static str, en: &'static str| l.pick(zh, en);
+    let Some(streets) = r.levels.iter().find(|lt| lt.level == Level::Street).map(|lt| &lt.period) else { return };
+    if streets.column("registered_members").is_none() {
+        return;
+    }
+    let _ =
+        writeln!(h, "<h2>{}</h2>", t("在职党员回社区报到 (members serving where they live)", "In-service members serving where they live"));
+    let cols: [(&str, &str); 8] = [
+        ("registered_members", t("报到党员数", "registered")),
+        ("members_per_1000_residents", t("每千人", "per 1,000 residents")),
+        ("members_active", t("本期服务党员", "served this period")),
+        ("member_activity_rate", t("服务率", "activity rate")),
+        ("member_service_hours", t("服务时长(时)", "hours")),
+        ("member_hours_per_member", t("人均时长", "hours per member")),
+        ("member_requirement_rate", t("年度达标率", "meeting the yearly requirement")),
+        ("member_activities_unregistered", t("未报到人员服务", "by ids on no roster")),
+    ];
+    plain_table(h, streets, "street_name", &cols, t("街道", "street"), l);
 }
 
 /// A sortable table of a frame's rows: the name, then `cols` (shares as percentages).

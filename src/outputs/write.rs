@@ -133,6 +133,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
     extra.extend(results.dimensions.iter().map(|(d, f)| (format!("by_{d}"), f)));
     extra.extend(results.whistle_departments.iter().map(|f| ("by_whistle_department".to_string(), f)));
     extra.extend(results.hotspots.iter().map(|f| ("hotspots".to_string(), f)));
+    extra.extend(results.member_organisations.iter().map(|f| ("by_member_organisation".to_string(), f)));
     if let Some((units, components)) = &results.assessment {
         extra.push(("assessment".to_string(), units));
         extra.push(("assessment_components".to_string(), components));
@@ -236,6 +237,9 @@ fn workbook_sheets<'a>(r: &'a Results, overdue: Option<&'a Frame>, lang: Lang) -
     if let Some(f) = &r.hotspots {
         v.push((lang.pick("重复诉求热点 hot spots", "hot spots"), f));
     }
+    if let Some(f) = &r.member_organisations {
+        v.push((lang.pick("党员所在单位 organisations", "member organisations"), f));
+    }
     if let Some((units, components)) = &r.assessment {
         v.push((lang.pick("考核 assessment", "assessment"), units));
         v.push((lang.pick("考核明细 components", "assessment components"), components));
@@ -271,6 +275,9 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
     }
     if p.sources_of("whistles").next().is_some() {
         tables(&mut v, "by_whistle_department");
+    }
+    if p.sources_of("member_roster").next().is_some() {
+        tables(&mut v, "by_member_organisation");
     }
     if p.assessment.is_some() {
         tables(&mut v, "assessment");
@@ -322,6 +329,7 @@ fn write_dictionary(path: &Path, r: &Results, overdue: Option<&Frame>) -> Result
         .chain(r.dimensions.iter().map(|(_, f)| f))
         .chain(r.whistle_departments.as_ref())
         .chain(r.hotspots.as_ref())
+        .chain(r.member_organisations.as_ref())
         .chain(r.assessment.iter().flat_map(|(a, b)| [a, b]))
         .chain(overdue);
     for f in frames {

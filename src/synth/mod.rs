@@ -9,6 +9,7 @@ mod admin;
 pub mod bench;
 mod cases;
 mod grids_out;
+mod members;
 mod orders;
 mod records;
 mod reference;
@@ -95,6 +96,8 @@ pub const INSPECTOR_FILE: &str = "cases_inspector.csv";
 pub const SIGNUPS_FILE: &str = "signups.csv";
 pub const WHISTLES_FILE: &str = "whistles.csv";
 pub const ORDERS_FILE: &str = "service_orders.csv";
+pub const ROSTER_FILE: &str = "member_roster.csv";
+pub const ACTIVITIES_FILE: &str = "member_activities.csv";
 
 /// Writes the demo data set; see `write_demo_report` for the details it also computes.
 pub fn write_demo(opts: &DemoOptions) -> Result<DemoSummary, SynthError> {
@@ -156,6 +159,16 @@ pub fn write_demo_report(opts: &DemoOptions) -> Result<DemoReport, SynthError> {
     defects.push((ORDERS_FILE.to_owned(), "unreadable order time".to_owned(), o.bad_time));
     defects.push((ORDERS_FILE.to_owned(), "acceptance before the dispatch".to_owned(), o.accepted_before_dispatch));
     files.push((path, o.rows));
+
+    let (roster, log) = (opts.out_dir.join(ROSTER_FILE), opts.out_dir.join(ACTIVITIES_FILE));
+    let m = members::write(&roster, &log, &world, opts.seed)?;
+    defects.push((ROSTER_FILE.to_owned(), "empty member id".to_owned(), m.missing_id));
+    defects.push((ROSTER_FILE.to_owned(), "member listed twice".to_owned(), m.duplicate_member));
+    defects.push((ACTIVITIES_FILE.to_owned(), "activity entered twice".to_owned(), m.duplicate_activity));
+    defects.push((ACTIVITIES_FILE.to_owned(), "unreadable date".to_owned(), m.bad_date));
+    defects.push((ACTIVITIES_FILE.to_owned(), "member on no roster".to_owned(), m.unknown_member));
+    files.push((roster, m.roster_rows));
+    files.push((log, m.activity_rows));
 
     let grids_per_district = reference
         .districts

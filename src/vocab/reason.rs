@@ -84,11 +84,19 @@ pub enum Reason {
     DuplicateOrderId,
     /// `ordered_at` is empty or matches none of the source's `timestamp_formats`.
     BadOrderedAt,
+    /// A roster or activity row without its member id.
+    MissingMemberId,
+    /// A member listed twice on the roster; the first row is kept.
+    DuplicateMember,
+    /// The same member, day, community and activity type twice; the first row is kept.
+    DuplicateActivity,
+    /// An activity's date is empty or matches none of the formats.
+    BadActivityDate,
 }
 
 impl Reason {
     /// Every reason, in declaration order.
-    pub const ALL: [Reason; 36] = [
+    pub const ALL: [Reason; 40] = [
         Reason::MissingCaseId,
         Reason::MissingHouseholdId,
         Reason::MissingProjectId,
@@ -125,6 +133,10 @@ impl Reason {
         Reason::MissingOrderId,
         Reason::DuplicateOrderId,
         Reason::BadOrderedAt,
+        Reason::MissingMemberId,
+        Reason::DuplicateMember,
+        Reason::DuplicateActivity,
+        Reason::BadActivityDate,
     ];
 
     /// The code as written in files.
@@ -166,6 +178,10 @@ impl Reason {
             Reason::MissingOrderId => "missing_order_id",
             Reason::DuplicateOrderId => "duplicate_order_id",
             Reason::BadOrderedAt => "bad_ordered_at",
+            Reason::MissingMemberId => "missing_member_id",
+            Reason::DuplicateMember => "duplicate_member",
+            Reason::DuplicateActivity => "duplicate_activity",
+            Reason::BadActivityDate => "bad_activity_date",
         }
     }
 
@@ -208,6 +224,10 @@ impl Reason {
             Reason::MissingOrderId => "缺少点单编号",
             Reason::DuplicateOrderId => "点单编号重复",
             Reason::BadOrderedAt => "点单时间无效",
+            Reason::MissingMemberId => "缺少党员编号",
+            Reason::DuplicateMember => "党员重复报到",
+            Reason::DuplicateActivity => "服务记录重复",
+            Reason::BadActivityDate => "服务日期无效",
         }
     }
 

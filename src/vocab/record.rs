@@ -198,6 +198,23 @@ pub struct OrderFacts {
     pub member: Option<u64>,
 }
 
+/// An in-service party member on a community's roster (在职党员回社区报到).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberFacts {
+    /// A hash of the member id (ids are never written out).
+    pub member: u64,
+    pub organisation: String,
+    pub registered: Option<NaiveDate>,
+}
+
+/// One service a member did in a community.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityFacts {
+    pub member: u64,
+    pub day: NaiveDate,
+    pub hours: f64,
+}
+
 /// The facts of a record, by kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fact {
@@ -205,6 +222,8 @@ pub enum Fact {
     Signup(SignupFacts),
     Whistle(WhistleFacts),
     Order(OrderFacts),
+    Member(MemberFacts),
+    Activity(ActivityFacts),
 }
 
 impl Fact {
@@ -212,7 +231,7 @@ impl Fact {
     pub fn needs_interning(&self) -> bool {
         match self {
             Fact::Case(c) => c.dims.contains(&super::dictionary::TO_INTERN),
-            Fact::Signup(_) | Fact::Whistle(_) | Fact::Order(_) => false,
+            _ => false,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! (ARCHITECTURE.md has the whole recipe).
 
 pub mod cases;
+pub mod members;
 pub mod service_orders;
 pub mod signups;
 pub mod whistles;
@@ -26,7 +27,8 @@ use crate::vocab::time::{DstFold, DstGap};
 use crate::vocab::units::Hierarchy;
 
 /// Every record kind, in the order a run reads them.
-pub static SPECS: &[&KindSpec] = &[&cases::SPEC, &signups::SPEC, &whistles::SPEC, &service_orders::SPEC];
+pub static SPECS: &[&KindSpec] =
+    &[&cases::SPEC, &signups::SPEC, &whistles::SPEC, &service_orders::SPEC, &members::ROSTER, &members::ACTIVITIES];
 
 /// What row checks need to know besides the row and the source.
 pub struct CheckContext<'a> {
@@ -94,6 +96,8 @@ pub fn row_checks(src: &Source, mapping: &Mapping) -> Box<dyn RowCheck> {
         "signups" => Box::new(signups::Checks::new(src, mapping)),
         "whistles" => Box::new(whistles::Checks::new(src, mapping)),
         "service_orders" => Box::new(service_orders::Checks::new(src, mapping)),
+        "member_roster" => Box::new(members::Checks::new(src, mapping, true)),
+        "member_activities" => Box::new(members::Checks::new(src, mapping, false)),
         _ => Box::new(cases::Checks::new(src, mapping)),
     }
 }
