@@ -151,3 +151,53 @@ fn bad_whistle_rows_are_quarantined_with_reasons() {
     let w7 = rejects.iter().find(|r| r["record_key"] == "W7").unwrap();
     assert!(w7["detail"].contains("夜哨"), "{w7:?}");
 }
+
+/// The same whistles as Parquet, and as two daily CSV files read through a glob, give the same
+/// tables as the one CSV file: reading is the same for every kind.
+#[test]
+fn whistles_read_from_parquet_and_daily_folders_alike() {
+    let street_of = |setup: &dyn Fn(&std::path::Path) -> &'static str| -> Vec<String> {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = write_fixture(tmp.path());
+        let path = setup(tmp.path());
+        let toml = std::fs::read_to_string(&p).unwrap() + &SOURCE.replace("path = \"whistles.csv\"", &format!("path = \"{path}\""));
+        std::fs::write(&p, toml).unwrap();
+        let (o, run) = run_into(&p, &tmp.path().join("out"));
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let streets = read_csv(&run.join("street.csv"));
+        let s = row(&streets, "street_code", "110101001");
+        ["whistles", "summons", "reported_in_on_time", "report_in_minutes_p90", "evaluation_mean", "whistles_per_1000_cases"]
+            .iter()
+            .map(|k| s[*k].clone())
+            .collect()
+    };
+    let csv = street_of(&|dir| {
+        std::fs::write(dir.join("whistles.csv"), WHISTLES).unwrap();
+        "whistles.csv"
+    });
+    let parquet = street_of(&|dir| {
+        use polars::prelude::*;
+        let lines: Vec<Vec<&str>> = WHISTLES.lines().map(|l| l.split(',').collect()).collect();
+        let columns: Vec<Column> = (0..lines[0].len())
+            .map(|j| {
+                let v: Vec<Option<&str>> = lines[1..].iter().map(|r| Some(r[j]).filter(|s| !s.is_empty())).collect();
+                Column::new(lines[0][j].into(), v)
+            })
+            .collect();
+        let mut df = DataFrame::new(lines.len() - 1, columns).unwrap();
+        ParquetWriter::new(std::fs::File::create(dir.join("whistles.parquet")).unwrap()).finish(&mut df).unwrap();
+        "whistles.parquet"
+    });
+    let daily = street_of(&|dir| {
+        let day = dir.join("daily");
+        std::fs::create_dir_all(&day).unwrap();
+        let (head, rows) = WHISTLES.split_once('\n').unwrap();
+        let rows: Vec<&str> = rows.lines().collect();
+        std::fs::write(day.join("2026-10-a.csv"), format!("{head}\n{}\n", rows[..4].join("\n"))).unwrap();
+        std::fs::write(day.join("2026-10-b.csv"), format!("{head}\n{}\n", rows[4..].join("\n"))).unwrap();
+        "daily/*.csv"
+    });
+    assert_eq!(csv, ["3", "5", "2", "1020", "81.67", "250"]);
+    assert_eq!(parquet, csv);
+    assert_eq!(daily, csv);
+}

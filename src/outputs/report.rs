@@ -18,7 +18,7 @@ use crate::vocab::units::Level;
 
 const STYLE: &str = "body{font-family:'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif;margin:0 auto;max-width:1100px;padding:12px;color:#222;line-height:1.5}\
 h1{font-size:1.4em}h2{font-size:1.15em;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:2em}\
-figure{margin:1em 0}figure .chart{overflow-x:auto}figure img{width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.85em;color:#555}\
+figure{margin:1em 0}figure .chart{overflow-x:auto}figure img{width:100%;height:auto;border:1px solid #eee;box-sizing:border-box;display:block}figcaption{font-size:.85em;color:#555}\
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.9em;min-width:60%}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}\
 td.n{text-align:right}th{background:#f4f4f4}.ok{color:#1a7f37}.bad{color:#b42318}ul{padding-left:1.2em}\
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px}.card{border:1px solid #ddd;border-radius:6px;padding:8px}\
@@ -517,7 +517,7 @@ fn assessment_table(h: &mut String, f: &Frame, a: &crate::config::file::Assessme
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
-            esc(&levels[i]),
+            esc(Level::ALL.iter().find(|lv| lv.as_str() == levels[i]).map_or(levels[i].as_str(), |lv| lv.name(l))),
             esc(&names[i]),
             score[i].map(|s| format!("{s:.2}")).unwrap_or_default(),
             rank[i].map(|r| format!("{r:.0}")).unwrap_or_default(),
