@@ -78,4 +78,8 @@ fn a_hot_spot_of_six_cases_in_a_table_a_layer_and_the_units() {
     }
     let html = std::fs::read_to_string(run.join("report.html")).unwrap();
     assert!(html.contains("重复诉求热点"));
+    // The map chart of the hot spots, with its data.
+    let chart = read_csv(&run.join("charts/map_hotspots.csv"));
+    assert_eq!((chart.len(), chart[0]["hotspot_id"].as_str(), chart[0]["cases"].as_str()), (1, "H001", "6"));
+    assert!(run.join("charts/map_hotspots.png").exists());
 }

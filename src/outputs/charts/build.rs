@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{
-    BLACK_LIST, ChartData, ChartFiles, Funnel, Handling, Map, Pareto, RANKING_COLORS, RED_LIST, Ranking, RedBlack, Signups, Trend,
-    write_chart,
+    BLACK_LIST, ChartData, ChartFiles, Funnel, Handling, Map, Pareto, PointMap, RANKING_COLORS, RED_LIST, Ranking, RedBlack, Signups,
+    Trend, write_chart,
 };
 use crate::config::Pipeline;
 use crate::config::file::ChartsFile;
@@ -150,6 +150,30 @@ pub fn write_charts(
             }
             out.push(write_chart(dir, "redblack_whistle_department", &chart.title.clone(), &data, &chart)?);
         }
+    }
+
+    // Repeat hot spots on the grid map.
+    if let Some(f) = &r.hotspots {
+        let (ids, cats, n, lon, lat) = (f.texts("hotspot_id"), f.texts("category"), f.floats("cases"), f.floats("lon"), f.floats("lat"));
+        let points: Vec<(f64, f64, u64, String)> =
+            (0..f.height()).filter_map(|i| Some((lon[i]?, lat[i]?, n[i]? as u64, format!("{} {}", ids[i], cats[i])))).collect();
+        let mut data = ChartData::new(&["hotspot_id", "category", "cases", "lon", "lat"]);
+        for i in 0..f.height() {
+            let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+            data.push(vec![ids[i].clone(), cats[i].clone(), num(n[i]), num(lon[i]), num(lat[i])]);
+        }
+        let grids = maps.iter().find(|m| m.level == Level::Grid).map(|m| m.geoms.to_vec()).unwrap_or_default();
+        let chart = PointMap {
+            title: title(&match l {
+                Lang::Zh => format!("重复诉求热点（{} 个；圆越大件数越多，红色为前10）", points.len()),
+                Lang::En => format!("repeat hot spots ({}; circle area by cases, the largest ten red)", points.len()),
+            }),
+            lang: l,
+            grids,
+            outlines: outlines.to_vec(),
+            points,
+        };
+        out.push(write_chart(dir, "map_hotspots", &chart.title.clone(), &data, &chart)?);
     }
 
     // The service-order funnel of the city in the period.

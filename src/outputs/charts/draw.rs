@@ -656,3 +656,83 @@ impl Chart for Funnel {
         Ok(())
     }
 }
+
+/// Points on the grid map: the repeat hot spots, each a circle whose area grows with its
+/// cases, the largest ten red and labelled with their ids, over the grey grids and the district
+/// outlines.
+pub struct PointMap {
+    pub title: String,
+    pub lang: Lang,
+    pub grids: Vec<MultiPolygon<f64>>,
+    pub outlines: Vec<MultiPolygon<f64>>,
+    /// (lon, lat, cases, label).
+    pub points: Vec<(f64, f64, u64, String)>,
+}
+
+impl Chart for PointMap {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        use geo::BoundingRect;
+        root.fill(&WHITE)?;
+        if self.points.is_empty() {
+            return no_data(root, &self.title, self.lang, s);
+        }
+        let root = root.titled(&self.title, title_font(s))?;
+        let (w, h) = root.dim_in_pixel();
+        let bbox = self.grids.iter().chain(&self.outlines).filter_map(|g| g.bounding_rect()).reduce(|a, b| {
+            geo::Rect::new(
+                geo::Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                geo::Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            )
+        });
+        let Some(bbox) = bbox else { return Ok(()) };
+        let k = (bbox.center().y.to_radians().cos()).max(0.1);
+        let (mw, mh) = (w as f64, h as f64 - 10.0 * s);
+        let scale = (mw / (bbox.width() * k)).min(mh / bbox.height());
+        let (xr, yr) = (mw / scale / k, mh / scale);
+        let (cx, cy) = (bbox.center().x, bbox.center().y);
+        let mut chart =
+            ChartBuilder::on(&root).margin(px(5.0, s)).build_cartesian_2d(cx - xr / 2.0..cx + xr / 2.0, cy - yr / 2.0..cy + yr / 2.0)?;
+        for g in &self.grids {
+            for poly in &g.0 {
+                let ring: Vec<(f64, f64)> = poly.exterior().coords().map(|c| (c.x, c.y)).collect();
+                chart.draw_series(std::iter::once(Polygon::new(ring.clone(), RGBColor(236, 236, 236).filled())))?;
+                chart.draw_series(std::iter::once(PathElement::new(ring, WHITE.stroke_width(1))))?;
+            }
+        }
+        draw_outlines(&mut chart, &self.outlines, s)?;
+        let max = self.points.iter().map(|p| p.2).max().unwrap_or(1).max(1) as f64;
+        // Smallest first, so large circles never hide small ones entirely.
+        let mut order: Vec<usize> = (0..self.points.len()).collect();
+        order.sort_by_key(|&i| (self.points[i].2, std::cmp::Reverse(i)));
+        for i in order {
+            let (x, y, n, _) = &self.points[i];
+            let r = px(3.0 + 13.0 * (*n as f64 / max).sqrt(), s);
+            let color = if i < 10 { ACCENT } else { SERIES[1] };
+            chart.draw_series(std::iter::once(Circle::new((*x, *y), r, color.mix(0.75).filled())))?;
+            chart.draw_series(std::iter::once(Circle::new((*x, *y), r, WHITE.stroke_width(px(1.0, s)))))?;
+        }
+        // The largest ten labelled; hot spots of one site (several categories) share a label,
+        // one line each, so labels never print over each other.
+        let mut labels: Vec<(f64, f64, Vec<String>)> = Vec::new();
+        for (x, y, n, label) in self.points.iter().take(10) {
+            match labels.iter_mut().find(|l| (l.0 - x).abs() < 0.003 && (l.1 - y).abs() < 0.003) {
+                Some(l) => l.2.push(format!("{label} ({n})")),
+                None => labels.push((*x, *y, vec![format!("{label} ({n})")])),
+            }
+        }
+        let line = (yr / mh) * px(12.0, s) as f64;
+        for (x, y, lines) in labels {
+            for (j, text) in lines.iter().enumerate() {
+                chart.draw_series(std::iter::once(Text::new(
+                    text.clone(),
+                    (x + xr * 0.012, y - line * j as f64),
+                    font(9.0, s).pos(Pos::new(HPos::Left, VPos::Center)),
+                )))?;
+            }
+        }
+        Ok(())
+    }
+}
