@@ -12,7 +12,7 @@ use chrono::TimeDelta;
 use rand::Rng;
 
 use super::cases::World;
-use super::util::rng_for;
+use super::util::{rng_for, write_csv};
 use super::{AS_OF, PERIOD_DAYS, PERIOD_START, SynthError};
 
 pub(crate) const ROSTER_HEADER: [&str; 4] = ["党员编号", "所在单位", "报到社区编码", "报到日期"];
@@ -54,17 +54,6 @@ pub(crate) struct MemberStats {
     pub duplicate_activity: usize,
     pub bad_date: usize,
     pub unknown_member: usize,
-}
-
-fn write_csv<const N: usize>(path: &Path, header: [&str; N], rows: &[[String; N]]) -> Result<(), SynthError> {
-    let file = std::fs::File::create(path).map_err(|source| SynthError::Write { path: path.to_path_buf(), source })?;
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(file);
-    let err = |e: csv::Error| SynthError::Csv { path: path.to_path_buf(), source: e };
-    w.write_record(header).map_err(err)?;
-    for r in rows {
-        w.write_record(r).map_err(err)?;
-    }
-    w.flush().map_err(|source| SynthError::Write { path: path.to_path_buf(), source })
 }
 
 pub(crate) fn write(roster_path: &Path, activity_path: &Path, world: &World, seed: u64) -> Result<MemberStats, SynthError> {

@@ -12,7 +12,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::cases::World;
-use super::util::{Cumulative, rng_for, std_normal};
+use super::util::{Cumulative, rng_for, std_normal, write_csv};
 use super::{AS_OF, PERIOD_DAYS, PERIOD_START, SynthError};
 
 pub(crate) const HEADER: [&str; 11] =
@@ -145,14 +145,7 @@ pub(crate) fn write(path: &Path, world: &World, seed: u64) -> Result<OrderStats,
             stats.duplicate += 1;
         }
     }
-    let file = std::fs::File::create(path).map_err(|source| SynthError::Write { path: path.to_path_buf(), source })?;
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(file);
-    let err = |e: csv::Error| SynthError::Csv { path: path.to_path_buf(), source: e };
-    w.write_record(HEADER).map_err(err)?;
-    for r in &out {
-        w.write_record(r).map_err(err)?;
-    }
-    w.flush().map_err(|source| SynthError::Write { path: path.to_path_buf(), source })?;
+    write_csv(path, HEADER, &out)?;
     stats.rows = out.len();
     Ok(stats)
 }

@@ -1,6 +1,9 @@
 //! Small deterministic helpers shared by the generators: seeding, sampling, rounding and a local
 //! metric projection.
 
+use std::path::Path;
+
+use super::SynthError;
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -162,4 +165,16 @@ pub(crate) fn round_multipolygon(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
             })
             .collect(),
     )
+}
+
+/// Writes a CSV file of the demo: UTF-8 without BOM, `\n` line ends, a header row.
+pub(crate) fn write_csv<const N: usize>(path: &Path, header: [&str; N], rows: &[[String; N]]) -> Result<(), SynthError> {
+    let file = std::fs::File::create(path).map_err(|source| SynthError::Write { path: path.to_path_buf(), source })?;
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(file);
+    let err = |e: csv::Error| SynthError::Csv { path: path.to_path_buf(), source: e };
+    w.write_record(header).map_err(err)?;
+    for r in rows {
+        w.write_record(r).map_err(err)?;
+    }
+    w.flush().map_err(|source| SynthError::Write { path: path.to_path_buf(), source })
 }

@@ -13,7 +13,7 @@ use crate::vocab::calendar::Limit;
 use crate::vocab::dictionary::{Dictionaries, NO_VALUE, TO_INTERN};
 use crate::vocab::reason::Reason;
 use crate::vocab::record::{CaseFacts, DueSource, Fact, Followup, Location, Satisfaction, Value};
-use crate::vocab::time::{LocalRules, Stamp, date_stamp, end_of_local_day, local_stamp, parse_timestamp};
+use crate::vocab::time::{LocalRules, Stamp, end_of_local_day};
 use crate::vocab::units::Level;
 
 const fn field(name: &'static str, required: bool, about: &'static str) -> FieldSpec {
@@ -67,8 +67,9 @@ pub static SPEC: KindSpec = KindSpec {
     check: check_mapping,
 };
 
-/// A case needs a location: both coordinates, or a code of a level the layer has.
-fn check_mapping(s: &SourceCheck<'_>, problems: &mut Vec<String>) {
+/// A case (and any kind placed like one) needs a location: both coordinates, or a code of a
+/// level the layer has.
+pub(super) fn check_mapping(s: &SourceCheck<'_>, problems: &mut Vec<String>) {
     let (key, cols, gp) = (s.key, s.columns, s.grid_properties);
     let has = |f: &str| cols.contains_key(f);
     if has("lon") != has("lat") {
@@ -329,18 +330,7 @@ impl RowCheck for Checks {
 impl Checks {
     /// A timestamp field: `Ok(None)` when empty, `Err(the value as written)` when unreadable.
     fn stamp(&self, r: &RowRef<'_, '_>, slot: Option<usize>, rules: LocalRules) -> Result<Option<Stamp>, String> {
-        let v = slot.map_or(Value::Null, |k| r.get(k));
-        let t = match v {
-            Value::Null => return Ok(None),
-            Value::Timestamp { ms, zoned: true } => Some(Stamp::at(ms)),
-            Value::Timestamp { ms, zoned: false } => local_stamp(ms, rules),
-            Value::Date(d) => date_stamp(d, rules),
-            other => match other.text() {
-                None => return Ok(None),
-                Some(t) => parse_timestamp(&t, &self.src.timestamp_formats, rules),
-            },
-        };
-        t.map(Some).ok_or_else(|| v.raw().unwrap_or_default())
+        super::stamp(slot.map_or(Value::Null, |k| r.get(k)), &self.src.timestamp_formats, rules)
     }
 
     /// The due time of a case received at `received`: the record's own (a date alone means

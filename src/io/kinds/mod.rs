@@ -90,6 +90,44 @@ pub trait RowCheck: Send + Sync {
     fn intern(&self, _fact: &mut Fact, _row: &RowRef<'_, '_>, _dicts: &mut Dictionaries) {}
 }
 
+/// A timestamp field of any kind: `Ok(None)` when empty, `Err(the value as written)` when it
+/// matches none of `formats`.
+pub(crate) fn stamp(
+    v: crate::vocab::record::Value<'_>,
+    formats: &[String],
+    rules: crate::vocab::time::LocalRules,
+) -> Result<Option<crate::vocab::time::Stamp>, String> {
+    use crate::vocab::record::Value;
+    use crate::vocab::time::{Stamp, date_stamp, local_stamp, parse_timestamp};
+    let t = match v {
+        Value::Null => return Ok(None),
+        Value::Timestamp { ms, zoned: true } => Some(Stamp::at(ms)),
+        Value::Timestamp { ms, zoned: false } => local_stamp(ms, rules),
+        Value::Date(d) => date_stamp(d, rules),
+        other => match other.text() {
+            None => return Ok(None),
+            Some(t) => parse_timestamp(&t, formats, rules),
+        },
+    };
+    t.map(Some).ok_or_else(|| v.raw().unwrap_or_default())
+}
+
+/// A number field (a score, a rating, hours): `Ok(None)` when empty, `Err(the value as written)`
+/// when it is not a finite number.
+pub(crate) fn number(v: crate::vocab::record::Value<'_>) -> Result<Option<f64>, String> {
+    use crate::vocab::record::Value;
+    match v {
+        Value::Null => Ok(None),
+        Value::Int(n) => Ok(Some(n as f64)),
+        Value::Float(x) if x.is_finite() => Ok(Some(x)),
+        other => match other.text().map(|t| t.trim().parse::<f64>()) {
+            None => Ok(None),
+            Some(Ok(x)) if x.is_finite() => Ok(Some(x)),
+            _ => Err(other.raw().unwrap_or_default()),
+        },
+    }
+}
+
 /// The row checks of a source's kind.
 pub fn row_checks(src: &Source, mapping: &Mapping) -> Box<dyn RowCheck> {
     match src.kind {

@@ -8,13 +8,13 @@ use std::sync::atomic::AtomicU64;
 use super::cases::locate_row;
 use super::{CheckContext, Checked, FieldProblem, Problem, RowCheck};
 use crate::config::Source;
-use crate::config::kind::{FieldSpec, KindSpec, Options, SourceCheck, ValueGroup};
+use crate::config::kind::{FieldSpec, KindSpec, Options, ValueGroup};
 use crate::io::ids;
 use crate::io::records::{Mapping, RowRef};
 use crate::vocab::dictionary::Dictionaries;
 use crate::vocab::reason::Reason;
 use crate::vocab::record::{Fact, OrderFacts, Value};
-use crate::vocab::time::{LocalRules, Stamp, date_stamp, local_stamp, parse_timestamp};
+use crate::vocab::time::LocalRules;
 
 const fn field(name: &'static str, required: bool, about: &'static str) -> FieldSpec {
     FieldSpec { name, required, about }
@@ -44,19 +44,8 @@ pub static SPEC: KindSpec = KindSpec {
     exclusive: &[],
     options: Options { crs: true, timestamps: true, dates: false },
     dimensions: &[],
-    check: check_mapping,
+    check: super::cases::check_mapping,
 };
-
-fn check_mapping(s: &SourceCheck<'_>, problems: &mut Vec<String>) {
-    let (key, cols) = (s.key, s.columns);
-    let has = |f: &str| cols.contains_key(f);
-    if has("lon") != has("lat") {
-        problems.push(format!("{key}.columns: map both `lon` and `lat`, or neither"));
-    }
-    if !has("lon") && !has("grid_code") && !has("community_code") && !has("street_code") {
-        problems.push(format!("{key}.columns: no place: map lon/lat or a grid, community or street code"));
-    }
-}
 
 /// The checks of one service-order source.
 pub struct Checks {
@@ -79,20 +68,9 @@ impl Checks {
         self.get(r, name).text().map(|t| t.into_owned())
     }
 
-    /// A timestamp field: `Ok(None)` when empty, `Err(the value as written)` when unreadable.
+    /// A timestamp field, in ms: `Ok(None)` when empty, `Err(the value as written)` when unreadable.
     fn stamp(&self, r: &RowRef<'_, '_>, name: &str, rules: LocalRules) -> Result<Option<i64>, String> {
-        let v = self.get(r, name);
-        let t: Option<Stamp> = match v {
-            Value::Null => return Ok(None),
-            Value::Timestamp { ms, zoned: true } => Some(Stamp::at(ms)),
-            Value::Timestamp { ms, zoned: false } => local_stamp(ms, rules),
-            Value::Date(d) => date_stamp(d, rules),
-            other => match other.text() {
-                None => return Ok(None),
-                Some(t) => parse_timestamp(&t, &self.src.timestamp_formats, rules),
-            },
-        };
-        t.map(|t| Some(t.ms)).ok_or_else(|| v.raw().unwrap_or_default())
+        super::stamp(self.get(r, name), &self.src.timestamp_formats, rules).map(|t| t.map(|t| t.ms))
     }
 }
 
@@ -150,25 +128,18 @@ impl RowCheck for Checks {
         let accepted = step("accepted_at", dispatched);
         let completed = step("completed_at", accepted);
         let cancelled = self.text(r, "status").is_some_and(|s| self.cancelled.iter().any(|c| *c == s));
-        let rating = match self.get(r, "rating") {
-            Value::Null => None,
-            Value::Int(n) => Some(n as f64),
-            Value::Float(x) if x.is_finite() => Some(x),
-            v => match v.text().map(|t| t.trim().parse::<f64>()) {
-                None => None,
-                Some(Ok(x)) if x.is_finite() => Some(x),
-                _ => {
-                    let value = v.raw().unwrap_or_default();
-                    issues.push(FieldProblem {
-                        field: "rating",
-                        detail: format!("rating {value:?} is not a number; left out of the ratings"),
-                        value,
-                        reason: Reason::BadValue,
-                        action: "ignored",
-                    });
-                    None
-                }
-            },
+        let rating = match super::number(self.get(r, "rating")) {
+            Ok(x) => x,
+            Err(value) => {
+                issues.push(FieldProblem {
+                    field: "rating",
+                    detail: format!("rating {value:?} is not a number; left out of the ratings"),
+                    value,
+                    reason: Reason::BadValue,
+                    action: "ignored",
+                });
+                None
+            }
         };
         let member = self.text(r, "member_id").map(|m| ids::hash64(&m));
         let codes = ["grid_code", "community_code", "street_code"].map(|c| self.text(r, c));

@@ -8,13 +8,13 @@ use std::sync::atomic::AtomicU64;
 use super::cases::locate_row;
 use super::{CheckContext, Checked, FieldProblem, Problem, RowCheck};
 use crate::config::Source;
-use crate::config::kind::{FieldSpec, KindSpec, Options, SourceCheck, ValueGroup};
+use crate::config::kind::{FieldSpec, KindSpec, Options, ValueGroup};
 use crate::io::ids;
 use crate::io::records::{Mapping, RowRef};
 use crate::vocab::dictionary::Dictionaries;
 use crate::vocab::reason::Reason;
 use crate::vocab::record::{Fact, Value, WhistleFacts, WhistleType};
-use crate::vocab::time::{LocalRules, Stamp, date_stamp, local_stamp, parse_timestamp};
+use crate::vocab::time::LocalRules;
 
 const fn field(name: &'static str, required: bool, about: &'static str) -> FieldSpec {
     FieldSpec { name, required, about }
@@ -47,26 +47,8 @@ pub static SPEC: KindSpec = KindSpec {
     exclusive: &[("daily", "tackle"), ("daily", "emergency"), ("tackle", "emergency")],
     options: Options { crs: true, timestamps: true, dates: false },
     dimensions: &[],
-    check: check_mapping,
+    check: super::cases::check_mapping,
 };
-
-/// A whistle needs a place: both coordinates, or a code of a level the layer has.
-fn check_mapping(s: &SourceCheck<'_>, problems: &mut Vec<String>) {
-    let (key, cols, gp) = (s.key, s.columns, s.grid_properties);
-    let has = |f: &str| cols.contains_key(f);
-    if has("lon") != has("lat") {
-        problems.push(format!("{key}.columns: map both `lon` and `lat`, or neither"));
-    }
-    if !has("lon") && !has("grid_code") && !has("community_code") && !has("street_code") {
-        problems.push(format!("{key}.columns: no place: map lon/lat or a grid, community or street code"));
-    }
-    if has("community_code") && gp.community_code.is_none() {
-        problems.push(format!("{key}.columns.community_code: the grid layer has no community level (grids.properties.community_code)"));
-    }
-    if has("street_code") && gp.street_code.is_none() {
-        problems.push(format!("{key}.columns.street_code: the grid layer has no street level (grids.properties.street_code)"));
-    }
-}
 
 /// The checks of one whistle source.
 pub struct Checks {
@@ -104,20 +86,9 @@ impl Checks {
         }
     }
 
-    /// A timestamp field: `Ok(None)` when empty, `Err(the value as written)` when unreadable.
+    /// A timestamp field, in ms: `Ok(None)` when empty, `Err(the value as written)` when unreadable.
     fn stamp(&self, r: &RowRef<'_, '_>, slot: Option<usize>, rules: LocalRules) -> Result<Option<i64>, String> {
-        let v = slot.map_or(Value::Null, |k| r.get(k));
-        let t: Option<Stamp> = match v {
-            Value::Null => return Ok(None),
-            Value::Timestamp { ms, zoned: true } => Some(Stamp::at(ms)),
-            Value::Timestamp { ms, zoned: false } => local_stamp(ms, rules),
-            Value::Date(d) => date_stamp(d, rules),
-            other => match other.text() {
-                None => return Ok(None),
-                Some(t) => parse_timestamp(&t, &self.src.timestamp_formats, rules),
-            },
-        };
-        t.map(|t| Some(t.ms)).ok_or_else(|| v.raw().unwrap_or_default())
+        super::stamp(slot.map_or(Value::Null, |k| r.get(k)), &self.src.timestamp_formats, rules).map(|t| t.map(|t| t.ms))
     }
 }
 
@@ -191,25 +162,18 @@ impl RowCheck for Checks {
         let summoned = later("summoned_at", self.summoned_at, whistled, "the whistle time is used").unwrap_or(whistled);
         let reported = later("reported_at", self.reported_at, summoned, "the department counts as not reported in");
         let closed = later("closed_at", self.closed_at, whistled, "the whistle counts as open");
-        let evaluation = match self.evaluation.map(|k| r.get(k)) {
-            None | Some(Value::Null) => None,
-            Some(Value::Int(n)) => Some(n as f64),
-            Some(Value::Float(x)) if x.is_finite() => Some(x),
-            Some(v) => match v.text().map(|t| t.trim().parse::<f64>()) {
-                None => None,
-                Some(Ok(x)) if x.is_finite() => Some(x),
-                _ => {
-                    let value = v.raw().unwrap_or_default();
-                    issues.push(FieldProblem {
-                        field: "evaluation",
-                        detail: format!("evaluation {value:?} is not a number; left out of the mean evaluation"),
-                        value,
-                        reason: Reason::BadValue,
-                        action: "ignored",
-                    });
-                    None
-                }
-            },
+        let evaluation = match super::number(self.evaluation.map_or(Value::Null, |k| r.get(k))) {
+            Ok(x) => x,
+            Err(value) => {
+                issues.push(FieldProblem {
+                    field: "evaluation",
+                    detail: format!("evaluation {value:?} is not a number; left out of the mean evaluation"),
+                    value,
+                    reason: Reason::BadValue,
+                    action: "ignored",
+                });
+                None
+            }
         };
         let codes = self.codes.map(text);
         let get = |slot: Option<usize>| slot.map_or(Value::Null, |k| r.get(k));
