@@ -11,7 +11,7 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     let m = json(&run.join("manifest.json"));
     let sources = m["sources"].as_array().unwrap();
-    assert_eq!(sources.len(), 8, "three case sources, sign-ups, whistles, service orders, member roster and activities");
+    assert_eq!(sources.len(), 9, "three case sources, sign-ups, whistles, service orders, member roster and activities, facilities");
     let mut read = 0;
     for s in sources {
         assert_eq!(s["balanced"], true, "{}", s["name"]);
@@ -126,6 +126,19 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     assert_eq!(assessed.len(), 32 + 2);
     assert!(assessed.iter().all(|r| r["assessment_coverage"] == "1" && !r["assessment_rank"].is_empty()), "{assessed:?}");
     assert_eq!(read_csv(&run.join("assessment_components.csv")).len(), (32 + 2) * 5);
+    // The service circle: most communities fully covered, a few lacking an item (the demo's
+    // gap zones), every facility in the point layer, the community layer and the map.
+    let full: f64 = city["community_full_coverage_rate"].parse().unwrap();
+    assert!((0.8..0.98).contains(&full), "community coverage {full}");
+    let comms = read_csv(&run.join("community.csv"));
+    let short: Vec<&std::collections::BTreeMap<String, String>> = comms.iter().filter(|r| r["service_circle"] != "full").collect();
+    assert!(!short.is_empty() && short.iter().all(|r| !r["service_items_missing"].is_empty()));
+    let facilities = read_csv(&run.join("facilities.csv"));
+    assert_eq!(json(&run.join("facilities.geojson"))["features"].as_array().unwrap().len(), facilities.len());
+    assert_eq!(city["facilities"].parse::<usize>().unwrap(), facilities.len());
+    assert_eq!(json(&run.join("coverage.geojson"))["features"].as_array().unwrap().len(), comms.len());
+    assert!(run.join("charts/map_coverage.png").exists());
+    assert_eq!(read_csv(&run.join("coverage_items.csv")).len(), (grid_rows.len() + comms.len()) * 8);
     // Three projects; the one that stalls near 85 % never reaches its threshold.
     let projects = read_csv(&run.join("signup_projects.csv"));
     assert_eq!(projects.len(), 3);

@@ -54,6 +54,74 @@ pub struct PipelineFile {
     /// Working days and hours; without it every moment is working time.
     #[serde(default)]
     pub calendar: Option<CalendarFile>,
+    /// The 15-minute service circle (一刻钟社区服务圈): which service items the residents of
+    /// each grid and community reach; on whenever a `facilities` source is read.
+    #[serde(default)]
+    pub coverage: Option<CoverageFile>,
+}
+
+/// Reach of the service circle's items from the residents of each unit.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageFile {
+    /// Reach of an item without a radius of its own, metres along the ground.
+    #[serde(default = "default_reach")]
+    pub radius_m: f64,
+    /// Walking distance ÷ straight-line distance: a facility counts when it lies within
+    /// radius ÷ detour_factor in a straight (geodesic) line.
+    #[serde(default = "default_detour")]
+    pub detour_factor: f64,
+    /// Spacing of the lattice of resident points, metres.
+    #[serde(default = "default_lattice")]
+    pub lattice_m: f64,
+    /// An item is within reach of a unit when it is within reach of at least this share of
+    /// the unit's residents.
+    #[serde(default = "default_min_share")]
+    pub min_share: f64,
+    /// The service items; none: Beijing's eight basic items.
+    #[serde(default)]
+    pub items: Vec<CoverageItemFile>,
+}
+
+impl Default for CoverageFile {
+    fn default() -> Self {
+        CoverageFile {
+            radius_m: default_reach(),
+            detour_factor: default_detour(),
+            lattice_m: default_lattice(),
+            min_share: default_min_share(),
+            items: Vec::new(),
+        }
+    }
+}
+
+fn default_reach() -> f64 {
+    1000.0
+}
+fn default_detour() -> f64 {
+    1.0
+}
+fn default_lattice() -> f64 {
+    100.0
+}
+fn default_min_share() -> f64 {
+    0.5
+}
+
+/// One item of the service circle and the facility categories that provide it.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageItemFile {
+    /// A short ASCII key (`vegetables`), for the tables.
+    pub key: String,
+    /// What readers see (蔬菜零售).
+    pub name: String,
+    /// The facilities' categories that provide it; none: the name itself.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Its own reach, metres (default: coverage.radius_m).
+    #[serde(default)]
+    pub radius_m: Option<f64>,
 }
 
 /// A weighted score per unit across indicator columns, each normalised to 0–100.

@@ -11,7 +11,9 @@ pub mod sources;
 pub use file::{Encoding, FileFormat, OnFail, OnInvalid, RankingFile, ReworkDenominator, ShouldBeClosedFile};
 pub use kind::{Catalog, KindSpec};
 pub use period::Period;
-pub use resolve::{CalendarConfig, GridProperties, GridsConfig, IndicatorSettings, Overrides, Pipeline, load, parse, resolve};
+pub use resolve::{
+    CalendarConfig, CoverageConfig, CoverageItem, GridProperties, GridsConfig, IndicatorSettings, Overrides, Pipeline, load, parse, resolve,
+};
 pub use sources::Source;
 
 impl GridProperties {

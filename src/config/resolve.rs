@@ -40,7 +40,48 @@ pub struct Pipeline {
     pub hotspots: Option<crate::config::file::HotspotsFile>,
     pub assessment: Option<crate::config::file::AssessmentFile>,
     pub calendar: CalendarConfig,
+    /// The service circle, when a facilities source is read.
+    pub coverage: Option<CoverageConfig>,
 }
+
+/// The service circle as resolved: every item with its reach and categories.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageConfig {
+    pub detour_factor: f64,
+    pub lattice_m: f64,
+    pub min_share: f64,
+    pub items: Vec<CoverageItem>,
+}
+
+/// One service item.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageItem {
+    pub key: String,
+    pub name: String,
+    pub categories: Vec<String>,
+    pub radius_m: f64,
+}
+
+impl CoverageConfig {
+    /// The items (as a bit mask) a facility category provides.
+    pub fn items_of(&self, category: &str) -> u32 {
+        let c = category.trim();
+        self.items.iter().enumerate().filter(|(_, it)| it.categories.iter().any(|x| x == c)).fold(0, |m, (i, _)| m | 1 << i)
+    }
+}
+
+/// Beijing's eight basic items of the service circle (2021), with the usual names of the
+/// facility categories that provide them.
+pub const BEIJING_ITEMS: &[(&str, &str, &[&str])] = &[
+    ("vegetables", "蔬菜零售", &["蔬菜零售", "菜市场", "生鲜超市", "菜店"]),
+    ("convenience", "便利店", &["便利店"]),
+    ("breakfast", "早餐", &["早餐", "早餐店"]),
+    ("housekeeping", "家政", &["家政", "家政服务"]),
+    ("hairdressing", "美容美发", &["美容美发", "理发"]),
+    ("delivery", "末端配送", &["末端配送", "快递", "快递驿站"]),
+    ("repair", "便民维修", &["便民维修", "维修"]),
+    ("laundry", "洗染", &["洗染", "洗衣"]),
+];
 
 /// Working days and hours as configured; `io::calendar` reads the holiday file.
 #[derive(Debug, Clone, Serialize)]
@@ -215,6 +256,7 @@ pub fn resolve(path: &Path, f: PipelineFile, overrides: &Overrides, catalog: &Ca
     let sources = super::sources::resolve_all(&f.cases, &f.signups, &f.sources, catalog, &abs, tz, &grids.properties, &mut problems);
     let indicators = resolve_indicators(&f.indicators, &mut problems);
     let calendar = resolve_calendar(f.calendar.as_ref(), &abs, &mut problems);
+    let coverage = resolve_coverage(f.coverage.as_ref(), sources.iter().any(|s| s.kind == "facilities"), &mut problems);
     check_quality(&f.quality, &mut problems);
     check_outputs(&f.outputs, &mut problems);
     if let Some(c) = &f.charts {
@@ -242,6 +284,7 @@ pub fn resolve(path: &Path, f: PipelineFile, overrides: &Overrides, catalog: &Ca
             hotspots: f.hotspots.clone(),
             assessment: f.assessment.clone(),
             calendar,
+            coverage,
         }),
         None if problems.is_empty() => Err(ConfigError::Invalid { path: file, problems: vec!["period: incomplete".into()] }),
         _ => Err(ConfigError::Invalid { path: file, problems }),
@@ -276,6 +319,70 @@ fn resolve_grids(g: &GridsFile, abs: &dyn Fn(&str) -> PathBuf, problems: &mut Ve
             households: gp.households.clone(),
         },
     }
+}
+
+/// The service circle: `[coverage]` or its defaults when a facilities source is read.
+fn resolve_coverage(c: Option<&CoverageFile>, has_facilities: bool, problems: &mut Vec<String>) -> Option<CoverageConfig> {
+    if c.is_some() && !has_facilities {
+        problems.push("coverage: needs a source of kind \"facilities\" ([[sources]] kind = \"facilities\")".into());
+    }
+    if !has_facilities {
+        return None;
+    }
+    let default = CoverageFile::default();
+    let c = c.unwrap_or(&default);
+    let positive = |x: f64| x > 0.0 && x.is_finite();
+    if !positive(c.radius_m) {
+        problems.push(format!("coverage.radius_m: {} must be positive", c.radius_m));
+    }
+    if !(c.detour_factor >= 1.0 && c.detour_factor.is_finite()) {
+        problems.push(format!(
+            "coverage.detour_factor: {} must be 1 or more (walking is never shorter than the straight line)",
+            c.detour_factor
+        ));
+    }
+    if !(10.0..=5000.0).contains(&c.lattice_m) {
+        problems.push(format!("coverage.lattice_m: {} must be between 10 and 5000 metres", c.lattice_m));
+    }
+    if !(c.min_share > 0.0 && c.min_share <= 1.0) {
+        problems.push(format!("coverage.min_share: {} must be above 0 and at most 1", c.min_share));
+    }
+    let items: Vec<CoverageItem> = if c.items.is_empty() {
+        BEIJING_ITEMS
+            .iter()
+            .map(|(key, name, cats)| CoverageItem {
+                key: key.to_string(),
+                name: name.to_string(),
+                categories: cats.iter().map(|s| s.to_string()).collect(),
+                radius_m: c.radius_m,
+            })
+            .collect()
+    } else {
+        c.items
+            .iter()
+            .map(|it| CoverageItem {
+                key: it.key.clone(),
+                name: it.name.clone(),
+                categories: if it.categories.is_empty() { vec![it.name.clone()] } else { it.categories.clone() },
+                radius_m: it.radius_m.unwrap_or(c.radius_m),
+            })
+            .collect()
+    };
+    if items.len() > 32 {
+        problems.push(format!("coverage.items: {} items; at most 32", items.len()));
+    }
+    for (i, it) in items.iter().enumerate() {
+        if it.key.is_empty() || !it.key.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
+            problems.push(format!("coverage.items[{i}].key: {:?} must be non-empty ASCII letters, digits or '_'", it.key));
+        }
+        if items[..i].iter().any(|o| o.key == it.key) {
+            problems.push(format!("coverage.items[{i}].key: {:?} is used twice", it.key));
+        }
+        if !positive(it.radius_m) {
+            problems.push(format!("coverage.items[{i}].radius_m: {} must be positive", it.radius_m));
+        }
+    }
+    Some(CoverageConfig { detour_factor: c.detour_factor, lattice_m: c.lattice_m, min_share: c.min_share, items })
 }
 
 fn resolve_indicators(ind: &IndicatorsFile, problems: &mut Vec<String>) -> IndicatorSettings {

@@ -17,6 +17,7 @@
 
 pub mod assessment;
 pub mod closure;
+pub mod coverage;
 pub mod disposal;
 pub mod family;
 pub mod followup;
@@ -98,6 +99,9 @@ pub struct Results {
     pub assessment: Option<(Frame, Frame)>,
     /// Registered and active members per employing organisation (with a roster source).
     pub member_organisations: Option<Frame>,
+    /// The service circle's per-unit items and the facilities, when the pipeline reads
+    /// facilities (added by `coverage::apply` after `compute`).
+    pub coverage: Option<coverage::Coverage>,
 }
 
 /// Where a batch's records fell in time.
@@ -125,6 +129,8 @@ pub struct Tallies {
     /// The period's cases that can be in a hot spot, with the period's bounds, when the
     /// pipeline looks for hot spots.
     hot: Option<(hotspots::HotPoints, i64, i64)>,
+    /// The facilities, when the pipeline has a service circle.
+    facilities: Option<(coverage::Facilities, crate::config::CoverageConfig)>,
 }
 
 /// The sums of a run once every record is counted.
@@ -135,6 +141,7 @@ pub struct Sums {
     pub orders: OrderTally,
     pub members: members::MemberTally,
     pub hot: Option<hotspots::HotPoints>,
+    pub facilities: Option<coverage::Facilities>,
 }
 
 impl Tallies {
@@ -159,12 +166,17 @@ impl Tallies {
         let orders = OrderTally::new(Tally::new(p, h, calendar, service_orders::FAMILIES, true, 0, false));
         let hot = p.hotspots.as_ref().map(|_| (hotspots::HotPoints::default(), p.period.start_ms(), p.period.end_ms()));
         let days = (p.period.start, p.period.end, p.period.as_of);
-        Tallies { cases, more_cases, signups, whistles, orders, members: members::MemberTally::default(), days, hot }
+        let facilities = p.coverage.clone().map(|c| (coverage::Facilities::default(), c));
+        Tallies { cases, more_cases, signups, whistles, orders, members: members::MemberTally::default(), days, hot, facilities }
     }
 
     /// Counts a batch's placed records at their home units.
     pub fn add(&mut self, rows: &[Option<Record>], placed: &[Placed]) -> InTime {
         let first = rows.iter().flatten().next().map(|r| &r.fact);
+        if let (Some(Fact::Facility(_)), Some((f, c))) = (first, &mut self.facilities) {
+            f.add(c, rows, placed);
+            return InTime::default();
+        }
         if !matches!(first, None | Some(Fact::Case(_))) {
             // Sign-ups, whistles and service orders are few and counted in file order (a
             // project's name is its first row's; a whistle's own counts are made on its first
@@ -257,6 +269,7 @@ impl Tallies {
             orders: self.orders,
             members: self.members,
             hot: self.hot.map(|h| h.0),
+            facilities: self.facilities.map(|f| f.0),
         }
     }
 }
@@ -269,8 +282,9 @@ impl Sums {
 }
 
 /// Computes every table from the sums: each level's units (in parallel), the city, the
-/// dimensions, and the sign-up tables.
-pub fn compute(p: &Pipeline, h: &Hierarchy, sums: &Sums, dicts: &Dictionaries) -> Results {
+/// dimensions, and the sign-up tables. `reach`: the service circle's reach per grid
+/// (`join::reach`), when the pipeline reads facilities.
+pub fn compute(p: &Pipeline, h: &Hierarchy, sums: &Sums, dicts: &Dictionaries, reach: Option<&[crate::join::reach::GridReach]>) -> Results {
     // The units of every home unit at every level (a home is a unit of any level).
     let homes: Vec<Units> = Level::ALL.iter().flat_map(|&l| (0..h.units(l).len() as u32).map(move |i| h.units_of(l, i))).collect();
     let levels: Vec<LevelTables> =
@@ -319,6 +333,14 @@ pub fn compute(p: &Pipeline, h: &Hierarchy, sums: &Sums, dicts: &Dictionaries) -
         sums.members.columns(&mut city, 1, s, &population, |_| Some(0));
         sums.members.organisation_table(s)
     });
+    let coverage = match (&p.coverage, &sums.facilities, reach) {
+        (Some(c), Some(fac), Some(reach)) => {
+            let by_population = p.grids.properties.population.is_some();
+            let mut tables: Vec<(Level, &mut Frame)> = levels.iter_mut().map(|lt| (lt.level, &mut lt.period)).collect();
+            Some(coverage::apply(c, h, reach, fac, by_population, &mut tables, &mut city, p.language))
+        }
+        _ => None,
+    };
     let assessment = p.assessment.as_ref().map(|a| assessment::assess(a, &levels, &p.indicators.grade_bands));
     Results {
         levels,
@@ -332,6 +354,7 @@ pub fn compute(p: &Pipeline, h: &Hierarchy, sums: &Sums, dicts: &Dictionaries) -
         hotspots,
         assessment,
         member_organisations,
+        coverage,
     }
 }
 

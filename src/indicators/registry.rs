@@ -206,6 +206,7 @@ pub fn fields() -> Vec<&'static Field> {
         .chain(super::hotspots::FIELDS)
         .chain(super::assessment::FIELDS)
         .chain(super::members::FIELDS)
+        .chain(super::coverage::FIELDS)
     {
         if !v.iter().any(|x| x.key == f.key) {
             v.push(f);

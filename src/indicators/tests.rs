@@ -351,7 +351,7 @@ fn every_family_column_reaches_tables_registry_and_listing() {
     assert_eq!((in_time.in_period, in_time.in_trend_window), (1, 1));
     let mut dicts = Dictionaries::new(DIMENSIONS.len());
     dicts.dims[0].intern(Some("roads"));
-    let r = compute(&p, &h, &tallies.finish(), &dicts);
+    let r = compute(&p, &h, &tallies.finish(), &dicts, None);
     let listing = registry::listing();
     let keys = |f: &Frame| f.columns.iter().map(|c| c.key.clone()).collect::<Vec<_>>();
     // A pipeline without whistle sources has no whistle columns (tests/whistles.rs has them).

@@ -35,6 +35,7 @@ pub struct GridIndex<'a> {
 
 pub mod place;
 mod raster;
+pub mod reach;
 
 impl<'a> GridIndex<'a> {
     /// Builds the index; `geoms[i]` is grid `i` (sorted by code).

@@ -97,6 +97,7 @@ pub fn write_report(
     whistle_tables(&mut h, r, l);
     order_table(&mut h, r, l);
     member_table(&mut h, r, l);
+    coverage_table(&mut h, r, p, l);
     if let Some(f) = &r.hotspots {
         hotspot_table(&mut h, f, p, l);
     }
@@ -609,6 +610,88 @@ fn member_table(h: &mut String, r: &Results, l: Lang) {
         ("member_activities_unregistered", t("未报到人员服务", "by ids on no roster")),
     ];
     plain_table(h, streets, "street_name", &cols, t("街道", "street"), l);
+}
+
+/// The 15-minute service circle: the city's figures, streets, and the communities that lack
+/// an item (the first 30, fewest items first).
+fn coverage_table(h: &mut String, r: &Results, p: &Pipeline, l: Lang) {
+    let t = |zh: &'static str, en: &'static str| l.pick(zh, en);
+    let Some(c) = &p.coverage else { return };
+    if r.coverage.is_none() {
+        return;
+    }
+    let _ = writeln!(h, "<h2>{}</h2>", t("一刻钟便民生活圈 (15-minute service circle)", "The 15-minute service circle"));
+    let city = |k: &str| r.city.floats(k).first().copied().flatten();
+    let pct = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into());
+    let items: Vec<String> = c.items.iter().map(|it| format!("{} {:.0} m", it.name, it.radius_m)).collect();
+    let _ = match l {
+        Lang::Zh => writeln!(
+            h,
+            "<p>全覆盖社区 {}（{} 个），可达全部业态的人口 {}，便民设施 {} 处。业态与服务半径：{}；绕行系数 {}，居民按 {} m 网格点分布，一项业态覆盖社区须至少 {:.0}% 居民可达。</p>",
+            pct(city("community_full_coverage_rate")),
+            city("communities_fully_covered").map_or("—".into(), |v| format!("{v:.0}")),
+            pct(city("population_all_items_rate")),
+            city("facilities").map_or("—".into(), |v| format!("{v:.0}")),
+            esc(&items.join("、")),
+            c.detour_factor,
+            c.lattice_m,
+            c.min_share * 100.0
+        ),
+        Lang::En => writeln!(
+            h,
+            "<p>Communities fully covered: {} ({}); residents reaching every item: {}; facilities: {}. Items and reach: {}; detour factor {}, residents on a {} m lattice, an item counts for a community when at least {:.0} % of its residents reach it.</p>",
+            pct(city("community_full_coverage_rate")),
+            city("communities_fully_covered").map_or("—".into(), |v| format!("{v:.0}")),
+            pct(city("population_all_items_rate")),
+            city("facilities").map_or("—".into(), |v| format!("{v:.0}")),
+            esc(&items.join(", ")),
+            c.detour_factor,
+            c.lattice_m,
+            c.min_share * 100.0
+        ),
+    };
+    if let Some(streets) = r.levels.iter().find(|lt| lt.level == Level::Street).map(|lt| &lt.period) {
+        let cols: [(&str, &str); 4] = [
+            ("facilities", t("便民设施", "facilities")),
+            ("communities_fully_covered", t("全覆盖社区", "communities fully covered")),
+            ("community_full_coverage_rate", t("社区覆盖率", "community coverage rate")),
+            ("population_all_items_rate", t("全业态可达人口", "residents reaching every item")),
+        ];
+        plain_table(h, streets, "street_name", &cols, t("街道", "street"), l);
+    }
+    let Some(comm) = r.levels.iter().find(|lt| lt.level == Level::Community).map(|lt| &lt.period) else { return };
+    let (names, streets, status, missing, reached) = (
+        comm.texts("community_name"),
+        comm.texts("street_name"),
+        comm.texts("service_circle"),
+        comm.texts("service_items_missing"),
+        comm.floats("service_items_reached"),
+    );
+    let mut short: Vec<usize> = (0..comm.height()).filter(|&i| status[i] == "partial" || status[i] == "none").collect();
+    short.sort_by(|&a, &b| reached[a].unwrap_or(0.0).total_cmp(&reached[b].unwrap_or(0.0)).then(a.cmp(&b)));
+    if short.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<p>{} {}</p>",
+        t("未全覆盖的社区：", "Communities short of an item:"),
+        match l {
+            Lang::Zh => format!("{} 个（下表列前 30 个，缺项最多者在前；全部见 coverage_items.csv 与 coverage.geojson）", short.len()),
+            Lang::En => format!("{} (the first 30, most items missing first; all in coverage_items.csv and coverage.geojson)", short.len()),
+        }
+    );
+    let _ = writeln!(
+        h,
+        "<div class=\"scroll\"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        t("社区", "community"),
+        t("街道", "street"),
+        t("缺少的业态", "items out of reach")
+    );
+    for &i in short.iter().take(30) {
+        let _ = writeln!(h, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&names[i]), esc(&streets[i]), esc(&missing[i]));
+    }
+    h.push_str("</tbody></table></div>\n");
 }
 
 /// A sortable table of a frame's rows: the name, then `cols` (shares as percentages).

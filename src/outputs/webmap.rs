@@ -143,17 +143,32 @@ pub fn map_html(p: &Pipeline, r: &Results, maps: &[MappedLevel<'_>]) -> Option<S
                 ns[u].push(s);
             }
         }
+        // The service circle's missing items, in a grid's tooltip.
+        let circle = period.column("service_circle").map(|_| (period.texts("service_circle"), period.texts("service_items_missing")));
         let units: Vec<Value> = (0..period.height())
             .map(|u| {
                 let name = names.get(u).filter(|n| !n.is_empty()).unwrap_or(&codes[u]);
-                json!({
+                let mut unit = json!({
                     "c": codes[u],
                     "nm": name,
                     "p": parents.as_ref().map_or("", |p| p[u].as_str()),
                     "g": geometry(&m.geoms[u], tolerance(lv)),
                     "v": values[u],
                     "n": ns[u],
-                })
+                });
+                if let Some((status, missing)) = &circle {
+                    let line = match (status[u].as_str(), l) {
+                        ("", _) => String::new(),
+                        ("full", Lang::Zh) => "一刻钟服务圈：全覆盖".into(),
+                        ("full", Lang::En) => "service circle: every item in reach".into(),
+                        (_, Lang::Zh) => format!("一刻钟服务圈缺：{}", missing[u]),
+                        (_, Lang::En) => format!("service circle lacks: {}", missing[u]),
+                    };
+                    if !line.is_empty() {
+                        unit["sc"] = Value::String(line);
+                    }
+                }
+                unit
             })
             .collect();
         data_levels.insert(lv.as_str().into(), Value::Array(units));
@@ -252,7 +267,7 @@ function cls(u,lv){var x=val(u),n=nval(u);if(x===null||n===null||n<D.minN)return
 function color(c,lv){return c===0?'#c8c8c8':I().classes[lv].colors[c-1];}
 function fmt(x){if(x===null)return D.t.nodata;return I().pct?(x*100).toFixed(1)+'%':x.toFixed(2);}
 function esc(s){return String(s).replace(/[&<>"]/g,function(c){return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c];});}
-function tip(u){var n=nval(u);return '<b>'+esc(u.nm)+'</b> '+esc(u.c)+'<br>'+esc(I().zh)+D.t.colon+fmt(val(u))+D.t.open+'n='+(n===null?'—':n)+D.t.close+'<br>'+esc(D.months[mon]);}
+function tip(u){var n=nval(u);return '<b>'+esc(u.nm)+'</b> '+esc(u.c)+'<br>'+esc(I().zh)+D.t.colon+fmt(val(u))+D.t.open+'n='+(n===null?'—':n)+D.t.close+'<br>'+esc(D.months[mon])+(u.sc?'<br>'+esc(u.sc):'');}
 function level(){return LV[Math.min(path.length,LV.length-1)];}
 function style(u,lv){return {color:'#444',weight:lv==='grid'?0.5:1,fillColor:color(cls(u,lv),lv),fillOpacity:0.85};}
 function legend(){var lv=level(),C=I().classes[lv],h=esc(I().zh)+D.t.colon;h+='<span class="sw" style="background:#c8c8c8"></span>'+esc(C.labels[0]);

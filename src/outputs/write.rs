@@ -62,13 +62,33 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
             let lv = lt.level.as_str();
             let write_layer = p.outputs.layers.iter().any(|l| l == lv);
             // The charts map the grid and street levels and outline the districts.
-            let charted = p.charts.is_some() && matches!(lt.level, Level::Grid | Level::Street | Level::District);
+            // The service-circle map and layer show communities.
+            let coverage_layer = results.coverage.is_some() && lt.level == Level::Community;
+            let charted = p.charts.is_some() && (matches!(lt.level, Level::Grid | Level::Street | Level::District) || coverage_layer);
             let mut mapped = None;
             let t = Instant::now();
-            if write_layer || charted {
+            if write_layer || charted || coverage_layer {
                 let geoms = geojson::level_geometries(h, lt.level, &grid_geoms);
                 add(Stage::Dissolve, t);
                 let t = Instant::now();
+                if coverage_layer {
+                    let path = dir.path.join("coverage.geojson");
+                    let info = geojson::write_layer(
+                        &path,
+                        &format!("{}_coverage", p.name),
+                        &coverage_frame(&lt.period),
+                        &[],
+                        "community_code",
+                        &geoms,
+                    )?;
+                    outputs.push(Output {
+                        path: relative(&path, &dir.path),
+                        sha256: info.sha256,
+                        bytes: info.bytes,
+                        count: info.features as u64,
+                        class_breaks: None,
+                    });
+                }
                 // With charts, the layer carries the map classes and gets a QGIS style beside it.
                 let classes = p
                     .charts
@@ -137,6 +157,20 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
     if let Some((units, components)) = &results.assessment {
         extra.push(("assessment".to_string(), units));
         extra.push(("assessment_components".to_string(), components));
+    }
+    if let Some(c) = &results.coverage {
+        extra.push(("coverage_items".to_string(), &c.items));
+        extra.push(("facilities".to_string(), &c.facilities));
+        // The facilities as a point layer (WGS84).
+        let path = dir.path.join("facilities.geojson");
+        let info = geojson::write_points(&path, &format!("{}_facilities", p.name), &c.facilities)?;
+        outputs.push(Output {
+            path: relative(&path, &dir.path),
+            sha256: info.sha256,
+            bytes: info.bytes,
+            count: info.features as u64,
+            class_breaks: None,
+        });
     }
     if let Some(f) = &results.hotspots {
         // The hot spots as a point layer (WGS84), beside the unit layers.
@@ -244,10 +278,33 @@ fn workbook_sheets<'a>(r: &'a Results, overdue: Option<&'a Frame>, lang: Lang) -
         v.push((lang.pick("考核 assessment", "assessment"), units));
         v.push((lang.pick("考核明细 components", "assessment components"), components));
     }
+    if let Some(c) = &r.coverage {
+        v.push((lang.pick("服务圈业态 service items", "service items"), &c.items));
+        v.push((lang.pick("便民设施 facilities", "facilities"), &c.facilities));
+    }
     if let Some(f) = overdue {
         v.push((lang.pick("超期未结 overdue", "overdue open"), f));
     }
     v
+}
+
+/// The columns of the service-circle layer: the community's keys and its coverage.
+fn coverage_frame(f: &Frame) -> Frame {
+    let keep = [
+        "community_code",
+        "community_name",
+        "street_code",
+        "street_name",
+        "district_code",
+        "district_name",
+        "population",
+        "facilities",
+        "service_items_reached",
+        "service_items_missing",
+        "service_circle",
+        "population_all_items_rate",
+    ];
+    Frame { columns: f.columns.iter().filter(|c| keep.contains(&c.key.as_str())).cloned().collect() }
 }
 
 /// The files a run writes, relative to its run folder, for `run --dry-run`. Charts are listed
@@ -282,6 +339,12 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
     if p.assessment.is_some() {
         tables(&mut v, "assessment");
         tables(&mut v, "assessment_components");
+    }
+    if p.coverage.is_some() {
+        tables(&mut v, "coverage_items");
+        tables(&mut v, "facilities");
+        v.push("facilities.geojson".into());
+        v.push("coverage.geojson".into());
     }
     if p.hotspots.is_some() {
         tables(&mut v, "hotspots");
@@ -331,6 +394,7 @@ fn write_dictionary(path: &Path, r: &Results, overdue: Option<&Frame>) -> Result
         .chain(r.hotspots.as_ref())
         .chain(r.member_organisations.as_ref())
         .chain(r.assessment.iter().flat_map(|(a, b)| [a, b]))
+        .chain(r.coverage.iter().flat_map(|c| [&c.items, &c.facilities]))
         .chain(overdue);
     for f in frames {
         for c in &f.columns {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::config::{self, Catalog, Overrides, Pipeline};
 use crate::indicators::{self, Tallies, registry};
 use crate::io::{self, Checker, SourceReader};
-use crate::join::GridIndex;
+use crate::join::{self, GridIndex};
 use crate::outputs::manifest::{Manifest, write as write_manifest};
 use crate::outputs::publish::RunDir;
 use crate::outputs::rejects::{IssuesFile, RejectsFile};
@@ -172,7 +172,21 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
 
     // 4. Indicators for every level, the city, the dimensions and the sign-up projects.
     progress("computing indicators");
-    let results = indicators::compute(p, &h, &sums, &dicts);
+    // The service circle: resident points on a lattice, the items each reaches.
+    let reach = match (&p.coverage, &sums.facilities) {
+        (Some(c), Some(fac)) => {
+            let geoms = layer.geometries();
+            let points = join::reach::resident_points(&index, &geoms, c.lattice_m);
+            let radii = c.items.iter().map(|it| it.radius_m / c.detour_factor).collect();
+            let facilities = join::reach::FacilityIndex::new(fac.points_by_item(c.items.len()), radii);
+            Some(join::reach::grid_reach(&points, &facilities, geoms.len()))
+        }
+        _ => None,
+    };
+    if reach.is_some() {
+        timings.lap(Stage::Coverage);
+    }
+    let results = indicators::compute(p, &h, &sums, &dicts, reach.as_deref());
     timings.lap(Stage::Indicators);
     interrupt::check()?;
 

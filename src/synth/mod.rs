@@ -8,6 +8,7 @@
 mod admin;
 pub mod bench;
 mod cases;
+mod facilities;
 mod grids_out;
 mod members;
 mod orders;
@@ -98,6 +99,7 @@ pub const WHISTLES_FILE: &str = "whistles.csv";
 pub const ORDERS_FILE: &str = "service_orders.csv";
 pub const ROSTER_FILE: &str = "member_roster.csv";
 pub const ACTIVITIES_FILE: &str = "member_activities.csv";
+pub const FACILITIES_FILE: &str = "facilities.csv";
 
 /// Writes the demo data set; see `write_demo_report` for the details it also computes.
 pub fn write_demo(opts: &DemoOptions) -> Result<DemoSummary, SynthError> {
@@ -169,6 +171,14 @@ pub fn write_demo_report(opts: &DemoOptions) -> Result<DemoReport, SynthError> {
     defects.push((ACTIVITIES_FILE.to_owned(), "member on no roster".to_owned(), m.unknown_member));
     files.push((roster, m.roster_rows));
     files.push((log, m.activity_rows));
+
+    let path = opts.out_dir.join(FACILITIES_FILE);
+    let f = facilities::write(&path, &world, opts.seed)?;
+    defects.push((FACILITIES_FILE.to_owned(), "empty category".to_owned(), f.missing_category));
+    defects.push((FACILITIES_FILE.to_owned(), "facility listed twice".to_owned(), f.duplicate));
+    defects.push((FACILITIES_FILE.to_owned(), "no coordinates".to_owned(), f.no_point));
+    defects.push((FACILITIES_FILE.to_owned(), "point in another city".to_owned(), f.outside));
+    files.push((path, f.rows));
 
     let grids_per_district = reference
         .districts

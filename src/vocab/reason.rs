@@ -92,11 +92,17 @@ pub enum Reason {
     DuplicateActivity,
     /// An activity's date is empty or matches none of the formats.
     BadActivityDate,
+    /// A facility row without its id.
+    MissingFacilityId,
+    /// A facility listed twice; the first row is kept.
+    DuplicateFacilityId,
+    /// A facility row without its category.
+    MissingCategory,
 }
 
 impl Reason {
     /// Every reason, in declaration order.
-    pub const ALL: [Reason; 40] = [
+    pub const ALL: [Reason; 43] = [
         Reason::MissingCaseId,
         Reason::MissingHouseholdId,
         Reason::MissingProjectId,
@@ -137,6 +143,9 @@ impl Reason {
         Reason::DuplicateMember,
         Reason::DuplicateActivity,
         Reason::BadActivityDate,
+        Reason::MissingFacilityId,
+        Reason::DuplicateFacilityId,
+        Reason::MissingCategory,
     ];
 
     /// The code as written in files.
@@ -182,6 +191,9 @@ impl Reason {
             Reason::DuplicateMember => "duplicate_member",
             Reason::DuplicateActivity => "duplicate_activity",
             Reason::BadActivityDate => "bad_activity_date",
+            Reason::MissingFacilityId => "missing_facility_id",
+            Reason::DuplicateFacilityId => "duplicate_facility_id",
+            Reason::MissingCategory => "missing_category",
         }
     }
 
@@ -228,6 +240,9 @@ impl Reason {
             Reason::DuplicateMember => "党员重复报到",
             Reason::DuplicateActivity => "服务记录重复",
             Reason::BadActivityDate => "服务日期无效",
+            Reason::MissingFacilityId => "缺少设施编号",
+            Reason::DuplicateFacilityId => "设施编号重复",
+            Reason::MissingCategory => "缺少设施类别",
         }
     }
 

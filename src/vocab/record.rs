@@ -215,6 +215,14 @@ pub struct ActivityFacts {
     pub hours: f64,
 }
 
+/// A service facility (便民服务设施); its point is the record's location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FacilityFacts {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+}
+
 /// The facts of a record, by kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fact {
@@ -224,6 +232,7 @@ pub enum Fact {
     Order(OrderFacts),
     Member(MemberFacts),
     Activity(ActivityFacts),
+    Facility(FacilityFacts),
 }
 
 impl Fact {

@@ -15,6 +15,7 @@ pub enum Stage {
     CrsConversion,
     Join,
     Count,
+    Coverage,
     Indicators,
     OutputsTotal,
     LevelsTotal,
@@ -28,7 +29,7 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage in the order a run goes through them.
-    pub const ALL: [Stage; 17] = [
+    pub const ALL: [Stage; 18] = [
         Stage::HashInputs,
         Stage::ReadGrids,
         Stage::JoinIndex,
@@ -37,6 +38,7 @@ impl Stage {
         Stage::CrsConversion,
         Stage::Join,
         Stage::Count,
+        Stage::Coverage,
         Stage::Indicators,
         Stage::OutputsTotal,
         Stage::LevelsTotal,
@@ -59,6 +61,7 @@ impl Stage {
             Stage::CrsConversion => "crs_conversion",
             Stage::Join => "join",
             Stage::Count => "count",
+            Stage::Coverage => "coverage",
             Stage::Indicators => "indicators",
             Stage::OutputsTotal => "outputs_total",
             Stage::LevelsTotal => "levels_total",
@@ -82,6 +85,7 @@ impl Stage {
             Stage::CrsConversion => "of which coordinate conversion",
             Stage::Join => "locate points (join)",
             Stage::Count => "count records",
+            Stage::Coverage => "service circle: resident lattice and facility reach",
             Stage::Indicators => "indicators and roll-ups",
             Stage::OutputsTotal => "write outputs",
             Stage::LevelsTotal => "layers and level tables",

@@ -8,6 +8,7 @@
 //! (ARCHITECTURE.md has the whole recipe).
 
 pub mod cases;
+pub mod facilities;
 pub mod members;
 pub mod service_orders;
 pub mod signups;
@@ -28,7 +29,7 @@ use crate::vocab::units::Hierarchy;
 
 /// Every record kind, in the order a run reads them.
 pub static SPECS: &[&KindSpec] =
-    &[&cases::SPEC, &signups::SPEC, &whistles::SPEC, &service_orders::SPEC, &members::ROSTER, &members::ACTIVITIES];
+    &[&cases::SPEC, &signups::SPEC, &whistles::SPEC, &service_orders::SPEC, &members::ROSTER, &members::ACTIVITIES, &facilities::SPEC];
 
 /// What row checks need to know besides the row and the source.
 pub struct CheckContext<'a> {
@@ -136,6 +137,7 @@ pub fn row_checks(src: &Source, mapping: &Mapping) -> Box<dyn RowCheck> {
         "service_orders" => Box::new(service_orders::Checks::new(src, mapping)),
         "member_roster" => Box::new(members::Checks::new(src, mapping, true)),
         "member_activities" => Box::new(members::Checks::new(src, mapping, false)),
+        "facilities" => Box::new(facilities::Checks::new(src, mapping)),
         _ => Box::new(cases::Checks::new(src, mapping)),
     }
 }

@@ -176,6 +176,53 @@ pub fn write_charts(
         out.push(write_chart(dir, "map_hotspots", &chart.title.clone(), &data, &chart)?);
     }
 
+    // The service circle: communities fully, partly or not covered.
+    if let (Some(_), Some(m), Some(lt)) =
+        (&r.coverage, maps.iter().find(|m| m.level == Level::Community), r.levels.iter().find(|l| l.level == Level::Community))
+    {
+        let (codes, names) = (lt.period.texts("community_code"), lt.period.texts("community_name"));
+        let (status, missing) = (lt.period.texts("service_circle"), lt.period.texts("service_items_missing"));
+        let order = ["none", "partial", "full"];
+        let class_of: Vec<usize> = status.iter().map(|s| order.iter().position(|o| o == s).map_or(0, |i| i + 1)).collect();
+        let mut counts = vec![0usize; 4];
+        for &c in &class_of {
+            counts[c] += 1;
+        }
+        let labels: Vec<String> = match l {
+            Lang::Zh => ["无数据", "均不可达", "部分覆盖", "全覆盖"],
+            Lang::En => ["no data", "none in reach", "partly covered", "fully covered"],
+        }
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let classes = crate::outputs::classes::Classes {
+            indicator: "service_circle".into(),
+            bounds: vec![0.0, 1.0, 2.0, 3.0],
+            method: "categories",
+            // Red, orange, blue: distinct for colour-blind readers too.
+            colors: vec![[215, 48, 39], [253, 174, 97], [44, 123, 182]],
+            counts,
+            labels,
+        };
+        let mut data = ChartData::new(&["community_code", "community_name", "service_circle", "service_items_missing"]);
+        for i in 0..codes.len() {
+            data.push(vec![codes[i].clone(), names[i].clone(), status[i].clone(), missing[i].clone()]);
+        }
+        let full = r.city.floats("community_full_coverage_rate").first().copied().flatten();
+        let share = full.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into());
+        let chart = Map {
+            title: title(&match l {
+                Lang::Zh => format!("一刻钟便民生活圈：社区服务业态覆盖（全覆盖社区 {share}）"),
+                Lang::En => format!("15-minute service circle: communities by items in reach ({share} fully covered)"),
+            }),
+            legend_title: l.pick("服务圈覆盖", "service circle").into(),
+            units: m.geoms.iter().cloned().zip(class_of).collect(),
+            classes,
+            outlines: outlines.to_vec(),
+        };
+        out.push(write_chart(dir, "map_coverage", &chart.title.clone(), &data, &chart)?);
+    }
+
     // The service-order funnel of the city in the period.
     if r.city.column("orders").is_some() {
         let v = |k: &str| r.city.floats(k).first().copied().flatten().unwrap_or(0.0) as u64;
