@@ -139,6 +139,30 @@ fn demo_pipeline_runs_and_accounts_for_every_row() {
     assert_eq!(json(&run.join("coverage.geojson"))["features"].as_array().unwrap().len(), comms.len());
     assert!(run.join("charts/map_coverage.png").exists());
     assert_eq!(read_csv(&run.join("coverage_items.csv")).len(), (grid_rows.len() + comms.len()) * 8);
+    // Three grid networks: the social network merges community grids (no cell straddles a
+    // community, every case keeps its community, the crosswalk with the community grids
+    // covers every cell whole); the 250 m squares straddle communities and split cases.
+    let nets = read_csv(&run.join("networks.csv"));
+    assert_eq!(nets.iter().map(|r| r["network"].as_str()).collect::<Vec<_>>(), ["grid", "cityops", "social"]);
+    assert_eq!((nets[2]["cells_straddling_community"].as_str(), nets[2]["cases_community_differs"].as_str()), ("0", "0"));
+    assert!(nets[1]["cells_straddling_community"].parse::<u32>().unwrap() > 100);
+    assert!(nets[1]["cases_community_differs"].parse::<u32>().unwrap() > 0);
+    let differs = read_csv(&run.join("network_disagreements.csv"));
+    assert_eq!(differs.len(), nets[1]["cases_community_differs"].parse::<usize>().unwrap());
+    assert!(differs.iter().all(|r| r["community_code"] != r["network_community_code"]));
+    let mut cover: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+    for r in read_csv(&run.join("crosswalk_grid_social.csv")) {
+        *cover.entry(r["cell_b"].clone()).or_default() += r["share_of_b"].parse::<f64>().unwrap();
+    }
+    assert_eq!(cover.len(), nets[2]["cells"].parse::<usize>().unwrap());
+    assert!(cover.values().all(|s| (s - 1.0).abs() < 1e-4), "{cover:?}");
+    for (net, cells) in [("cityops", &nets[1]), ("social", &nets[2])] {
+        let grid = read_csv(&run.join(format!("networks/{net}/grid.csv")));
+        assert_eq!(grid.len(), cells["cells"].parse::<usize>().unwrap());
+        let placed: u64 = grid.iter().map(|r| r["cases"].parse::<u64>().unwrap()).sum();
+        assert!(placed > 0);
+        assert!(run.join(format!("networks/{net}/grid.geojson")).exists());
+    }
     // Three projects; the one that stalls near 85 % never reaches its threshold.
     let projects = read_csv(&run.join("signup_projects.csv"));
     assert_eq!(projects.len(), 3);

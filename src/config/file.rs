@@ -24,7 +24,10 @@ pub struct PipelineFile {
     /// Folder that receives the run folders, relative to the pipeline file.
     pub output_dir: String,
     pub period: PeriodFile,
-    pub grids: GridsFile,
+    /// The grid layer (`[grids]`), or several grid networks over the same city (`[[grids]]`,
+    /// each named; the first is the one the rest of the pipeline uses).
+    #[serde(deserialize_with = "one_or_many")]
+    pub grids: Vec<GridsFile>,
     /// Case sources (`[[cases]]`, the short form of `[[sources]]` with `kind = "cases"`).
     #[serde(default)]
     pub cases: Vec<SourceFile>,
@@ -358,6 +361,10 @@ fn default_time_zone() -> String {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GridsFile {
+    /// The network's name (`[[grids]]`: required when there are several; ASCII, it names
+    /// files).
+    #[serde(default)]
+    pub name: Option<String>,
     /// GeoJSON FeatureCollection of Polygon / MultiPolygon grid cells, WGS84 or CGCS2000.
     pub path: String,
     /// Coordinate system of the layer (`wgs84`, `cgcs2000`, `gcj02`, `bd09`).
@@ -835,4 +842,22 @@ fn default_max_reject_share() -> f64 {
 }
 fn default_suspect_radius() -> f64 {
     5.0
+}
+
+/// `[grids]` (one table) or `[[grids]]` (an array of tables).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<GridsFile>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<GridsFile>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a [grids] table or [[grids]] tables")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            GridsFile::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(|g| vec![g])
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            Vec::<GridsFile>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+        }
+    }
+    d.deserialize_any(V)
 }

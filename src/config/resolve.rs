@@ -30,6 +30,9 @@ pub struct Pipeline {
     pub output_dir: PathBuf,
     pub period: Period,
     pub grids: GridsConfig,
+    /// The other grid networks (`[[grids]]` after the first), each named: every record is
+    /// placed in each of them too, and each gets its own tables and layers.
+    pub networks: Vec<NetworkConfig>,
     /// Every record source, grouped by kind in catalog order.
     pub sources: Vec<Source>,
     pub boundary_rule: BoundaryRule,
@@ -83,6 +86,13 @@ pub const BEIJING_ITEMS: &[(&str, &str, &[&str])] = &[
     ("laundry", "洗染", &["洗染", "洗衣"]),
 ];
 
+/// A grid network besides the first.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkConfig {
+    pub name: String,
+    pub grids: GridsConfig,
+}
+
 /// Working days and hours as configured; `io::calendar` reads the holiday file.
 #[derive(Debug, Clone, Serialize)]
 pub struct CalendarConfig {
@@ -118,6 +128,8 @@ pub struct Overrides {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GridsConfig {
+    /// The network's name (`grid` when the pipeline has one layer and names none).
+    pub name: String,
     pub path: PathBuf,
     pub crs: Crs,
     pub on_invalid: OnInvalid,
@@ -249,7 +261,27 @@ pub fn resolve(path: &Path, f: PipelineFile, overrides: &Overrides, catalog: &Ca
         problems.push(format!("name: {:?} must be non-empty ASCII letters, digits, '-' or '_' (it names files)", f.name));
     }
     let (period, tz) = super::period::resolve(&f.period, overrides.as_of, &mut problems);
-    let grids = resolve_grids(&f.grids, &abs, &mut problems);
+    let Some(first) = f.grids.first() else {
+        return Err(ConfigError::Invalid { path: file, problems: vec!["grids: no grid layer ([grids] or [[grids]])".into()] });
+    };
+    let grids = resolve_grids(first, &abs, &mut problems);
+    let mut networks = Vec::new();
+    if f.grids.len() > 1 {
+        let mut names: Vec<&str> = Vec::new();
+        for (i, g) in f.grids.iter().enumerate() {
+            match g.name.as_deref() {
+                None => problems.push(format!("grids[{i}].name: several grid networks need a name each")),
+                Some(n) if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
+                    problems.push(format!("grids[{i}].name: {n:?} must be ASCII letters, digits, '-' or '_' (it names files)"))
+                }
+                Some(n) if names.contains(&n) => problems.push(format!("grids[{i}].name: {n:?} is used twice")),
+                Some(n) => names.push(n),
+            }
+        }
+        for g in &f.grids[1..] {
+            networks.push(NetworkConfig { name: g.name.clone().unwrap_or_default(), grids: resolve_grids(g, &abs, &mut problems) });
+        }
+    }
     if f.cases.is_empty() && f.signups.is_empty() && f.sources.is_empty() {
         problems.push("cases / signups / sources: the pipeline has no record source".into());
     }
@@ -275,6 +307,7 @@ pub fn resolve(path: &Path, f: PipelineFile, overrides: &Overrides, catalog: &Ca
             file,
             period,
             grids,
+            networks,
             sources,
             boundary_rule: f.join.boundary_rule,
             indicators,
@@ -303,6 +336,7 @@ fn resolve_grids(g: &GridsFile, abs: &dyn Fn(&str) -> PathBuf, problems: &mut Ve
         }
     }
     GridsConfig {
+        name: g.name.clone().unwrap_or_else(|| "grid".into()),
         path: abs(&g.path),
         crs: g.crs,
         on_invalid: g.on_invalid,

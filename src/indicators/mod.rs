@@ -24,6 +24,7 @@ pub mod followup;
 pub mod handling;
 pub mod hotspots;
 pub mod members;
+pub mod networks;
 pub mod overdue;
 pub mod quantiles;
 pub mod rank;

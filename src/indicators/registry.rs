@@ -207,6 +207,7 @@ pub fn fields() -> Vec<&'static Field> {
         .chain(super::assessment::FIELDS)
         .chain(super::members::FIELDS)
         .chain(super::coverage::FIELDS)
+        .chain(super::networks::FIELDS)
     {
         if !v.iter().any(|x| x.key == f.key) {
             v.push(f);

@@ -87,7 +87,7 @@ pub fn parse_grids(path: &Path, text: &str, cfg: &GridsConfig) -> Result<GridLay
                     });
                 }
                 let mut first = same.swap_remove(0);
-                first.area_km2 = super::area::area_km2(&union);
+                first.area_km2 = crate::vocab::area::area_km2(&union);
                 first.geometry = union;
                 first.population = population;
                 first.households = households;
@@ -282,7 +282,7 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
     let population = number(&props.population, "population");
     let households = number(&props.households, "households");
     let name = props.name.as_ref().and_then(|n| text_prop(&p, n)).unwrap_or_else(|| code.clone());
-    let area_km2 = super::area::area_km2(&geometry);
+    let area_km2 = crate::vocab::area::area_km2(&geometry);
     let grid = Grid { code, name, parents, population, households, geometry, area_km2, feature_index: i };
     (Some(grid), problems)
 }
@@ -358,7 +358,7 @@ mod tests {
     fn cfg(on_invalid: OnInvalid) -> GridsConfig {
         let mut properties = GridProperties::code_only("code");
         properties.population = Some("pop".into());
-        GridsConfig { path: "test.geojson".into(), crs: Crs::Wgs84, on_invalid, properties }
+        GridsConfig { name: "grid".into(), path: "test.geojson".into(), crs: Crs::Wgs84, on_invalid, properties }
     }
 
     /// Feature 0 valid; 1 a bow-tie (self-intersecting); 2 null geometry; 3 a Point;

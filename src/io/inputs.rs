@@ -78,6 +78,11 @@ pub fn find(p: &Pipeline) -> Result<Inputs, ReadError> {
             list(s.kind, &s.name, &s.path, s.format, crs, transform)
         })
         .collect();
+    // The other grid networks' layers, after every source's files.
+    for n in &p.networks {
+        let g = &n.grids;
+        files.push(entry("grids", &n.name, &g.path, "geojson".into(), g.crs.as_str().into(), g.crs.transform_description().into()));
+    }
     let hashed: Vec<Result<(String, u64), ReadError>> = files
         .par_iter()
         .map(|f| {

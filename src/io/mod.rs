@@ -8,7 +8,6 @@
 //! - `source`: a source of any kind read and checked the same way; `ids`: the key set
 //! - `kinds`: one file per record kind, its fields and row checks
 
-pub mod area;
 pub mod calendar;
 pub mod files;
 pub mod grids;

@@ -33,6 +33,7 @@ pub struct GridIndex<'a> {
     geoms: Vec<&'a MultiPolygon<f64>>,
 }
 
+pub mod crosswalk;
 pub mod place;
 mod raster;
 pub mod reach;

@@ -132,6 +132,7 @@ fn raster_agrees_with_the_rtree_everywhere() {
     let mut props = crate::config::GridProperties::code_only("grid_code");
     props.population = None;
     let cfg = crate::config::GridsConfig {
+        name: "grid".into(),
         path: dir.join("grids.geojson"),
         crs: crate::vocab::crs::Crs::Wgs84,
         on_invalid: crate::config::OnInvalid::Fail,

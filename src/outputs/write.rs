@@ -240,6 +240,57 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
     Ok(outputs)
 }
 
+/// One grid network besides the first, for `write_networks`.
+pub struct NetworkOut<'a> {
+    pub name: &'a str,
+    pub h: &'a Hierarchy,
+    pub layer: &'a GridLayer,
+    pub results: &'a Results,
+    /// Its cells that straddle the first network's communities or streets.
+    pub straddling: &'a Frame,
+}
+
+/// Each other network's level tables, layers and straddling cells in `networks/<name>/`, and
+/// the tables of all networks together (crosswalks, disagreements, summary) at the top.
+pub fn write_networks(dir: &RunDir, p: &Pipeline, nets: &[NetworkOut<'_>], top: &[(String, Frame)]) -> Result<Vec<Output>, OutputError> {
+    let mut outputs = Vec::new();
+    let table = |folder: &Path, stem: &str, f: &Frame, outputs: &mut Vec<Output>| -> Result<(), OutputError> {
+        for w in tables::write_table(folder, stem, f, &p.outputs.formats)? {
+            outputs.push(written(w, &dir.path, f.height()));
+        }
+        Ok(())
+    };
+    for n in nets {
+        let folder = dir.path.join("networks").join(n.name);
+        std::fs::create_dir_all(&folder).map_err(OutputError::io(&folder))?;
+        let grid_geoms: Vec<&geo::MultiPolygon<f64>> = n.layer.grids.iter().map(|g| &g.geometry).collect();
+        for lt in &n.results.levels {
+            let lv = lt.level.as_str();
+            if p.outputs.layers.iter().any(|l| l == lv) {
+                let geoms = geojson::level_geometries(n.h, lt.level, &grid_geoms);
+                let path = folder.join(format!("{lv}.geojson"));
+                let info =
+                    geojson::write_layer(&path, &format!("{}_{}_{lv}", p.name, n.name), &lt.period, &[], &format!("{lv}_code"), &geoms)?;
+                outputs.push(Output {
+                    path: relative(&path, &dir.path),
+                    sha256: info.sha256,
+                    bytes: info.bytes,
+                    count: info.features as u64,
+                    class_breaks: None,
+                });
+            }
+            table(&folder, lv, &lt.period, &mut outputs)?;
+            table(&folder, &format!("{lv}_monthly"), &lt.monthly, &mut outputs)?;
+        }
+        table(&folder, "city", &n.results.city, &mut outputs)?;
+        table(&folder, "straddling_cells", n.straddling, &mut outputs)?;
+    }
+    for (stem, f) in top {
+        table(&dir.path, stem, f, &mut outputs)?;
+    }
+    Ok(outputs)
+}
+
 /// The sheets of `tables.xlsx`: the period table of each level, of the city and of each
 /// dimension (the dictionary sheet is added after them).
 fn workbook_sheets<'a>(r: &'a Results, overdue: Option<&'a Frame>, lang: Lang) -> Vec<(&'static str, &'a Frame)> {
@@ -339,6 +390,29 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
     if p.assessment.is_some() {
         tables(&mut v, "assessment");
         tables(&mut v, "assessment_components");
+    }
+    if !p.networks.is_empty() {
+        let mut names = vec![p.grids.name.as_str()];
+        names.extend(p.networks.iter().map(|n| n.name.as_str()));
+        for n in &p.networks {
+            for lt in &results.levels {
+                let lv = lt.level.as_str();
+                if p.outputs.layers.iter().any(|l| l == lv) {
+                    v.push(format!("networks/{}/{lv}.geojson", n.name));
+                }
+                tables(&mut v, &format!("networks/{}/{lv}", n.name));
+                tables(&mut v, &format!("networks/{}/{lv}_monthly", n.name));
+            }
+            tables(&mut v, &format!("networks/{}/city", n.name));
+            tables(&mut v, &format!("networks/{}/straddling_cells", n.name));
+        }
+        for i in 0..names.len() {
+            for j in i + 1..names.len() {
+                tables(&mut v, &format!("crosswalk_{}_{}", names[i], names[j]));
+            }
+        }
+        tables(&mut v, "network_disagreements");
+        tables(&mut v, "networks");
     }
     if p.coverage.is_some() {
         tables(&mut v, "coverage_items");

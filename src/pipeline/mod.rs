@@ -3,6 +3,7 @@
 
 mod gates;
 mod manifest;
+mod networks;
 mod stream;
 
 use std::path::{Path, PathBuf};
@@ -116,6 +117,7 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     progress("reading grids");
     let layer = io::grids::read_grids(&p.grids)?;
     let h = Hierarchy::build(&layer);
+    let net_layers = networks::read_layers(p)?;
     let calendar = std::sync::Arc::new(io::calendar::read_calendar(p)?);
     let files = match &run_dir {
         Some(d) => Some((
@@ -136,7 +138,13 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     //    quantiles need). Every unreadable source is reported at once, at the end.
     progress("reading, placing and counting records");
     let ctx = stream::check_context(p, &h, &layer, &calendar);
-    let mut tallies = Tallies::new(p, &h, calendar.clone(), stream::case_rows_hint(p, &inputs), stream::case_dims_mapped(p));
+    let (rows_hint, dims_mapped) = (stream::case_rows_hint(p, &inputs), stream::case_dims_mapped(p));
+    let mut tallies = Tallies::new(p, &h, calendar.clone(), rows_hint, dims_mapped);
+    let mut nets: Vec<networks::Network<'_>> = net_layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| networks::Network::new(p, i, l, |nh| Tallies::new(p, nh, calendar.clone(), rows_hint, dims_mapped)))
+        .collect();
     let mut dicts = Dictionaries::new(indicators::DIMENSIONS.len());
     let mut read_errors: Vec<ReadError> = Vec::new();
     for (si, src) in p.sources.iter().enumerate() {
@@ -149,6 +157,10 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
                 let placed = s.locate(&index, p.boundary_rule, &rows);
                 checker.reject_unplaced(&batch, &placed, &mut s.quarantine);
                 s.tally(si, &batch, &rows, &placed, &mut tallies, &checker);
+                let cases = (src.kind == "cases").then_some((si as u32, batch.file as u32, batch.first_row));
+                for n in nets.iter_mut() {
+                    n.add(&h, p.boundary_rule, &rows, &placed, cases, |i| checker.key(&batch, i));
+                }
                 s.end_batch()?;
             }
             s.end_source(si, reader.rows_per_file(), &checker);
@@ -188,6 +200,16 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     }
     let results = indicators::compute(p, &h, &sums, &dicts, reach.as_deref());
     timings.lap(Stage::Indicators);
+    // The other grid networks: their tables, the crosswalks, the straddling cells.
+    let nets: Vec<networks::Computed<'_>> = nets.into_iter().map(|n| n.compute(p, &dicts)).collect();
+    let fusion = (!nets.is_empty()).then(|| {
+        let (names, files) = stream::source_files(p, &inputs);
+        let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        networks::fuse(&p.grids.name, &layer, &h, &nets, &names, &files)
+    });
+    if fusion.is_some() {
+        timings.lap(Stage::Networks);
+    }
     interrupt::check()?;
 
     // 5. Quality gates over the accounts of every source.
@@ -203,7 +225,7 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         inputs: &inputs,
         join: s.join.clone(),
         held: s.held(&index, &sums),
-        file_rows: s.file_rows(&layer),
+        file_rows: s.file_rows(&layer).into_iter().chain(net_layers.iter().map(|l| l.features_read as u64)).collect(),
     };
 
     // 6. Outputs into the run folder, the manifest last, then publish by rename.
@@ -226,6 +248,14 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         exit_code,
     };
     let mut outputs = write::write_outputs(&dir, &written, &mut timings)?;
+    if let Some(f) = &fusion {
+        let outs: Vec<write::NetworkOut<'_>> = nets
+            .iter()
+            .zip(&f.straddling)
+            .map(|(n, st)| write::NetworkOut { name: n.name, h: &n.h, layer: n.layer, results: &n.results, straddling: st })
+            .collect();
+        outputs.extend(write::write_networks(&dir, p, &outs, &f.tables)?);
+    }
     outputs.extend(s.close_rejects(&dir.path)?);
     timings.lap(Stage::OutputsTotal);
     interrupt::check()?;

@@ -71,6 +71,15 @@ pub(super) fn case_rows_hint(p: &Pipeline, inputs: &Inputs) -> u64 {
     p.sources.iter().zip(&inputs.sources).filter(|(s, _)| s.kind == "cases").map(|(s, f)| rows_hint(s, f)).sum()
 }
 
+/// Every source's name, and its files relative to the pipeline file (for tables that name a
+/// record's source, file and row).
+pub(super) fn source_files(p: &Pipeline, inputs: &Inputs) -> (Vec<String>, Vec<Vec<String>>) {
+    let base = p.base_dir();
+    let names = p.sources.iter().map(|s| s.name.clone()).collect();
+    let files = inputs.sources.iter().map(|fs| fs.iter().map(|f| relative(f, &base)).collect()).collect();
+    (names, files)
+}
+
 /// Some case source maps a dimension (category, department, channel).
 pub(super) fn case_dims_mapped(p: &Pipeline) -> bool {
     p.sources_of("cases").any(|s| crate::indicators::DIMENSIONS.iter().any(|d| s.columns.contains_key(*d)))

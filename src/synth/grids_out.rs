@@ -11,10 +11,10 @@ use super::SynthError;
 use super::admin::Grid;
 use super::reference::Reference;
 
-pub(crate) fn write(path: &Path, grids: &[Grid], reference: &Reference) -> Result<usize, SynthError> {
+pub(crate) fn write(path: &Path, name: &str, grids: &[Grid], reference: &Reference) -> Result<usize, SynthError> {
     let werr = |source: std::io::Error| SynthError::Write { path: path.to_path_buf(), source };
     let mut w = BufWriter::new(File::create(path).map_err(werr)?);
-    w.write_all(b"{\"type\":\"FeatureCollection\",\"name\":\"beijing_grids\",\"features\":[\n").map_err(werr)?;
+    w.write_all(format!("{{\"type\":\"FeatureCollection\",\"name\":\"{name}\",\"features\":[\n").as_bytes()).map_err(werr)?;
     for (i, g) in grids.iter().enumerate() {
         let comm = &reference.communities[g.community];
         let street = &reference.streets[g.street];
@@ -31,10 +31,8 @@ pub(crate) fn write(path: &Path, grids: &[Grid], reference: &Reference) -> Resul
         props.insert("population".into(), g.population.into());
         props.insert("households".into(), g.households.into());
         let value = if g.shape.0.len() == 1 { GeometryValue::from(&g.shape.0[0]) } else { GeometryValue::from(&g.shape) };
-        let id: u64 = g
-            .code
-            .parse()
-            .map_err(|_| SynthError::Tiling { district: dist.code.clone(), msg: format!("grid code {} is not numeric", g.code) })?;
+        // Numeric codes are the feature ids; other networks' codes are not numbers.
+        let id: u64 = g.code.parse().unwrap_or(i as u64 + 1);
         let feature = Feature {
             bbox: None,
             geometry: Some(Geometry::new(value)),

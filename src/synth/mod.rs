@@ -11,6 +11,7 @@ mod cases;
 mod facilities;
 mod grids_out;
 mod members;
+mod networks;
 mod orders;
 mod records;
 mod reference;
@@ -100,6 +101,8 @@ pub const ORDERS_FILE: &str = "service_orders.csv";
 pub const ROSTER_FILE: &str = "member_roster.csv";
 pub const ACTIVITIES_FILE: &str = "member_activities.csv";
 pub const FACILITIES_FILE: &str = "facilities.csv";
+pub const CITYOPS_FILE: &str = "network_cityops.geojson";
+pub const SOCIAL_FILE: &str = "network_social.geojson";
 
 /// Writes the demo data set; see `write_demo_report` for the details it also computes.
 pub fn write_demo(opts: &DemoOptions) -> Result<DemoSummary, SynthError> {
@@ -115,8 +118,17 @@ pub fn write_demo_report(opts: &DemoOptions) -> Result<DemoReport, SynthError> {
     let mut files = Vec::new();
 
     let path = opts.out_dir.join(GRIDS_FILE);
-    let n = grids_out::write(&path, &grids, &reference)?;
+    let n = grids_out::write(&path, "beijing_grids", &grids, &reference)?;
     files.push((path, n));
+    // Two more grid networks over the same city, drawn by other offices (多网融合).
+    for (file, name, cells) in [
+        (CITYOPS_FILE, "network_cityops", networks::city_ops(&grids, &reference)),
+        (SOCIAL_FILE, "network_social", networks::social(&grids, &reference)),
+    ] {
+        let path = opts.out_dir.join(file);
+        let n = grids_out::write(&path, name, &cells, &reference)?;
+        files.push((path, n));
+    }
 
     // 80 % hotline, 10 % app, 10 % inspectors (a hotline row costs a sixth of a CSV row's bytes
     // and carries the follow-up); the hotline takes the rounding remainder so the three files

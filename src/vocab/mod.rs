@@ -2,6 +2,7 @@
 //! places (grids, units, levels), the column table, time, coordinate systems, hashing, the
 //! quarantine, the stages of a run. Nothing here reads a file of the user's or knows a formula.
 
+pub mod area;
 pub mod boundary;
 pub mod calendar;
 pub mod column;

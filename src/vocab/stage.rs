@@ -17,6 +17,7 @@ pub enum Stage {
     Count,
     Coverage,
     Indicators,
+    Networks,
     OutputsTotal,
     LevelsTotal,
     Dissolve,
@@ -29,7 +30,7 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage in the order a run goes through them.
-    pub const ALL: [Stage; 18] = [
+    pub const ALL: [Stage; 19] = [
         Stage::HashInputs,
         Stage::ReadGrids,
         Stage::JoinIndex,
@@ -40,6 +41,7 @@ impl Stage {
         Stage::Count,
         Stage::Coverage,
         Stage::Indicators,
+        Stage::Networks,
         Stage::OutputsTotal,
         Stage::LevelsTotal,
         Stage::Dissolve,
@@ -63,6 +65,7 @@ impl Stage {
             Stage::Count => "count",
             Stage::Coverage => "coverage",
             Stage::Indicators => "indicators",
+            Stage::Networks => "networks",
             Stage::OutputsTotal => "outputs_total",
             Stage::LevelsTotal => "levels_total",
             Stage::Dissolve => "dissolve",
@@ -87,6 +90,7 @@ impl Stage {
             Stage::Count => "count records",
             Stage::Coverage => "service circle: resident lattice and facility reach",
             Stage::Indicators => "indicators and roll-ups",
+            Stage::Networks => "other grid networks: tables, crosswalks, straddling cells",
             Stage::OutputsTotal => "write outputs",
             Stage::LevelsTotal => "layers and level tables",
             Stage::Dissolve => "dissolve (summed over levels)",

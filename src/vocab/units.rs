@@ -28,7 +28,7 @@ pub struct Grid {
     pub population: Option<f64>,
     pub households: Option<f64>,
     pub geometry: MultiPolygon<f64>,
-    /// Area on the WGS84 ellipsoid, km² (`io::area`).
+    /// Area on the WGS84 ellipsoid, km² (`vocab::area`).
     pub area_km2: f64,
     /// Index of the feature in the input file (0-based), for messages.
     pub feature_index: usize,
