@@ -67,3 +67,39 @@ fn nyc_rows_add_up_and_reasons_are_real() {
     assert_eq!(s["rejects_by_reason"]["no_location"], 11);
     assert_eq!(s["rows_assigned"].as_u64().unwrap() + s["rows_rejected"].as_u64().unwrap(), 924);
 }
+
+/// The H3 example: the same requests in H3 resolution-8 cells over the community districts.
+#[test]
+fn nyc_requests_in_h3_cells() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipeline = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/nyc311_h3.toml");
+    let (o, run) = run_into(&pipeline, tmp.path());
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // Every request placed by its point lies in the cell H3 itself gives that point.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nyc/nyc311_2022-05-01_pyboot.csv");
+    let mut r = csv::Reader::from_path(&src).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let (ki, xi, yi) = (col("Unique Key"), col("Longitude"), col("Latitude"));
+    let points: std::collections::BTreeMap<String, (f64, f64)> = r
+        .records()
+        .map(|rec| rec.unwrap())
+        .filter_map(|rec| Some((rec[ki].to_string(), (rec[xi].parse().ok()?, rec[yi].parse().ok()?))))
+        .collect();
+    let assigned = read_csv(&run.join("case_assignments.csv"));
+    assert!(assigned.len() > 850, "{}", assigned.len());
+    for a in &assigned {
+        let (lon, lat) = points[&a["case_id"]];
+        let cell = h3o::LatLng::new(lat, lon).unwrap().to_cell(h3o::Resolution::Eight).to_string();
+        assert_eq!(a["grid_code"], cell, "{}", a["case_id"]);
+    }
+    // Cells roll up to the 59 community districts (a few small districts may hold no cell
+    // centre) and the five boroughs; the grid layer has one feature per cell.
+    let cells = read_csv(&run.join("grid.csv"));
+    assert!((1_000..2_500).contains(&cells.len()), "{} cells", cells.len());
+    assert!(cells.iter().all(|c| c["grid_code"].len() == 15));
+    assert!((55..=59).contains(&read_csv(&run.join("community.csv")).len()));
+    assert_eq!(read_csv(&run.join("district.csv")).len(), 5);
+    let layer = json(&run.join("grid.geojson"));
+    assert_eq!(layer["features"].as_array().unwrap().len(), cells.len());
+}

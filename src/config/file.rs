@@ -366,7 +366,14 @@ pub struct GridsFile {
     #[serde(default)]
     pub name: Option<String>,
     /// GeoJSON FeatureCollection of Polygon / MultiPolygon grid cells, WGS84 or CGCS2000.
-    pub path: String,
+    /// Without it, `h3` generates the cells.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// H3 cells as the grid: the cells of `resolution` covering the polygons of `within`
+    /// (a GeoJSON layer of districts or any polygons, read with `properties`), each with the
+    /// parents of the polygon its centre lies in.
+    #[serde(default)]
+    pub h3: Option<H3File>,
     /// Coordinate system of the layer (`wgs84`, `cgcs2000`, `gcj02`, `bd09`).
     #[serde(default)]
     pub crs: Crs,
@@ -375,6 +382,16 @@ pub struct GridsFile {
     pub on_invalid: OnInvalid,
     /// Names of the feature properties that hold each field.
     pub properties: GridPropertiesFile,
+}
+
+/// `[grids] h3 = { resolution = 8, within = "districts.geojson" }`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct H3File {
+    /// H3 resolution, 0–15 (7: about 5 km², 8: 0.74 km², 9: 0.1 km²).
+    pub resolution: u8,
+    /// The polygons to cover, relative to the pipeline file.
+    pub within: String,
 }
 
 /// What to do with a grid that is invalid, empty or has a duplicate code.

@@ -130,6 +130,9 @@ pub struct Overrides {
 pub struct GridsConfig {
     /// The network's name (`grid` when the pipeline has one layer and names none).
     pub name: String,
+    /// H3 cells of this resolution over the polygons of `path`, instead of the layer's own.
+    pub h3: Option<u8>,
+    /// The grid layer (with `h3`: the polygons the cells cover).
     pub path: PathBuf,
     pub crs: Crs,
     pub on_invalid: OnInvalid,
@@ -335,9 +338,27 @@ fn resolve_grids(g: &GridsFile, abs: &dyn Fn(&str) -> PathBuf, problems: &mut Ve
             problems.push(format!("grids.properties.{key}_name: given without {key}_code; the level is keyed by its code"));
         }
     }
+    let path = match (&g.path, &g.h3) {
+        (Some(p), None) => abs(p),
+        (None, Some(h)) => {
+            if h.resolution > 15 {
+                problems.push(format!("grids.h3.resolution: {} must be 0–15", h.resolution));
+            }
+            abs(&h.within)
+        }
+        (Some(_), Some(_)) => {
+            problems.push("grids: give `path` (a grid layer) or `h3` (cells generated over a layer), not both".into());
+            PathBuf::new()
+        }
+        (None, None) => {
+            problems.push("grids.path: missing (or give `h3 = { resolution = …, within = \"…\" }`)".into());
+            PathBuf::new()
+        }
+    };
     GridsConfig {
         name: g.name.clone().unwrap_or_else(|| "grid".into()),
-        path: abs(&g.path),
+        h3: g.h3.as_ref().map(|h| h.resolution),
+        path,
         crs: g.crs,
         on_invalid: g.on_invalid,
         properties: GridProperties {

@@ -17,7 +17,12 @@ use crate::vocab::units::{Grid, GridLayer, GridProblem, UnitRef};
 /// Reads and checks the grid layer.
 pub fn read_grids(cfg: &GridsConfig) -> Result<GridLayer, ReadError> {
     let text = std::fs::read_to_string(&cfg.path).map_err(ReadError::io(&cfg.path))?;
-    parse_grids(&cfg.path, &text, cfg)
+    let layer = parse_grids(&cfg.path, &text, cfg)?;
+    match cfg.h3 {
+        // The layer's polygons are what the H3 cells cover.
+        Some(res) => super::h3::cells(&layer, res),
+        None => Ok(layer),
+    }
 }
 
 /// The top level of a layer: the features are kept as raw text and parsed in parallel.
@@ -358,7 +363,7 @@ mod tests {
     fn cfg(on_invalid: OnInvalid) -> GridsConfig {
         let mut properties = GridProperties::code_only("code");
         properties.population = Some("pop".into());
-        GridsConfig { name: "grid".into(), path: "test.geojson".into(), crs: Crs::Wgs84, on_invalid, properties }
+        GridsConfig { name: "grid".into(), h3: None, path: "test.geojson".into(), crs: Crs::Wgs84, on_invalid, properties }
     }
 
     /// Feature 0 valid; 1 a bow-tie (self-intersecting); 2 null geometry; 3 a Point;

@@ -11,6 +11,7 @@
 pub mod calendar;
 pub mod files;
 pub mod grids;
+pub mod h3;
 pub mod ids;
 pub mod inputs;
 pub mod kinds;

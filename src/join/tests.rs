@@ -133,6 +133,7 @@ fn raster_agrees_with_the_rtree_everywhere() {
     props.population = None;
     let cfg = crate::config::GridsConfig {
         name: "grid".into(),
+        h3: None,
         path: dir.join("grids.geojson"),
         crs: crate::vocab::crs::Crs::Wgs84,
         on_invalid: crate::config::OnInvalid::Fail,

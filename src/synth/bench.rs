@@ -339,8 +339,112 @@ pub fn write_bench(size: &BenchSize, out: &Path, seed: u64) -> Result<PathBuf, S
     if let Some((p, mut w)) = csv {
         w.flush().map_err(|source| SynthError::Write { path: p.clone(), source })?;
     }
+    write_space(&dir, size, &mut rng)?;
     write_pipelines(&dir, size)?;
     Ok(dir)
+}
+
+/// The service circle's and the grid networks' benchmark: 100,000 facilities (a third near
+/// the hot spots' kind of clusters, the rest anywhere) of Beijing's eight item categories, and a
+/// second network of as many cells as the grids, drawn on a transposed lattice (so every cell
+/// overlaps several grids), with `pipeline_space.toml` reading both.
+fn write_space(dir: &Path, size: &BenchSize, rng: &mut ChaCha8Rng) -> Result<(), SynthError> {
+    let werr = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SynthError::Write { path: path.clone(), source }
+    };
+    let (cols, rows) = (size.rows, size.cols);
+    let (dx, dy) = ((LON.1 - LON.0) / cols as f64, (LAT.1 - LAT.0) / rows as f64);
+    let path = dir.join("network2.geojson");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&path).map_err(werr(&path))?);
+    write!(w, "{{\"type\":\"FeatureCollection\",\"name\":\"bench_network2\",\"features\":[").map_err(werr(&path))?;
+    for j in 0..rows {
+        for i in 0..cols {
+            let (x, y) = (r6(LON.0 + i as f64 * dx), r6(LAT.0 + j as f64 * dy));
+            let (x1, y1) = (r6(LON.0 + (i + 1) as f64 * dx), r6(LAT.0 + (j + 1) as f64 * dy));
+            let k = j * cols + i;
+            write!(
+                w,
+                "{}\n{{\"type\":\"Feature\",\"properties\":{{\"cell_code\":\"N{k:07}\",\"community_code\":\"NC{:03}{:03}\",\"population\":1000}},\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":[[[{x},{y}],[{x1},{y}],[{x1},{y1}],[{x},{y1}],[{x},{y}]]]}}}}",
+                if k > 0 { "," } else { "" },
+                j / 5,
+                i / 5
+            )
+            .map_err(werr(&path))?;
+        }
+    }
+    writeln!(w, "\n]}}").map_err(werr(&path))?;
+    w.flush().map_err(werr(&path))?;
+    let path = dir.join("facilities.csv");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&path).map_err(werr(&path))?);
+    writeln!(w, "facility_id,category,lon,lat").map_err(werr(&path))?;
+    const CATS: [&str; 8] = ["蔬菜零售", "便利店", "早餐", "家政", "美容美发", "末端配送", "便民维修", "洗染"];
+    let centres: Vec<(f64, f64)> = (0..200).map(|_| (rng.random_range(LON.0..LON.1), rng.random_range(LAT.0..LAT.1))).collect();
+    for k in 0..100_000 {
+        let (x, y) = if k % 3 == 0 {
+            let c = centres[rng.random_range(0..centres.len())];
+            let (g1, g2) = gauss(rng);
+            ((c.0 + g1 * 0.02).clamp(LON.0, LON.1), (c.1 + g2 * 0.015).clamp(LAT.0, LAT.1))
+        } else {
+            (rng.random_range(LON.0..LON.1), rng.random_range(LAT.0..LAT.1))
+        };
+        writeln!(w, "F{k:06},{},{},{}", CATS[rng.random_range(0..CATS.len())], r6(x), r6(y)).map_err(werr(&path))?;
+    }
+    w.flush().map_err(werr(&path))?;
+    let p = dir.join("pipeline_space.toml");
+    let text = format!(
+        r#"# Benchmark of the service circle and the grid networks (gridgov synth bench --size {size}):
+# 100,000 facilities, residents on a 64 m lattice (about as many points as Beijing's
+# 16,410 km² at 100 m), and a crosswalk of the grids with a second network of as many cells.
+name = "bench_{lower}_space"
+output_dir = "out_space"
+
+[period]
+month = "2026-10"
+as_of = "2026-11-05"
+trend_months = 1
+time_zone = "Asia/Shanghai"
+
+[[grids]]
+name = "grid"
+path = "grids.geojson"
+[grids.properties]
+code = "grid_code"
+community_code = "community_code"
+street_code = "street_code"
+district_code = "district_code"
+population = "population"
+
+[[grids]]
+name = "net2"
+path = "network2.geojson"
+[grids.properties]
+code = "cell_code"
+community_code = "community_code"
+population = "population"
+
+[[sources]]
+kind = "facilities"
+name = "facilities"
+path = "facilities.csv"
+[sources.columns]
+facility_id = "facility_id"
+category = "category"
+lon = "lon"
+lat = "lat"
+
+[coverage]
+lattice_m = 64
+
+[outputs]
+layers = []
+formats = ["csv"]
+"#,
+        size = size.name,
+        lower = size.name.to_lowercase(),
+    );
+    std::fs::write(&p, text).map_err(werr(&p))?;
+    Ok(())
 }
 
 fn gauss(rng: &mut ChaCha8Rng) -> (f64, f64) {
