@@ -203,13 +203,17 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     // The other grid networks: their tables, the crosswalks, the straddling cells.
     let nets: Vec<networks::Computed<'_>> = nets.into_iter().map(|n| n.compute(p, &dicts)).collect();
     let fusion = (!nets.is_empty()).then(|| {
+        let t = std::time::Instant::now();
         let (names, files) = stream::source_files(p, &inputs);
         let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
-        networks::fuse(&p.grids.name, &layer, &h, &nets, &names, &files)
+        let f = networks::fuse(&p.grids.name, &layer, &h, &nets, &names, &files);
+        (f, t.elapsed().as_secs_f64())
     });
-    if fusion.is_some() {
+    let fusion = fusion.map(|(f, seconds)| {
         timings.lap(Stage::Networks);
-    }
+        timings.set(Stage::Crosswalks, seconds);
+        f
+    });
     interrupt::check()?;
 
     // 5. Quality gates over the accounts of every source.

@@ -18,6 +18,7 @@ pub enum Stage {
     Coverage,
     Indicators,
     Networks,
+    Crosswalks,
     OutputsTotal,
     LevelsTotal,
     Dissolve,
@@ -30,7 +31,7 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage in the order a run goes through them.
-    pub const ALL: [Stage; 19] = [
+    pub const ALL: [Stage; 20] = [
         Stage::HashInputs,
         Stage::ReadGrids,
         Stage::JoinIndex,
@@ -42,6 +43,7 @@ impl Stage {
         Stage::Coverage,
         Stage::Indicators,
         Stage::Networks,
+        Stage::Crosswalks,
         Stage::OutputsTotal,
         Stage::LevelsTotal,
         Stage::Dissolve,
@@ -66,6 +68,7 @@ impl Stage {
             Stage::Coverage => "coverage",
             Stage::Indicators => "indicators",
             Stage::Networks => "networks",
+            Stage::Crosswalks => "crosswalks",
             Stage::OutputsTotal => "outputs_total",
             Stage::LevelsTotal => "levels_total",
             Stage::Dissolve => "dissolve",
@@ -91,6 +94,7 @@ impl Stage {
             Stage::Coverage => "service circle: resident lattice and facility reach",
             Stage::Indicators => "indicators and roll-ups",
             Stage::Networks => "other grid networks: tables, crosswalks, straddling cells",
+            Stage::Crosswalks => "crosswalks and straddling cells",
             Stage::OutputsTotal => "write outputs",
             Stage::LevelsTotal => "layers and level tables",
             Stage::Dissolve => "dissolve (summed over levels)",
@@ -106,7 +110,7 @@ impl Stage {
     pub fn depth(self) -> usize {
         match self {
             Stage::ReadRecords | Stage::Join | Stage::Count | Stage::LevelsTotal => 1,
-            Stage::WriteOtherTables | Stage::Charts | Stage::WriteReport => 1,
+            Stage::WriteOtherTables | Stage::Charts | Stage::WriteReport | Stage::Crosswalks => 1,
             Stage::CrsConversion | Stage::Dissolve | Stage::WriteGeojson | Stage::WriteTables => 2,
             _ => 0,
         }
