@@ -505,3 +505,51 @@ fn without_any_dimension_mapped_the_one_row_by_dimension_is_the_city() {
         assert!(!rows[0]["handling_hours_median"].is_empty(), "{t}: the city has closed cases");
     }
 }
+
+/// A second grid network over the tiny city: two cells, west and east, each over a grid of
+/// each community (so both straddle the communities), both declared in community …001, and a
+/// feature without a code.
+#[test]
+fn a_second_network_is_placed_crosswalked_and_its_bad_feature_quarantined() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = write_fixture(tmp.path());
+    let cell = |code: &str, w: f64| {
+        let e = w + 0.01;
+        format!(
+            r#"{{"type":"Feature","properties":{{"code":"{code}","comm":"110101001001","street":"110101001"}},"geometry":{{"type":"Polygon","coordinates":[[[{w:.2},39.90],[{e:.2},39.90],[{e:.2},39.92],[{w:.2},39.92],[{w:.2},39.90]]]}}}}"#
+        )
+    };
+    let bad = r#"{"type":"Feature","properties":{"comm":"110101001001"},"geometry":{"type":"Polygon","coordinates":[[[116.30,39.90],[116.31,39.90],[116.31,39.91],[116.30,39.90]]]}}"#;
+    std::fs::write(
+        tmp.path().join("net.geojson"),
+        format!(r#"{{"type":"FeatureCollection","features":[{},{},{bad}]}}"#, cell("W", 116.30), cell("E", 116.31)),
+    )
+    .unwrap();
+    let toml = std::fs::read_to_string(&p).unwrap().replacen("[grids]\npath", "[[grids]]\nname = \"grid\"\npath", 1).replacen(
+        "\n[[cases]]",
+        "\n[[grids]]\nname = \"net\"\npath = \"net.geojson\"\n[grids.properties]\ncode = \"code\"\ncommunity_code = \"comm\"\nstreet_code = \"street\"\n\n[[cases]]",
+        1,
+    );
+    std::fs::write(&p, toml).unwrap();
+    let (o, run) = run_into(&p, &tmp.path().join("out2"));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // Each cell holds two grids whole: share_of_a 1, share_of_b one half (to the sphere's
+    // difference between the two rows of grids).
+    let cw = read_csv(&run.join("crosswalk_grid_net.csv"));
+    assert_eq!(cw.len(), 4, "{cw:?}");
+    for r in &cw {
+        assert!((f(r, "share_of_a") - 1.0).abs() < 1e-6 && (f(r, "share_of_b") - 0.5).abs() < 1e-3, "{r:?}");
+    }
+    let st = read_csv(&run.join("networks/net/straddling_cells.csv"));
+    assert_eq!(st.iter().map(|r| r["cell_code"].as_str()).collect::<Vec<_>>(), ["E", "W"]);
+    assert!(st.iter().all(|r| r["communities_overlapped"] == "2" && r["streets_overlapped"] == "1"));
+    // The cases placed by a point in the southern grids (community …002) sit in cells of …001.
+    let mut differs: Vec<String> = read_csv(&run.join("network_disagreements.csv")).iter().map(|r| r["case_id"].clone()).collect();
+    differs.sort();
+    assert_eq!(differs, ["18", "8", "A1"]);
+    let nets = read_csv(&run.join("networks.csv"));
+    assert_eq!((nets[1]["network"].as_str(), nets[1]["cells"].as_str(), nets[1]["cases_community_differs"].as_str()), ("net", "2", "3"));
+    // The feature without a code is in the quarantine under the network's name.
+    let rejects = std::fs::read_to_string(run.join("rejects.csv")).unwrap();
+    assert!(rejects.lines().any(|l| l.contains("grids:net") && l.contains("grid_no_code")), "{rejects}");
+}

@@ -127,7 +127,10 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         None => None,
     };
     let mut s = Stream::new(p, files);
-    s.quarantine_grids(p, &layer)?;
+    s.quarantine_grids("grids", &layer)?;
+    for (n, l) in p.networks.iter().zip(&net_layers) {
+        s.quarantine_grids(&format!("grids:{}", n.name), l)?;
+    }
     timings.lap(Stage::ReadGrids);
     let index = GridIndex::new(layer.geometries());
     timings.lap(Stage::JoinIndex);

@@ -102,12 +102,13 @@ impl Stream {
         }
     }
 
-    /// The grids the layer check left out go to the quarantine.
-    pub fn quarantine_grids(&mut self, p: &Pipeline, layer: &GridLayer) -> Result<(), OutputError> {
+    /// The grids the layer check left out go to the quarantine: the first network's as source
+    /// `grids`, another network's as `grids:<name>`.
+    pub fn quarantine_grids(&mut self, source: &str, layer: &GridLayer) -> Result<(), OutputError> {
         for g in layer.problems.iter().filter(|g| g.action == "skipped") {
             self.quarantine.push(Reject {
-                source: "grids".into(),
-                file: p.grids.path.display().to_string(),
+                source: source.into(),
+                file: layer.path.display().to_string(),
                 row: g.feature_index as u64 + 1,
                 line: None,
                 key: g.code.clone(),
