@@ -162,30 +162,28 @@ fn point_weights(h: &Hierarchy, reach: &[GridReach], by_population: bool) -> Vec
         .collect()
 }
 
-/// Sums the weighted reach of every unit of `level`.
-fn weigh(h: &Hierarchy, level: Level, reach: &[GridReach], w: &[f64], fac: &Facilities, n_items: usize) -> Vec<Weighted> {
-    let units = h.units(level);
-    let mut out: Vec<Weighted> =
-        units.iter().map(|_| Weighted { items: vec![0.0; n_items], item_facilities: vec![0; n_items], ..Default::default() }).collect();
-    for (u, unit) in units.iter().enumerate() {
-        let o = &mut out[u];
-        let sum = |weight: &dyn Fn(usize) -> f64, o: &mut Weighted| {
-            for &g in &unit.grids {
-                let (r, wg) = (&reach[g as usize], weight(g as usize));
-                o.total += wg * r.points as f64;
-                o.all += wg * r.all as f64;
-                for (i, x) in o.items.iter_mut().enumerate() {
-                    *x += wg * r.reached[i] as f64;
-                }
+/// Sums the weighted reach of a set of grids (a unit's, or every grid for the city): by the
+/// points' weights, or, when none of the grids has one, every point the same.
+fn weigh_grids(grids: &[u32], reach: &[GridReach], w: &[f64], n_items: usize) -> Weighted {
+    let sum = |weight: &dyn Fn(usize) -> f64| {
+        let mut o = Weighted { items: vec![0.0; n_items], item_facilities: vec![0; n_items], ..Default::default() };
+        for &g in grids {
+            let (r, wg) = (&reach[g as usize], weight(g as usize));
+            o.total += wg * r.points as f64;
+            o.all += wg * r.all as f64;
+            for (i, x) in o.items.iter_mut().enumerate() {
+                *x += wg * r.reached[i] as f64;
             }
-        };
-        sum(&|g| w[g], o);
-        if o.total == 0.0 {
-            // No grid of the unit has a population: every resident point counts the same.
-            *o = Weighted { items: vec![0.0; n_items], item_facilities: vec![0; n_items], ..Default::default() };
-            sum(&|_| 1.0, o);
         }
-    }
+        o
+    };
+    let o = sum(&|g| w[g]);
+    if o.total == 0.0 { sum(&|_| 1.0) } else { o }
+}
+
+/// The weighted reach and the facilities of every unit of `level`.
+fn weigh(h: &Hierarchy, level: Level, reach: &[GridReach], w: &[f64], fac: &Facilities, n_items: usize) -> Vec<Weighted> {
+    let mut out: Vec<Weighted> = h.units(level).iter().map(|unit| weigh_grids(&unit.grids, reach, w, n_items)).collect();
     for f in &fac.list {
         if let Some(u) = h.units_of(Level::Grid, f.grid)[level as usize] {
             let o = &mut out[u as usize];
@@ -213,11 +211,13 @@ pub fn apply(
     let n_items = c.items.len();
     let w = point_weights(h, reach, by_population);
     let sep = lang.pick("、", ", ");
+    // An item is in reach of a unit when at least min_share of its weight reaches it.
+    let reaches = |share: f64| share >= c.min_share - 1e-12;
     let status = |x: &Weighted| -> (Option<i64>, Option<String>, Option<String>) {
         if x.total <= 0.0 {
             return (None, None, None);
         }
-        let ok: Vec<bool> = x.items.iter().map(|&v| v / x.total >= c.min_share - 1e-12).collect();
+        let ok: Vec<bool> = x.items.iter().map(|&v| reaches(v / x.total)).collect();
         let n = ok.iter().filter(|&&b| b).count();
         let missing: Vec<&str> = c.items.iter().zip(&ok).filter(|(_, o)| !**o).map(|(it, _)| it.name.as_str()).collect();
         let s = if n == n_items {
@@ -229,14 +229,18 @@ pub fn apply(
         };
         (Some(n as i64), Some(missing.join(sep)), Some(s.to_string()))
     };
-    let full_communities: Option<Vec<bool>> = h.present[Level::Community as usize]
-        .then(|| weigh(h, Level::Community, reach, &w, fac, n_items).iter().map(|x| status(x).2.as_deref() == Some("full")).collect());
+    // Each level's units weighed once; the communities' status serves the levels above them.
+    let weighed: Vec<Vec<Weighted>> = tables.iter().map(|(level, _)| weigh(h, *level, reach, &w, fac, n_items)).collect();
+    let full_communities: Option<Vec<bool>> = tables
+        .iter()
+        .zip(&weighed)
+        .find(|((level, _), _)| *level == Level::Community)
+        .map(|(_, ws)| ws.iter().map(|x| status(x).2.as_deref() == Some("full")).collect());
     let mut items = Frame::default();
     let mut rows: Vec<(Level, String, String, usize, f64, i64, Option<f64>, bool)> = Vec::new();
-    for (level, f) in tables.iter_mut() {
+    for ((level, f), ws) in tables.iter_mut().zip(&weighed) {
         let level = *level;
         let units = h.units(level);
-        let ws = weigh(h, level, reach, &w, fac, n_items);
         f.int("facilities", ws.iter().map(|x| Some(x.facilities)).collect());
         if matches!(level, Level::Grid | Level::Community) {
             let st: Vec<_> = ws.iter().map(status).collect();
@@ -246,7 +250,7 @@ pub fn apply(
             for (u, x) in ws.iter().enumerate() {
                 for i in 0..n_items {
                     let share = x.share(x.items[i]);
-                    let ok = share.is_some_and(|s| s >= c.min_share - 1e-12);
+                    let ok = share.is_some_and(reaches);
                     rows.push((
                         level,
                         units[u].code.clone(),
@@ -267,20 +271,9 @@ pub fn apply(
         f.float("population_all_items_rate", ws.iter().map(|x| x.share(x.all).map(round4)).collect(), 4);
     }
     // The city: every grid together.
-    let all: Weighted = {
-        let mut t = Weighted { items: vec![0.0; n_items], ..Default::default() };
-        for (g, r) in reach.iter().enumerate() {
-            t.total += w[g] * r.points as f64;
-            t.all += w[g] * r.all as f64;
-        }
-        if t.total == 0.0 {
-            t.total = reach.iter().map(|r| r.points as f64).sum();
-            t.all = reach.iter().map(|r| r.all as f64).sum();
-        }
-        t.facilities = fac.list.len() as i64;
-        t
-    };
-    city.int("facilities", vec![Some(all.facilities)]);
+    let every_grid: Vec<u32> = (0..reach.len() as u32).collect();
+    let all = weigh_grids(&every_grid, reach, &w, n_items);
+    city.int("facilities", vec![Some(fac.list.len() as i64)]);
     if let Some(full) = &full_communities {
         let k = full.iter().filter(|&&b| b).count() as i64;
         city.int("communities_fully_covered", vec![Some(k)]);
@@ -421,7 +414,7 @@ mod tests {
         let h = Hierarchy::build(&l);
         let geoms = l.geometries();
         let index = GridIndex::new(geoms.clone());
-        let points = resident_points(&index, &geoms, 5000.0);
+        let points = resident_points(&index, &geoms, l.extent(), 5000.0);
         assert_eq!(points.len(), 3, "one resident point per grid");
         // A facility of the one item exactly 1,000 m from G1's point, 999 m from G2's, 1,001 m
         // from G3's (on the WGS84 ellipsoid, towards the north-east).

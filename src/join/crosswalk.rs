@@ -5,8 +5,7 @@
 
 use geo::{BooleanOps, BoundingRect, MultiPolygon};
 use rayon::prelude::*;
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
+use rstar::AABB;
 
 use crate::vocab::area::area_km2;
 
@@ -24,15 +23,7 @@ pub struct Overlap {
 
 /// Every overlap of the cells of `a` with those of `b`, sorted by `a`, then `b`.
 pub fn overlaps(a: &[&MultiPolygon<f64>], b: &[&MultiPolygon<f64>]) -> Vec<Overlap> {
-    let boxes = b
-        .iter()
-        .enumerate()
-        .filter_map(|(j, g)| {
-            let r = g.bounding_rect()?;
-            Some(GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), j as u32))
-        })
-        .collect();
-    let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>> = RTree::bulk_load(boxes);
+    let tree = super::box_tree(b);
     a.par_iter()
         .enumerate()
         .flat_map_iter(|(i, ga)| {

@@ -26,6 +26,19 @@ pub enum Located {
     Ambiguous,
 }
 
+/// An R-tree of the geometries' bounding boxes, each with its index in `geoms`.
+pub(crate) fn box_tree(geoms: &[&MultiPolygon<f64>]) -> RTree<GeomWithData<Rectangle<[f64; 2]>, u32>> {
+    let items = geoms
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| {
+            let r = g.bounding_rect()?;
+            Some(GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i as u32))
+        })
+        .collect();
+    RTree::bulk_load(items)
+}
+
 /// Spatial index over the grid geometries.
 pub struct GridIndex<'a> {
     tree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
@@ -41,16 +54,8 @@ pub mod reach;
 impl<'a> GridIndex<'a> {
     /// Builds the index; `geoms[i]` is grid `i` (sorted by code).
     pub fn new(geoms: Vec<&'a MultiPolygon<f64>>) -> GridIndex<'a> {
-        let items = geoms
-            .iter()
-            .enumerate()
-            .filter_map(|(i, g)| {
-                let r = g.bounding_rect()?;
-                Some(GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i as u32))
-            })
-            .collect();
         let raster = raster::Raster::new(&geoms);
-        GridIndex { tree: RTree::bulk_load(items), raster, geoms }
+        GridIndex { tree: box_tree(&geoms), raster, geoms }
     }
 
     /// Share of raster buckets that settle a point without a polygon test.

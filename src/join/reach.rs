@@ -26,17 +26,14 @@ pub struct GridReach {
 }
 
 /// The lattice of resident points: `(grid, lon, lat)`, in grid order, then south to north,
-/// west to east. Rows start half a step inside the layer's bounding box.
-pub fn resident_points(index: &GridIndex<'_>, geoms: &[&MultiPolygon<f64>], step_m: f64) -> Vec<(u32, f64, f64)> {
-    use geo::BoundingRect;
-    let Some(ext) = geoms.iter().filter_map(|g| g.bounding_rect()).reduce(|a, b| {
-        geo::Rect::new(
-            geo::Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-            geo::Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
-        )
-    }) else {
-        return Vec::new();
-    };
+/// west to east. Rows start half a step inside the layer's bounding box `extent`.
+pub fn resident_points(
+    index: &GridIndex<'_>,
+    geoms: &[&MultiPolygon<f64>],
+    extent: Option<geo::Rect<f64>>,
+    step_m: f64,
+) -> Vec<(u32, f64, f64)> {
+    let Some(ext) = extent else { return Vec::new() };
     let mid = (ext.min().y + ext.max().y) / 2.0;
     let dlat = step_m / M_PER_DEG;
     let dlon = step_m / (M_PER_DEG * mid.to_radians().cos().max(0.01));

@@ -81,13 +81,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
                         "community_code",
                         &geoms,
                     )?;
-                    outputs.push(Output {
-                        path: relative(&path, &dir.path),
-                        sha256: info.sha256,
-                        bytes: info.bytes,
-                        count: info.features as u64,
-                        class_breaks: None,
-                    });
+                    outputs.push(layer_output(&path, &dir.path, info, None));
                 }
                 // With charts, the layer carries the map classes and gets a QGIS style beside it.
                 let classes = p
@@ -110,13 +104,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
                         &format!("{lv}_code"),
                         &geoms,
                     )?;
-                    outputs.push(Output {
-                        path: relative(&path, &dir.path),
-                        sha256: info.sha256,
-                        bytes: info.bytes,
-                        count: info.features as u64,
-                        class_breaks: classes.as_ref().map(|(c, _)| c.clone()),
-                    });
+                    outputs.push(layer_output(&path, &dir.path, info, classes.as_ref().map(|(c, _)| c.clone())));
                     if let Some((classes, _)) = &classes {
                         let qml_path = dir.path.join(format!("{lv}.qml"));
                         let keys: Vec<&str> = lt.period.columns.iter().chain(&extra.columns).map(|c| c.key.as_str()).collect();
@@ -131,9 +119,7 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
             }
             let t = Instant::now();
             for (stem, f) in [(lv.to_string(), &lt.period), (format!("{lv}_monthly"), &lt.monthly)] {
-                for w in tables::write_table(&dir.path, &stem, f, &p.outputs.formats)? {
-                    outputs.push(written(w, &dir.path, f.height()));
-                }
+                outputs.extend(write_tables(&dir.path, &dir.path, &stem, f, &p.outputs.formats)?);
             }
             add(Stage::WriteTables, t);
             Ok((outputs, mapped))
@@ -164,36 +150,20 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
         // The facilities as a point layer (WGS84).
         let path = dir.path.join("facilities.geojson");
         let info = geojson::write_points(&path, &format!("{}_facilities", p.name), &c.facilities)?;
-        outputs.push(Output {
-            path: relative(&path, &dir.path),
-            sha256: info.sha256,
-            bytes: info.bytes,
-            count: info.features as u64,
-            class_breaks: None,
-        });
+        outputs.push(layer_output(&path, &dir.path, info, None));
     }
     if let Some(f) = &results.hotspots {
         // The hot spots as a point layer (WGS84), beside the unit layers.
         let path = dir.path.join("hotspots.geojson");
         let info = geojson::write_points(&path, &format!("{}_hotspots", p.name), f)?;
-        outputs.push(Output {
-            path: relative(&path, &dir.path),
-            sha256: info.sha256,
-            bytes: info.bytes,
-            count: info.features as u64,
-            class_breaks: None,
-        });
+        outputs.push(layer_output(&path, &dir.path, info, None));
     }
     for (stem, f) in extra {
-        for w in tables::write_table(&dir.path, &stem, f, &p.outputs.formats)? {
-            outputs.push(written(w, &dir.path, f.height()));
-        }
+        outputs.extend(write_tables(&dir.path, &dir.path, &stem, f, &p.outputs.formats)?);
     }
     if p.sources_of("signups").next().is_some() {
         for (stem, f) in [("signup_projects", &results.signup_projects), ("signup_curve", &results.signup_curve)] {
-            for w in tables::write_table(&dir.path, stem, f, &p.outputs.formats)? {
-                outputs.push(written(w, &dir.path, f.height()));
-            }
+            outputs.extend(write_tables(&dir.path, &dir.path, stem, f, &p.outputs.formats)?);
         }
     }
     if p.outputs.formats.iter().any(|f| f == "xlsx") {
@@ -204,14 +174,10 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
     }
     lap(Stage::WriteOtherTables, timings);
     if let Some(f) = assignments {
-        for w in tables::write_table(&dir.path, "case_assignments", f, &p.outputs.formats)? {
-            outputs.push(written(w, &dir.path, f.height()));
-        }
+        outputs.extend(write_tables(&dir.path, &dir.path, "case_assignments", f, &p.outputs.formats)?);
     }
     if let Some(f) = overdue {
-        for w in tables::write_table(&dir.path, "overdue_open", f, &p.outputs.formats)? {
-            outputs.push(written(w, &dir.path, f.height()));
-        }
+        outputs.extend(write_tables(&dir.path, &dir.path, "overdue_open", f, &p.outputs.formats)?);
     }
     let mut charts = Vec::new();
     let mut map = None;
@@ -255,9 +221,7 @@ pub struct NetworkOut<'a> {
 pub fn write_networks(dir: &RunDir, p: &Pipeline, nets: &[NetworkOut<'_>], top: &[(String, Frame)]) -> Result<Vec<Output>, OutputError> {
     let mut outputs = Vec::new();
     let table = |folder: &Path, stem: &str, f: &Frame, outputs: &mut Vec<Output>| -> Result<(), OutputError> {
-        for w in tables::write_table(folder, stem, f, &p.outputs.formats)? {
-            outputs.push(written(w, &dir.path, f.height()));
-        }
+        outputs.extend(write_tables(folder, &dir.path, stem, f, &p.outputs.formats)?);
         Ok(())
     };
     for n in nets {
@@ -271,13 +235,7 @@ pub fn write_networks(dir: &RunDir, p: &Pipeline, nets: &[NetworkOut<'_>], top: 
                 let path = folder.join(format!("{lv}.geojson"));
                 let info =
                     geojson::write_layer(&path, &format!("{}_{}_{lv}", p.name, n.name), &lt.period, &[], &format!("{lv}_code"), &geoms)?;
-                outputs.push(Output {
-                    path: relative(&path, &dir.path),
-                    sha256: info.sha256,
-                    bytes: info.bytes,
-                    count: info.features as u64,
-                    class_breaks: None,
-                });
+                outputs.push(layer_output(&path, &dir.path, info, None));
             }
             table(&folder, lv, &lt.period, &mut outputs)?;
             table(&folder, &format!("{lv}_monthly"), &lt.monthly, &mut outputs)?;
@@ -443,6 +401,17 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
     }
     v.extend(["dictionary.csv".into(), "rejects.csv".into(), "field_issues.csv".into(), "manifest.json".into()]);
     v
+}
+
+/// Writes a table in every format the pipeline asks for; the manifest entries, relative to the
+/// run folder `run_dir` (the table may go to a sub-folder, `folder`).
+fn write_tables(folder: &Path, run_dir: &Path, stem: &str, f: &Frame, formats: &[String]) -> Result<Vec<Output>, OutputError> {
+    Ok(tables::write_table(folder, stem, f, formats)?.into_iter().map(|w| written(w, run_dir, f.height())).collect())
+}
+
+/// The manifest entry of a written layer.
+fn layer_output(path: &Path, run_dir: &Path, info: geojson::LayerInfo, class_breaks: Option<Classes>) -> Output {
+    Output { path: relative(path, run_dir), sha256: info.sha256, bytes: info.bytes, count: info.features as u64, class_breaks }
 }
 
 fn written(w: tables::Written, dir: &Path, count: usize) -> Output {

@@ -191,7 +191,7 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     let reach = match (&p.coverage, &sums.facilities) {
         (Some(c), Some(fac)) => {
             let geoms = layer.geometries();
-            let points = join::reach::resident_points(&index, &geoms, c.lattice_m);
+            let points = join::reach::resident_points(&index, &geoms, layer.extent(), c.lattice_m);
             let radii = c.items.iter().map(|it| it.radius_m / c.detour_factor).collect();
             let facilities = join::reach::FacilityIndex::new(fac.points_by_item(c.items.len()), radii);
             Some(join::reach::grid_reach(&points, &facilities, geoms.len()))

@@ -222,9 +222,8 @@ impl Stream {
     /// The `case_assignments` table, when the pipeline asks for it.
     pub fn assignments_frame(&self, p: &Pipeline, h: &Hierarchy, inputs: &Inputs) -> Option<Frame> {
         let a = self.assignments.as_ref()?;
-        let base = p.base_dir();
-        let names: Vec<&str> = p.sources.iter().map(|s| s.name.as_str()).collect();
-        let files: Vec<Vec<String>> = inputs.sources.iter().map(|fs| fs.iter().map(|f| relative(f, &base)).collect()).collect();
+        let (names, files) = source_files(p, inputs);
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         Some(a.frame(h, &names, &files))
     }
 
@@ -233,9 +232,8 @@ impl Stream {
         if p.outputs.overdue_list == 0 || p.sources_of("cases").next().is_none() {
             return None;
         }
-        let base = p.base_dir();
-        let names: Vec<&str> = p.sources.iter().map(|s| s.name.as_str()).collect();
-        let files: Vec<Vec<String>> = inputs.sources.iter().map(|fs| fs.iter().map(|f| relative(f, &base)).collect()).collect();
+        let (names, files) = source_files(p, inputs);
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         Some(self.overdue.frame(h, dicts, p.period.time_zone, &names, &files))
     }
 
