@@ -233,6 +233,11 @@ pub struct OutputsFile {
     /// to, by source and row. One row per case, so large for a city-year.
     #[serde(default)]
     pub case_assignments: bool,
+    /// Also write the cases located by a point as a point layer, `case_points.parquet`
+    /// (GeoParquet) and `case_points.fgb` (FlatGeobuf): WGS84 after conversion, with the unit
+    /// each case was placed in. One feature per case.
+    #[serde(default)]
+    pub case_points: bool,
     /// How many published run folders to keep under `runs/` (the newest, and always the one
     /// `latest` points at); older ones are removed after a successful publish.
     #[serde(default = "default_keep_runs")]
@@ -245,6 +250,11 @@ pub struct OutputsFile {
     /// Default: all three.
     #[serde(default = "default_formats")]
     pub formats: Vec<String>,
+    /// The formats every layer is written in besides GeoJSON (always written: the report and
+    /// the QGIS styles read it): any of `gpkg` (GeoPackage), `fgb` (FlatGeobuf), `parquet`
+    /// (GeoParquet). Default: none.
+    #[serde(default)]
+    pub layer_formats: Vec<String>,
     /// How many of the most overdue open cases `overdue_open.*` and the report list (0: none).
     #[serde(default = "default_overdue_list")]
     pub overdue_list: usize,
@@ -254,6 +264,8 @@ impl Default for OutputsFile {
     fn default() -> Self {
         OutputsFile {
             case_assignments: false,
+            case_points: false,
+            layer_formats: Vec::new(),
             keep_runs: default_keep_runs(),
             layers: default_layers(),
             formats: default_formats(),
@@ -374,9 +386,21 @@ pub struct GridsFile {
     /// parents of the polygon its centre lies in.
     #[serde(default)]
     pub h3: Option<H3File>,
-    /// Coordinate system of the layer (`wgs84`, `cgcs2000`, `gcj02`, `bd09`).
+    /// Coordinate system of the layer: `wgs84`, `cgcs2000`, `gcj02`, `bd09`, an EPSG code
+    /// (`EPSG:4527`) or a PROJ string. Without it, what the file declares (a `.prj`, the
+    /// GeoPackage's SRS, ...), else WGS84.
     #[serde(default)]
-    pub crs: Crs,
+    pub crs: Option<Crs>,
+    /// The feature table of a GeoPackage that holds several.
+    #[serde(default)]
+    pub layer: Option<String>,
+    /// Text encoding of a Shapefile's `.dbf` (`utf-8` or `gbk`) when it has no `.cpg`.
+    #[serde(default)]
+    pub encoding: Option<Encoding>,
+    /// A CSV of other ways units' names are written (`level,name,code`), for records placed
+    /// by their district, street and community names.
+    #[serde(default)]
+    pub aliases: Option<String>,
     /// What to do with an invalid, empty or duplicate-code grid: `repair`, `skip` or `fail`.
     #[serde(default)]
     pub on_invalid: OnInvalid,

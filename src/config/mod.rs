@@ -30,6 +30,7 @@ impl GridProperties {
             district_name: None,
             population: None,
             households: None,
+            keyed_by_name: [false; 3],
         }
     }
 }

@@ -134,7 +134,14 @@ pub struct GridsConfig {
     pub h3: Option<u8>,
     /// The grid layer (with `h3`: the polygons the cells cover).
     pub path: PathBuf,
-    pub crs: Crs,
+    /// Declared in the pipeline; `None`: as the file says, else WGS84.
+    pub crs: Option<Crs>,
+    /// The GeoPackage table to read.
+    pub layer: Option<String>,
+    /// The Shapefile DBF's encoding, when the pipeline says.
+    pub encoding: Option<crate::config::Encoding>,
+    /// The alias table for names (`level,name,code`).
+    pub aliases: Option<PathBuf>,
     pub on_invalid: OnInvalid,
     pub properties: GridProperties,
 }
@@ -152,6 +159,10 @@ pub struct GridProperties {
     pub district_name: Option<String>,
     pub population: Option<String>,
     pub households: Option<String>,
+    /// Levels (community, street, district) that the layer names but gives no codes: their
+    /// `*_code` is then the name property, and the unit's code is derived from the names
+    /// (`io/grids.rs`).
+    pub keyed_by_name: [bool; 3],
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -329,15 +340,13 @@ pub fn resolve(path: &Path, f: PipelineFile, overrides: &Overrides, catalog: &Ca
 
 fn resolve_grids(g: &GridsFile, abs: &dyn Fn(&str) -> PathBuf, problems: &mut Vec<String>) -> GridsConfig {
     let gp = &g.properties;
-    for (key, code, name) in [
-        ("community", &gp.community_code, &gp.community_name),
-        ("street", &gp.street_code, &gp.street_name),
-        ("district", &gp.district_code, &gp.district_name),
-    ] {
-        if code.is_none() && name.is_some() {
-            problems.push(format!("grids.properties.{key}_name: given without {key}_code; the level is keyed by its code"));
-        }
-    }
+    // A level with names and no codes is keyed by its names.
+    let keyed_by_name = [
+        gp.community_code.is_none() && gp.community_name.is_some(),
+        gp.street_code.is_none() && gp.street_name.is_some(),
+        gp.district_code.is_none() && gp.district_name.is_some(),
+    ];
+    let code_of = |code: &Option<String>, name: &Option<String>| code.clone().or_else(|| name.clone());
     let path = match (&g.path, &g.h3) {
         (Some(p), None) => abs(p),
         (None, Some(h)) => {
@@ -359,19 +368,23 @@ fn resolve_grids(g: &GridsFile, abs: &dyn Fn(&str) -> PathBuf, problems: &mut Ve
         name: g.name.clone().unwrap_or_else(|| "grid".into()),
         h3: g.h3.as_ref().map(|h| h.resolution),
         path,
-        crs: g.crs,
+        crs: g.crs.clone(),
+        layer: g.layer.clone(),
+        encoding: g.encoding,
+        aliases: g.aliases.as_deref().map(abs),
         on_invalid: g.on_invalid,
         properties: GridProperties {
             code: gp.code.clone(),
             name: gp.name.clone(),
-            community_code: gp.community_code.clone(),
+            community_code: code_of(&gp.community_code, &gp.community_name),
             community_name: gp.community_name.clone(),
-            street_code: gp.street_code.clone(),
+            street_code: code_of(&gp.street_code, &gp.street_name),
             street_name: gp.street_name.clone(),
-            district_code: gp.district_code.clone(),
+            district_code: code_of(&gp.district_code, &gp.district_name),
             district_name: gp.district_name.clone(),
             population: gp.population.clone(),
             households: gp.households.clone(),
+            keyed_by_name,
         },
     }
 }
@@ -601,6 +614,11 @@ fn check_outputs(o: &OutputsFile, problems: &mut Vec<String>) {
     for (i, x) in o.formats.iter().enumerate() {
         if !["csv", "parquet", "arrow", "xlsx"].contains(&x.as_str()) {
             problems.push(format!("outputs.formats[{i}]: {x:?} is not one of csv, parquet, arrow, xlsx"));
+        }
+    }
+    for (i, x) in o.layer_formats.iter().enumerate() {
+        if !["geojson", "gpkg", "fgb", "parquet"].contains(&x.as_str()) {
+            problems.push(format!("outputs.layer_formats[{i}]: {x:?} is not one of geojson, gpkg, fgb, parquet"));
         }
     }
     if !o.formats.iter().any(|f| f != "xlsx") {

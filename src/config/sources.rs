@@ -195,7 +195,7 @@ fn resolve_one(
         format,
         delimiter,
         encoding: s.encoding,
-        crs: s.crs.unwrap_or_default(),
+        crs: s.crs.clone().unwrap_or_default(),
         timestamp_formats,
         time_zone,
         date_formats,

@@ -380,7 +380,7 @@ mod tests {
                 feature_index: i,
             })
             .collect();
-        GridLayer { path: "t".into(), grids, features_read: 3, problems: Vec::new(), has_level: [true; 3] }
+        GridLayer { path: "t".into(), grids, features_read: 3, problems: Vec::new(), has_level: [true; 3], crs: "wgs84".into() }
     }
 
     fn frames(h: &Hierarchy) -> Vec<(Level, Frame)> {

@@ -287,6 +287,7 @@ fn test_layer() -> crate::vocab::units::GridLayer {
         features_read: 2,
         problems: Vec::new(),
         has_level: [true; 3],
+        crs: "wgs84".into(),
     }
 }
 

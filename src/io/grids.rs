@@ -1,28 +1,67 @@
-//! Reads the grid layer (GeoJSON) into `geo` MultiPolygons with their hierarchy and population.
+//! Reads the grid layer (GeoJSON, or any format of `io/gis`) into `geo` MultiPolygons with
+//! their hierarchy and population, converted to WGS84.
 //!
 //! Invalid, empty and duplicate-code grids are reported by code and handled as the pipeline
 //! says (`grids.on_invalid`): repaired, skipped or fatal. Skipped grids reach the quarantine.
+//! Coordinates that cannot be in the system the layer is read in (metres read as degrees, or
+//! degrees read as metres) stop the run with the numbers and a guess of the system.
 
-use geo::{Area, BoundingRect, MakeValid, MultiPolygon, Orient, Polygon, RemoveRepeatedPoints};
+use geo::{Area, BoundingRect, MakeValid, MultiPolygon, Orient, Polygon, Rect, RemoveRepeatedPoints};
 use geojson::JsonValue;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::gis::{self, LayerFormat};
 use crate::config::{GridsConfig, OnInvalid};
+use crate::vocab::crs::Crs;
 use crate::vocab::error::ReadError;
 use crate::vocab::reason::Reason;
 use crate::vocab::units::{Grid, GridLayer, GridProblem, UnitRef};
 
 /// Reads and checks the grid layer.
 pub fn read_grids(cfg: &GridsConfig) -> Result<GridLayer, ReadError> {
-    let text = std::fs::read_to_string(&cfg.path).map_err(ReadError::io(&cfg.path))?;
-    let layer = parse_grids(&cfg.path, &text, cfg)?;
+    let layer = match LayerFormat::of(&cfg.path)? {
+        LayerFormat::GeoJson => {
+            let text = std::fs::read_to_string(&cfg.path).map_err(ReadError::io(&cfg.path))?;
+            parse_grids(&cfg.path, &text, cfg)?
+        }
+        format => {
+            let options = gis::ReadOptions { layer: cfg.layer.clone(), encoding: cfg.encoding };
+            let read = gis::read(&cfg.path, format, &options)?;
+            let (crs, crs_from) = decide_crs(cfg, read.crs);
+            let has_level = levels(cfg);
+            let features_read = read.features.len();
+            let checked: Vec<Checked> = read
+                .features
+                .into_par_iter()
+                .enumerate()
+                .map(|(i, f)| check_feature(i, f.properties, Geometry::Geo(f.geometry), cfg, &crs, has_level))
+                .collect();
+            assemble(&cfg.path, checked, features_read, cfg, has_level, &crs, &crs_from)?
+        }
+    };
     match cfg.h3 {
         // The layer's polygons are what the H3 cells cover.
         Some(res) => super::h3::cells(&layer, res),
         None => Ok(layer),
     }
+}
+
+/// The system coordinates are read in: the pipeline's, else the file's, else WGS84; and
+/// where that came from, for the manifest and the messages.
+fn decide_crs(cfg: &GridsConfig, declared: Option<(Crs, String)>) -> (Crs, String) {
+    match (&cfg.crs, declared) {
+        (Some(c), Some((_, from))) => (c.clone(), format!("grids.crs (the file declares {from})")),
+        (Some(c), None) => (c.clone(), "grids.crs".into()),
+        (None, Some((c, from))) => (c, from),
+        (None, None) => (Crs::Wgs84, "not declared: WGS84 assumed".into()),
+    }
+}
+
+fn levels(cfg: &GridsConfig) -> [bool; 3] {
+    let props = &cfg.properties;
+    [props.community_code.is_some(), props.street_code.is_some(), props.district_code.is_some()]
 }
 
 /// The top level of a layer: the features are kept as raw text and parsed in parallel.
@@ -32,7 +71,20 @@ struct TopLevel<'a> {
     kind: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow)]
     features: Option<Vec<&'a serde_json::value::RawValue>>,
+    /// The `crs` member of GeoJSON before RFC 7946 (GDAL still writes it for other systems).
+    #[serde(default)]
+    crs: Option<serde_json::Value>,
 }
+
+/// A feature's geometry as its reader gives it.
+enum Geometry {
+    GeoJson(Option<geojson::Geometry>),
+    Geo(Result<Option<geo::Geometry<f64>>, String>),
+}
+
+/// A checked feature: the grid (if kept), its problems, and the extent of its coordinates as
+/// written (before any conversion), for telling a layer read in the wrong system.
+type Checked = (Option<Grid>, Vec<GridProblem>, Option<Rect<f64>>);
 
 /// Parses grid-layer text (separate from the file read for tests).
 pub fn parse_grids(path: &Path, text: &str, cfg: &GridsConfig) -> Result<GridLayer, ReadError> {
@@ -42,20 +94,47 @@ pub fn parse_grids(path: &Path, text: &str, cfg: &GridsConfig) -> Result<GridLay
         (Some("FeatureCollection"), Some(f)) => f,
         _ => return Err(not_fc("the top level is not a FeatureCollection".into())),
     };
-    let props = &cfg.properties;
-    let has_level = [props.community_code.is_some(), props.street_code.is_some(), props.district_code.is_some()];
+    // `"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}}`
+    let declared = match top.crs.as_ref().and_then(|c| c["properties"]["name"].as_str()) {
+        Some(name) => match Crs::parse(name) {
+            Ok(c) => Some((c, format!("the GeoJSON crs member: {name}"))),
+            Err(e) if cfg.crs.is_none() => {
+                return Err(ReadError::Crs { path: path.to_path_buf(), message: format!("the GeoJSON crs member: {e}") });
+            }
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let (crs, crs_from) = decide_crs(cfg, declared);
+    let has_level = levels(cfg);
     let features_read = features.len();
     // Each feature is parsed, checked (and repaired) on its own, in parallel; validity checks
     // are the costly part for detailed polygons. Results come back in file order.
-    let checked: Vec<Result<(Option<Grid>, Vec<GridProblem>), ReadError>> = features
+    let checked: Vec<Result<Checked, ReadError>> = features
         .par_iter()
         .enumerate()
         .map(|(i, raw)| {
             let f: geojson::Feature = serde_json::from_str(raw.get()).map_err(|e| not_fc(at_file_position(text, raw.get(), &e)))?;
-            Ok(check_feature(i, f, cfg, has_level))
+            Ok(check_feature(i, f.properties.unwrap_or_default(), Geometry::GeoJson(f.geometry), cfg, &crs, has_level))
         })
         .collect();
     let checked = checked.into_iter().collect::<Result<Vec<_>, ReadError>>()?;
+    assemble(path, checked, features_read, cfg, has_level, &crs, &crs_from)
+}
+
+/// The checked features as a layer: duplicates merged or skipped, the coordinate system
+/// checked against the coordinates, problems in feature order.
+fn assemble(
+    path: &Path,
+    checked: Vec<Checked>,
+    features_read: usize,
+    cfg: &GridsConfig,
+    has_level: [bool; 3],
+    crs: &Crs,
+    crs_from: &str,
+) -> Result<GridLayer, ReadError> {
+    check_system(path, &checked, crs, crs_from)?;
+    let checked: Vec<(Option<Grid>, Vec<GridProblem>)> = checked.into_iter().map(|(g, p, _)| (g, p)).collect();
     let mut problems = Vec::new();
     // Candidates by code, in file order, so duplicates can be merged or reported.
     let mut by_code: BTreeMap<String, Vec<Grid>> = BTreeMap::new();
@@ -126,7 +205,47 @@ pub fn parse_grids(path: &Path, text: &str, cfg: &GridsConfig) -> Result<GridLay
     if grids.is_empty() {
         return Err(ReadError::NoGrids { path: path.to_path_buf() });
     }
-    Ok(GridLayer { path: path.to_path_buf(), grids, features_read, problems, has_level })
+    Ok(GridLayer { path: path.to_path_buf(), grids, features_read, problems, has_level, crs: format!("{} ({crs_from})", crs.as_str()) })
+}
+
+/// Stops a layer read in a system its coordinates cannot be in: most features' coordinates
+/// outside lon/lat ranges when read as degrees ("x = 12,950,000 is not a longitude"), or all
+/// of them inside when read in metres.
+fn check_system(path: &Path, checked: &[Checked], crs: &Crs, crs_from: &str) -> Result<(), ReadError> {
+    let extents: Vec<&Rect<f64>> = checked.iter().filter_map(|c| c.2.as_ref()).collect();
+    if extents.is_empty() {
+        return Ok(());
+    }
+    let degrees = |r: &Rect<f64>| r.min().x >= -180.0 && r.max().x <= 180.0 && r.min().y >= -90.0 && r.max().y <= 90.0;
+    let err = |message: String| Err(ReadError::Crs { path: path.to_path_buf(), message });
+    if crs.is_geographic() {
+        let outside: Vec<&&Rect<f64>> = extents.iter().filter(|r| !degrees(r)).collect();
+        if let Some(r) = outside.first().filter(|_| outside.len() * 2 > extents.len()) {
+            let (x, y) = (r.min().x, r.min().y);
+            let what = if x.abs() > 180.0 { "a longitude" } else { "a latitude" };
+            let shown = if x.abs() > 180.0 {
+                format!("x = {}", crate::vocab::crs::grouped(x))
+            } else {
+                format!("y = {}", crate::vocab::crs::grouped(y))
+            };
+            return err(format!(
+                "{shown} is not {what}: the layer looks {}; set grids.crs (the layer is read as {}: {crs_from}; {} of {} features lie outside lon/lat ranges)",
+                crate::vocab::crs::guess_projected(x, y),
+                crs.as_str(),
+                outside.len(),
+                extents.len()
+            ));
+        }
+    } else if extents.iter().all(|r| degrees(r)) {
+        let r = extents[0];
+        return err(format!(
+            "x = {} is not an easting in {}: the coordinates look like longitudes and latitudes; set grids.crs = \"wgs84\" (or the system they are in) (the layer is read as {}: {crs_from})",
+            r.min().x,
+            crs.as_str(),
+            crs.as_str()
+        ));
+    }
+    Ok(())
 }
 
 /// A serde error inside one feature, with its line and column in the whole file.
@@ -143,10 +262,9 @@ fn at_file_position(text: &str, part: &str, e: &serde_json::Error) -> String {
 
 /// Checks one feature: code, geometry type, emptiness, range, validity (repairing it if asked),
 /// orientation, parents and population.
-fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [bool; 3]) -> (Option<Grid>, Vec<GridProblem>) {
+fn check_feature(i: usize, p: geojson::JsonObject, geometry: Geometry, cfg: &GridsConfig, crs: &Crs, has_level: [bool; 3]) -> Checked {
     let props = &cfg.properties;
     let mut problems = Vec::new();
-    let p = f.properties.clone().unwrap_or_default();
     // The properties as JSON text, for the quarantine: only a feature with a problem needs it.
     let problem = |code: &str, reason: Reason, detail: String, action: &'static str| GridProblem {
         feature_index: i,
@@ -158,76 +276,83 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
     };
     let Some(code) = text_prop(&p, &props.code).filter(|c| !c.is_empty()) else {
         problems.push(problem("", Reason::GridNoCode, format!("property {:?} is missing or empty", props.code), "skipped"));
-        return (None, problems);
+        return (None, problems, None);
     };
-    // RFC 7946 rings repeat their first position at the end; geo closes an open ring itself,
-    // so an open one is reported as repaired.
-    let open = |r: &Vec<geojson::Position>| r.len() >= 2 && r.first() != r.last();
-    let unclosed = f.geometry.as_ref().is_some_and(|g| match &g.value {
-        geojson::GeometryValue::Polygon { coordinates } => coordinates.iter().any(open),
-        geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().flatten().any(open),
-        _ => false,
-    });
-    if unclosed {
-        problems.push(problem(
-            &code,
-            Reason::GridInvalidGeometry,
-            "a ring is not closed (its last position differs from its first); closed it".into(),
-            "repaired",
-        ));
-    }
-    // Only Polygon and MultiPolygon are converted, and only once every position has two numbers
-    // and every polygon a ring: the geojson crate's conversion indexes them and would panic.
-    let polygons: Vec<&Vec<Vec<geojson::Position>>> = match f.geometry.as_ref().map(|g| &g.value) {
-        None => Vec::new(),
-        Some(geojson::GeometryValue::Polygon { coordinates }) => vec![coordinates],
-        Some(geojson::GeometryValue::MultiPolygon { coordinates }) => coordinates.iter().collect(),
-        Some(other) => {
-            let kind = other.type_name();
-            problems.push(problem(
-                &code,
-                Reason::GridNotPolygon,
-                format!("geometry is a {kind}, expected Polygon or MultiPolygon"),
-                "skipped",
-            ));
-            return (None, problems);
-        }
-    };
-    if polygons.iter().flat_map(|p| p.iter().flatten()).any(|pos| pos.len() < 2) {
-        problems.push(problem(&code, Reason::GridNotPolygon, "a position has fewer than two numbers (lon, lat)".into(), "skipped"));
-        return (None, problems);
-    }
-    let geometry = if polygons.is_empty() || polygons.iter().any(|p| p.is_empty()) {
-        None
-    } else {
-        match f.geometry.as_ref().map(|g| geo::Geometry::<f64>::try_from(&g.value)) {
-            Some(Ok(geo::Geometry::Polygon(p))) => Some(MultiPolygon::new(vec![p])),
-            Some(Ok(geo::Geometry::MultiPolygon(mp))) => Some(mp),
-            Some(Err(e)) => {
-                problems.push(problem(&code, Reason::GridNotPolygon, format!("geometry cannot be read: {e}"), "skipped"));
-                return (None, problems);
+    let geometry = match geometry {
+        Geometry::GeoJson(g) => match geojson_polygons(g.as_ref()) {
+            Ok((mp, unclosed)) => {
+                if unclosed {
+                    problems.push(problem(
+                        &code,
+                        Reason::GridInvalidGeometry,
+                        "a ring is not closed (its last position differs from its first); closed it".into(),
+                        "repaired",
+                    ));
+                }
+                mp
             }
-            _ => None,
-        }
+            Err((reason, detail)) => {
+                problems.push(problem(&code, reason, detail, "skipped"));
+                return (None, problems, None);
+            }
+        },
+        Geometry::Geo(g) => match g {
+            Ok(None) => None,
+            Ok(Some(geo::Geometry::Polygon(p))) => Some(MultiPolygon::new(vec![p])),
+            Ok(Some(geo::Geometry::MultiPolygon(mp))) => Some(mp),
+            Ok(Some(other)) => {
+                let kind = match other {
+                    geo::Geometry::Point(_) => "Point",
+                    geo::Geometry::MultiPoint(_) => "MultiPoint",
+                    geo::Geometry::LineString(_) | geo::Geometry::Line(_) => "LineString",
+                    geo::Geometry::MultiLineString(_) => "MultiLineString",
+                    geo::Geometry::GeometryCollection(_) => "GeometryCollection",
+                    _ => "non-polygon geometry",
+                };
+                problems.push(problem(
+                    &code,
+                    Reason::GridNotPolygon,
+                    format!("geometry is a {kind}, expected Polygon or MultiPolygon"),
+                    "skipped",
+                ));
+                return (None, problems, None);
+            }
+            Err(e) => {
+                problems.push(problem(&code, Reason::GridNotPolygon, format!("geometry cannot be read: {e}"), "skipped"));
+                return (None, problems, None);
+            }
+        },
     };
     // Empty means nothing to draw: no polygon or a degenerate extent. (Not "zero signed area": a
     // self-intersecting bow-tie has that, and is repairable.)
     let has_extent = |g: &MultiPolygon<f64>| g.bounding_rect().is_some_and(|r| r.width() > 0.0 && r.height() > 0.0);
     let Some(mut geometry) = geometry.filter(|g| !g.0.is_empty() && has_extent(g)) else {
         problems.push(problem(&code, Reason::GridEmptyGeometry, "geometry is null, empty or has zero area".into(), "skipped"));
-        return (None, problems);
+        return (None, problems, None);
     };
-    if cfg.crs != crate::vocab::crs::Crs::Wgs84 {
+    let extent = geometry.bounding_rect();
+    if *crs != Crs::Wgs84 && *crs != Crs::Cgcs2000 {
         use geo::MapCoords;
         geometry = geometry.map_coords(|c| {
-            let (x, y) = cfg.crs.to_wgs84(c.x, c.y);
+            let (x, y) = crs.to_wgs84(c.x, c.y);
             geo::Coord { x, y }
         });
     }
     if let Some(r) = geometry.bounding_rect() {
         if !(r.min().x >= -180.0 && r.max().x <= 180.0 && r.min().y >= -90.0 && r.max().y <= 90.0) {
-            problems.push(problem(&code, Reason::GridInvalidGeometry, format!("coordinates outside lon/lat range: {:?}", r), "skipped"));
-            return (None, problems);
+            let detail = match extent {
+                Some(e) if crs.is_geographic() => format!(
+                    "coordinates outside lon/lat range (x {} to {}, y {} to {}); read as {}",
+                    e.min().x,
+                    e.max().x,
+                    e.min().y,
+                    e.max().y,
+                    crs.as_str()
+                ),
+                _ => format!("coordinates outside lon/lat range once converted from {}: {:?}", crs.as_str(), r),
+            };
+            problems.push(problem(&code, Reason::GridInvalidGeometry, detail, "skipped"));
+            return (None, problems, extent);
         }
     }
     geometry = geometry.remove_repeated_points();
@@ -240,26 +365,36 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
                 }
                 None => {
                     problems.push(problem(&code, Reason::GridInvalidGeometry, format!("{detail}; repair failed"), "skipped"));
-                    return (None, problems);
+                    return (None, problems, extent);
                 }
             },
             OnInvalid::Skip | OnInvalid::Fail => {
                 problems.push(problem(&code, Reason::GridInvalidGeometry, detail, "skipped"));
-                return (None, problems);
+                return (None, problems, extent);
             }
         }
     }
     let geometry = geometry.orient(geo::orient::Direction::Default);
     let parent = |c: &Option<String>, n: &Option<String>| -> Option<UnitRef> {
-        let code = text_prop(&p, c.as_ref()?)?;
+        let code = text_prop(&p, c.as_ref()?).filter(|c| !c.is_empty())?;
         let name = n.as_ref().and_then(|n| text_prop(&p, n)).unwrap_or_else(|| code.clone());
         Some(UnitRef { code, name })
     };
-    let parents = [
+    let mut parents = [
         parent(&props.community_code, &props.community_name),
         parent(&props.street_code, &props.street_name),
         parent(&props.district_code, &props.district_name),
     ];
+    // A level keyed by its names: the code is the names from the highest level down, joined
+    // by `/` (`朝阳区/建外街道/永安里社区`), so the same name under two parents stays two units.
+    for lvl in (0..3).rev() {
+        if props.keyed_by_name[lvl] {
+            let above = parents[lvl + 1..].iter().find_map(|p| p.as_ref().map(|u| u.code.clone()));
+            if let (Some(u), Some(above)) = (parents[lvl].as_mut(), above) {
+                u.code = format!("{above}/{}", u.name);
+            }
+        }
+    }
     for (lvl, (has, p)) in has_level.iter().zip(&parents).enumerate() {
         if *has && p.is_none() {
             let level = ["community", "street", "district"][lvl];
@@ -289,7 +424,42 @@ fn check_feature(i: usize, f: geojson::Feature, cfg: &GridsConfig, has_level: [b
     let name = props.name.as_ref().and_then(|n| text_prop(&p, n)).unwrap_or_else(|| code.clone());
     let area_km2 = crate::vocab::area::area_km2(&geometry);
     let grid = Grid { code, name, parents, population, households, geometry, area_km2, feature_index: i };
-    (Some(grid), problems)
+    (Some(grid), problems, extent)
+}
+
+/// A GeoJSON geometry's polygons (`None`: null or empty), and whether a ring was left open;
+/// or why it is not a polygon.
+fn geojson_polygons(g: Option<&geojson::Geometry>) -> Result<(Option<MultiPolygon<f64>>, bool), (Reason, String)> {
+    // RFC 7946 rings repeat their first position at the end; geo closes an open ring itself,
+    // so an open one is reported as repaired.
+    let open = |r: &Vec<geojson::Position>| r.len() >= 2 && r.first() != r.last();
+    let unclosed = g.is_some_and(|g| match &g.value {
+        geojson::GeometryValue::Polygon { coordinates } => coordinates.iter().any(open),
+        geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().flatten().any(open),
+        _ => false,
+    });
+    // Only Polygon and MultiPolygon are converted, and only once every position has two numbers
+    // and every polygon a ring: the geojson crate's conversion indexes them and would panic.
+    let polygons: Vec<&Vec<Vec<geojson::Position>>> = match g.map(|g| &g.value) {
+        None => Vec::new(),
+        Some(geojson::GeometryValue::Polygon { coordinates }) => vec![coordinates],
+        Some(geojson::GeometryValue::MultiPolygon { coordinates }) => coordinates.iter().collect(),
+        Some(other) => {
+            return Err((Reason::GridNotPolygon, format!("geometry is a {}, expected Polygon or MultiPolygon", other.type_name())));
+        }
+    };
+    if polygons.iter().flat_map(|p| p.iter().flatten()).any(|pos| pos.len() < 2) {
+        return Err((Reason::GridNotPolygon, "a position has fewer than two numbers (lon, lat)".into()));
+    }
+    if polygons.is_empty() || polygons.iter().any(|p| p.is_empty()) {
+        return Ok((None, unclosed));
+    }
+    match g.map(|g| geo::Geometry::<f64>::try_from(&g.value)) {
+        Some(Ok(geo::Geometry::Polygon(p))) => Ok((Some(MultiPolygon::new(vec![p])), unclosed)),
+        Some(Ok(geo::Geometry::MultiPolygon(mp))) => Ok((Some(mp), unclosed)),
+        Some(Err(e)) => Err((Reason::GridNotPolygon, format!("geometry cannot be read: {e}"))),
+        _ => Ok((None, unclosed)),
+    }
 }
 
 /// Repairs an invalid (Multi)Polygon; `None` when nothing valid with an area is left.
@@ -363,7 +533,17 @@ mod tests {
     fn cfg(on_invalid: OnInvalid) -> GridsConfig {
         let mut properties = GridProperties::code_only("code");
         properties.population = Some("pop".into());
-        GridsConfig { name: "grid".into(), h3: None, path: "test.geojson".into(), crs: Crs::Wgs84, on_invalid, properties }
+        GridsConfig {
+            name: "grid".into(),
+            h3: None,
+            path: "test.geojson".into(),
+            crs: Some(Crs::Wgs84),
+            layer: None,
+            encoding: None,
+            aliases: None,
+            on_invalid,
+            properties,
+        }
     }
 
     /// Feature 0 valid; 1 a bow-tie (self-intersecting); 2 null geometry; 3 a Point;

@@ -128,6 +128,7 @@ pub fn cells(within: &GridLayer, resolution: u8) -> Result<GridLayer, ReadError>
         features_read: within.features_read,
         problems: within.problems.clone(),
         has_level: within.has_level,
+        crs: within.crs.clone(),
     })
 }
 
@@ -170,6 +171,7 @@ mod tests {
             features_read: 2,
             problems: Vec::new(),
             has_level: [false, false, true],
+            crs: "wgs84".into(),
         }
     }
 

@@ -48,14 +48,29 @@ pub fn find(p: &Pipeline) -> Result<Inputs, ReadError> {
         sha256: String::new(),
         bytes: 0,
     };
-    files.push(entry(
-        "grids",
-        "grids",
-        &p.grids.path,
-        "geojson".into(),
-        p.grids.crs.as_str().into(),
-        p.grids.crs.transform_description().into(),
-    ));
+    // A grid layer's files: a Shapefile's `.dbf`, `.prj` and `.cpg` decide as much as the
+    // `.shp`, so they are hashed too.
+    let layer_files = |g: &crate::config::GridsConfig| -> Vec<(PathBuf, String)> {
+        let format = super::gis::LayerFormat::of(&g.path).map_or("unknown", |f| f.as_str());
+        let mut out = vec![(g.path.clone(), format.to_string())];
+        if format == "shapefile" {
+            for ext in ["shx", "dbf", "prj", "cpg"] {
+                let side = g.path.with_extension(ext);
+                if side.exists() {
+                    out.push((side, format!("shapefile .{ext}")));
+                }
+            }
+        }
+        out
+    };
+    let crs_of = |g: &crate::config::GridsConfig| match &g.crs {
+        Some(c) => (c.as_str().to_string(), c.transform_description()),
+        None => ("as the file declares, else wgs84".to_string(), "see grids.crs in the manifest".to_string()),
+    };
+    let (gc, gt) = crs_of(&p.grids);
+    for (path, format) in layer_files(&p.grids) {
+        files.push(entry("grids", "grids", &path, format, gc.clone(), gt.clone()));
+    }
     // Each source's files, listed once under `files` with the source's coordinate decision.
     let mut list = |kind: &'static str, name: &str, path: &Path, format: crate::config::FileFormat, crs: &str, transform: &str| {
         let found = expand(path, format).unwrap_or_else(|e| {
@@ -73,15 +88,18 @@ pub fn find(p: &Pipeline) -> Result<Inputs, ReadError> {
         .map(|s| {
             let (crs, transform) = match crate::io::kinds::spec(s.kind) {
                 Some(k) if k.options.crs => (s.crs.as_str(), s.crs.transform_description()),
-                _ => ("-", "assigned by grid code"),
+                _ => ("-", "assigned by grid code".to_string()),
             };
-            list(s.kind, &s.name, &s.path, s.format, crs, transform)
+            list(s.kind, &s.name, &s.path, s.format, crs, &transform)
         })
         .collect();
     // The other grid networks' layers, after every source's files.
     for n in &p.networks {
         let g = &n.grids;
-        files.push(entry("grids", &n.name, &g.path, "geojson".into(), g.crs.as_str().into(), g.crs.transform_description().into()));
+        let (gc, gt) = crs_of(g);
+        for (path, format) in layer_files(g) {
+            files.push(entry("grids", &n.name, &path, format, gc.clone(), gt.clone()));
+        }
     }
     let hashed: Vec<Result<(String, u64), ReadError>> = files
         .par_iter()

@@ -25,7 +25,7 @@ pub fn place(index: &GridIndex<'_>, rule: BoundaryRule, rows: &[Option<Record>],
         .iter()
         .filter_map(|r| match r.as_ref()?.location {
             Location::Point { lon, lat } => Some((lon, lat)),
-            Location::ByCode { .. } => None,
+            Location::ByCode { .. } | Location::ByName { .. } => None,
         })
         .unzip();
     let clock = Instant::now();
@@ -39,6 +39,9 @@ pub fn place(index: &GridIndex<'_>, rule: BoundaryRule, rows: &[Option<Record>],
             None => Placed::Rejected,
             Some(Location::ByCode { level, unit, fallback }) => {
                 Placed::Home { level, unit, how: if fallback { How::CodeFallback(level) } else { How::Code(level) } }
+            }
+            Some(Location::ByName { level, unit, fallback }) => {
+                Placed::Home { level, unit, how: if fallback { How::NameFallback(level) } else { How::Name(level) } }
             }
             Some(Location::Point { .. }) => match points.next() {
                 Some(Located::Grid(g)) => Placed::Home { level: Level::Grid, unit: g, how: How::Point },
@@ -74,6 +77,8 @@ struct Assigned {
     how: How,
     level: Level,
     unit: u32,
+    /// The WGS84 point of a record placed by its point.
+    point: Option<(f64, f64)>,
 }
 
 /// Where every placed record went (`[outputs] case_assignments = true`): one row per record,
@@ -87,8 +92,20 @@ impl Assignments {
     /// Adds the placed records of a batch of source `source`, file `file`, whose first row is
     /// `first_row`.
     /// `key(i)` is the record key of row `i`.
-    pub fn add(&mut self, source: usize, file: usize, first_row: u64, placed: &[Placed], key: impl Fn(usize) -> String) {
+    pub fn add(
+        &mut self,
+        source: usize,
+        file: usize,
+        first_row: u64,
+        rows: &[Option<Record>],
+        placed: &[Placed],
+        key: impl Fn(usize) -> String,
+    ) {
         for (i, p) in placed.iter().enumerate() {
+            let point = match rows.get(i).and_then(|r| r.as_ref()).map(|r| r.location) {
+                Some(Location::Point { lon, lat }) => Some((lon, lat)),
+                _ => None,
+            };
             if let Placed::Home { level, unit, how } = p {
                 self.rows.push(Assigned {
                     source: source as u32,
@@ -98,6 +115,7 @@ impl Assignments {
                     how: *how,
                     level: *level,
                     unit: *unit,
+                    point,
                 });
             }
         }
@@ -124,6 +142,15 @@ impl Assignments {
             );
         }
         f
+    }
+
+    /// The records placed by a point, as the `case_points` layer's table (the assignment
+    /// table's columns) and their WGS84 points.
+    pub fn points(&self, h: &Hierarchy, sources: &[&str], files: &[Vec<String>]) -> (Frame, Vec<(f64, f64)>) {
+        let keep: Vec<usize> = (0..self.rows.len()).filter(|&i| self.rows[i].point.is_some()).collect();
+        let frame = self.frame(h, sources, files).keep_rows(&keep);
+        let points = keep.iter().filter_map(|&i| self.rows[i].point).collect();
+        (frame, points)
     }
 
     pub fn len(&self) -> usize {

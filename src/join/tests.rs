@@ -135,7 +135,10 @@ fn raster_agrees_with_the_rtree_everywhere() {
         name: "grid".into(),
         h3: None,
         path: dir.join("grids.geojson"),
-        crs: crate::vocab::crs::Crs::Wgs84,
+        crs: None,
+        layer: None,
+        encoding: None,
+        aliases: None,
         on_invalid: crate::config::OnInvalid::Fail,
         properties: props,
     };

@@ -95,6 +95,8 @@ pub struct Gate {
 #[derive(Debug, Clone, Serialize)]
 pub struct GridSummary {
     pub features_read: usize,
+    /// The coordinate system the layer was read in, and where that came from.
+    pub crs: String,
     pub grids_used: usize,
     /// reason -> action -> count
     pub problems: BTreeMap<Reason, BTreeMap<&'static str, u64>>,

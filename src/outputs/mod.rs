@@ -6,6 +6,7 @@ pub mod charts;
 pub mod classes;
 pub mod excel;
 pub mod geojson;
+pub mod gis;
 pub mod manifest;
 pub mod publish;
 pub mod qml;

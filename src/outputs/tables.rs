@@ -168,6 +168,30 @@ pub fn write_table(dir: &Path, stem: &str, f: &Frame, formats: &[String]) -> Res
     kinds.par_iter().map(|&(k, ext)| write(&dir.join(format!("{stem}.{ext}")), k)).collect()
 }
 
+/// Writes a GeoParquet 1.1 layer: the frame's columns, then `geometry` (WKB, little endian)
+/// with the `geo` metadata (`geo_json`) that names it; zstd like every Parquet table.
+pub fn write_geoparquet(path: &Path, f: &Frame, wkb: Vec<Option<Vec<u8>>>, geo_json: String) -> Result<Written, OutputError> {
+    let enc = |e: PolarsError| OutputError::encode(path, e.to_string());
+    let mut df = to_polars(f).map_err(enc)?;
+    let geometry = Series::new("geometry".into(), wkb);
+    if df.width() == 0 {
+        df = DataFrame::new_infer_height(vec![geometry.into()]).map_err(enc)?;
+    } else {
+        df.with_column(geometry.into()).map_err(enc)?;
+    }
+    let file = File::create(path).map_err(OutputError::io(path))?;
+    let mut w = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
+    ParquetWriter::new(&mut w)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(StatisticsOptions::default())
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![("geo".into(), geo_json)])))
+        .finish(&mut df)
+        .map_err(enc)?;
+    let (mut buf, sha256, bytes) = w.finish();
+    std::io::Write::flush(&mut buf).map_err(OutputError::io(path))?;
+    Ok(Written { path: path.to_path_buf(), sha256, bytes })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use crate::outputs::charts::{MappedLevel, write_charts};
 use crate::outputs::classes::Classes;
 use crate::outputs::manifest::{Output, SourceAccount};
 use crate::outputs::publish::RunDir;
-use crate::outputs::{geojson, qml, tables};
+use crate::outputs::{geojson, gis, qml, tables};
 use crate::vocab::error::OutputError;
 use crate::vocab::frame::Frame;
 use crate::vocab::hash::{relative, sha256_file};
@@ -30,6 +30,8 @@ pub struct Inputs<'a> {
     pub accounts: &'a [SourceAccount],
     /// The `case_assignments` table, when the pipeline asks for it.
     pub assignments: Option<&'a Frame>,
+    /// The cases located by a point and their WGS84 points (`[outputs] case_points`).
+    pub case_points: Option<&'a (Frame, Vec<(f64, f64)>)>,
     /// The most overdue open cases (`[outputs] overdue_list`).
     pub overdue: Option<&'a Frame>,
     pub exit_code: i32,
@@ -38,7 +40,7 @@ pub struct Inputs<'a> {
 /// Writes the run's files (the quarantine has written `rejects.csv` as the run went); returns
 /// each with its hash and count, for the manifest.
 pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Result<Vec<Output>, OutputError> {
-    let Inputs { p, h, layer, results, accounts, assignments, overdue, exit_code } = *i;
+    let Inputs { p, h, layer, results, accounts, assignments, case_points, overdue, exit_code } = *i;
     let mut outputs: Vec<Output> = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |stage: Stage, timings: &mut Timings| {
@@ -73,15 +75,11 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
                 let t = Instant::now();
                 if coverage_layer {
                     let path = dir.path.join("coverage.geojson");
-                    let info = geojson::write_layer(
-                        &path,
-                        &format!("{}_coverage", p.name),
-                        &coverage_frame(&lt.period),
-                        &[],
-                        "community_code",
-                        &geoms,
-                    )?;
+                    let frame = coverage_frame(&lt.period);
+                    let name = format!("{}_coverage", p.name);
+                    let info = geojson::write_layer(&path, &name, &frame, &[], "community_code", &geoms)?;
                     outputs.push(layer_output(&path, &dir.path, info, None));
+                    outputs.extend(other_formats(p, &path, &dir.path, &name, &frame.columns, &[], &geoms)?);
                 }
                 // With charts, the layer carries the map classes and gets a QGIS style beside it.
                 let classes = p
@@ -96,15 +94,10 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
                         extra.int("class", class_of.iter().map(|&c| Some(c as i64)).collect());
                         extra.str("class_label", class_of.iter().map(|&c| Some(classes.labels[c].clone())).collect());
                     }
-                    let info = geojson::write_layer(
-                        &path,
-                        &format!("{}_{lv}", p.name),
-                        &lt.period,
-                        &extra.columns,
-                        &format!("{lv}_code"),
-                        &geoms,
-                    )?;
+                    let name = format!("{}_{lv}", p.name);
+                    let info = geojson::write_layer(&path, &name, &lt.period, &extra.columns, &format!("{lv}_code"), &geoms)?;
                     outputs.push(layer_output(&path, &dir.path, info, classes.as_ref().map(|(c, _)| c.clone())));
+                    outputs.extend(other_formats(p, &path, &dir.path, &name, &lt.period.columns, &extra.columns, &geoms)?);
                     if let Some((classes, _)) = &classes {
                         let qml_path = dir.path.join(format!("{lv}.qml"));
                         let keys: Vec<&str> = lt.period.columns.iter().chain(&extra.columns).map(|c| c.key.as_str()).collect();
@@ -149,14 +142,18 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
         extra.push(("facilities".to_string(), &c.facilities));
         // The facilities as a point layer (WGS84).
         let path = dir.path.join("facilities.geojson");
-        let info = geojson::write_points(&path, &format!("{}_facilities", p.name), &c.facilities)?;
+        let name = format!("{}_facilities", p.name);
+        let info = geojson::write_points(&path, &name, &c.facilities)?;
         outputs.push(layer_output(&path, &dir.path, info, None));
+        outputs.extend(other_point_formats(&p.outputs.layer_formats, &path, &dir.path, &name, &c.facilities)?);
     }
     if let Some(f) = &results.hotspots {
         // The hot spots as a point layer (WGS84), beside the unit layers.
         let path = dir.path.join("hotspots.geojson");
-        let info = geojson::write_points(&path, &format!("{}_hotspots", p.name), f)?;
+        let name = format!("{}_hotspots", p.name);
+        let info = geojson::write_points(&path, &name, f)?;
         outputs.push(layer_output(&path, &dir.path, info, None));
+        outputs.extend(other_point_formats(&p.outputs.layer_formats, &path, &dir.path, &name, f)?);
     }
     for (stem, f) in extra {
         outputs.extend(write_tables(&dir.path, &dir.path, &stem, f, &p.outputs.formats)?);
@@ -175,6 +172,20 @@ pub fn write_outputs(dir: &RunDir, i: &Inputs<'_>, timings: &mut Timings) -> Res
     lap(Stage::WriteOtherTables, timings);
     if let Some(f) = assignments {
         outputs.extend(write_tables(&dir.path, &dir.path, "case_assignments", f, &p.outputs.formats)?);
+    }
+    if let Some((frame, points)) = case_points {
+        // The cases as points, in the two formats made for millions of features.
+        let mut f = frame.clone();
+        f.float("lon", points.iter().map(|p| Some(p.0)).collect(), 6);
+        f.float("lat", points.iter().map(|p| Some(p.1)).collect(), 6);
+        let formats = ["parquet".to_string(), "fgb".to_string()];
+        outputs.extend(other_point_formats(
+            &formats,
+            &dir.path.join("case_points.geojson"),
+            &dir.path,
+            &format!("{}_case_points", p.name),
+            &f,
+        )?);
     }
     if let Some(f) = overdue {
         outputs.extend(write_tables(&dir.path, &dir.path, "overdue_open", f, &p.outputs.formats)?);
@@ -233,9 +244,10 @@ pub fn write_networks(dir: &RunDir, p: &Pipeline, nets: &[NetworkOut<'_>], top: 
             if p.outputs.layers.iter().any(|l| l == lv) {
                 let geoms = geojson::level_geometries(n.h, lt.level, &grid_geoms);
                 let path = folder.join(format!("{lv}.geojson"));
-                let info =
-                    geojson::write_layer(&path, &format!("{}_{}_{lv}", p.name, n.name), &lt.period, &[], &format!("{lv}_code"), &geoms)?;
+                let name = format!("{}_{}_{lv}", p.name, n.name);
+                let info = geojson::write_layer(&path, &name, &lt.period, &[], &format!("{lv}_code"), &geoms)?;
                 outputs.push(layer_output(&path, &dir.path, info, None));
+                outputs.extend(other_formats(p, &path, &dir.path, &name, &lt.period.columns, &[], &geoms)?);
             }
             table(&folder, lv, &lt.period, &mut outputs)?;
             table(&folder, &format!("{lv}_monthly"), &lt.monthly, &mut outputs)?;
@@ -327,6 +339,7 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
         let lv = lt.level.as_str();
         if p.outputs.layers.iter().any(|l| l == lv) {
             v.push(format!("{lv}.geojson"));
+            v.extend(gis::FORMATS.iter().filter(|(f, _)| p.outputs.layer_formats.iter().any(|x| x == f)).map(|(_, e)| format!("{lv}.{e}")));
             if p.charts.is_some() {
                 v.push(format!("{lv}.qml"));
             }
@@ -386,6 +399,10 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
         tables(&mut v, "signup_projects");
         tables(&mut v, "signup_curve");
     }
+    if p.outputs.case_points {
+        v.push("case_points.parquet".into());
+        v.push("case_points.fgb".into());
+    }
     if p.outputs.case_assignments {
         tables(&mut v, "case_assignments");
     }
@@ -407,6 +424,62 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
 /// run folder `run_dir` (the table may go to a sub-folder, `folder`).
 fn write_tables(folder: &Path, run_dir: &Path, stem: &str, f: &Frame, formats: &[String]) -> Result<Vec<Output>, OutputError> {
     Ok(tables::write_table(folder, stem, f, formats)?.into_iter().map(|w| written(w, run_dir, f.height())).collect())
+}
+
+/// A polygon layer in each format of `[outputs] layer_formats` besides GeoJSON, beside the
+/// GeoJSON file `geojson_path` (same stem); `geoms` are prepared (rounded, oriented).
+fn other_formats(
+    p: &Pipeline,
+    geojson_path: &Path,
+    run_dir: &Path,
+    name: &str,
+    columns: &[crate::vocab::frame::Column],
+    extra: &[crate::vocab::frame::Column],
+    geoms: &[geo::MultiPolygon<f64>],
+) -> Result<Vec<Output>, OutputError> {
+    let formats: Vec<&(&str, &str)> = gis::FORMATS.iter().filter(|(f, _)| p.outputs.layer_formats.iter().any(|x| x == f)).collect();
+    if formats.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cols: Vec<&crate::vocab::frame::Column> = columns.iter().chain(extra).collect();
+    let gs: Vec<geo::Geometry<f64>> = geoms.iter().map(|g| geo::Geometry::MultiPolygon(g.clone())).collect();
+    let mut out = Vec::new();
+    for (format, ext) in formats {
+        let path = geojson_path.with_extension(ext);
+        let info = gis::write(format, &path, name, &cols, &gs, true)?;
+        out.push(layer_output(&path, run_dir, info, None));
+    }
+    Ok(out)
+}
+
+/// A point layer (a frame with `lon` and `lat`) in each of `formats` besides GeoJSON; rows
+/// without a point are left out, as in no GIS format a point layer has them.
+fn other_point_formats(
+    formats: &[String],
+    geojson_path: &Path,
+    run_dir: &Path,
+    name: &str,
+    frame: &Frame,
+) -> Result<Vec<Output>, OutputError> {
+    let wanted: Vec<&(&str, &str)> = gis::FORMATS.iter().filter(|(f, _)| formats.iter().any(|x| x == f)).collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (lon, lat) = (frame.floats("lon"), frame.floats("lat"));
+    let keep: Vec<usize> =
+        (0..frame.height()).filter(|&i| lon.get(i).copied().flatten().is_some() && lat.get(i).copied().flatten().is_some()).collect();
+    let round = |v: f64| (v * 1e6).round() / 1e6;
+    let gs: Vec<geo::Geometry<f64>> =
+        keep.iter().filter_map(|&i| Some(geo::Geometry::Point(geo::Point::new(round(lon[i]?), round(lat[i]?))))).collect();
+    let kept = frame.clone().keep_rows(&keep);
+    let cols: Vec<&crate::vocab::frame::Column> = kept.columns.iter().filter(|c| c.key != "lon" && c.key != "lat").collect();
+    let mut out = Vec::new();
+    for (format, ext) in wanted {
+        let path = geojson_path.with_extension(ext);
+        let info = gis::write(format, &path, name, &cols, &gs, false)?;
+        out.push(layer_output(&path, run_dir, info, None));
+    }
+    Ok(out)
 }
 
 /// The manifest entry of a written layer.

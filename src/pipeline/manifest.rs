@@ -93,7 +93,13 @@ pub(super) fn build(
         config_sha256,
         period,
         inputs,
-        grids: GridSummary { features_read: f.layer.features_read, grids_used: f.layer.grids.len(), problems, units },
+        grids: GridSummary {
+            features_read: f.layer.features_read,
+            crs: f.layer.crs.clone(),
+            grids_used: f.layer.grids.len(),
+            problems,
+            units,
+        },
         totals: super::gates::case_totals(&sources),
         sources,
         join: JoinSummary {

@@ -140,7 +140,8 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     //    dropped once counted: nothing of it is kept but sums (and the values exact
     //    quantiles need). Every unreadable source is reported at once, at the end.
     progress("reading, placing and counting records");
-    let ctx = stream::check_context(p, &h, &layer, &calendar);
+    let names = stream::name_index(p, &h)?;
+    let ctx = stream::check_context(p, &h, &layer, &calendar, names.as_ref());
     let (rows_hint, dims_mapped) = (stream::case_rows_hint(p, &inputs), stream::case_dims_mapped(p));
     let mut tallies = Tallies::new(p, &h, calendar.clone(), rows_hint, dims_mapped);
     let mut nets: Vec<networks::Network<'_>> = net_layers
@@ -244,6 +245,7 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     progress("writing outputs");
     let assignments = s.assignments_frame(p, &h, &inputs);
     let overdue = s.overdue_frame(p, &h, &dicts, &inputs);
+    let case_points = s.case_points(p, &h, &inputs);
     let written = write::Inputs {
         p,
         h: &h,
@@ -251,6 +253,7 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         results: &results,
         accounts: &accounts,
         assignments: assignments.as_ref(),
+        case_points: case_points.as_ref(),
         overdue: overdue.as_ref(),
         exit_code,
     };

@@ -18,10 +18,11 @@ use crate::outputs::manifest::{Output, SourceAccount};
 use crate::outputs::rejects::{IssuesFile, RejectsFile};
 use crate::vocab::calendar::Calendar;
 use crate::vocab::dictionary::Dictionaries;
-use crate::vocab::error::{Error, OutputError};
+use crate::vocab::error::{Error, OutputError, ReadError};
 use crate::vocab::frame::Frame;
 use crate::vocab::hash::relative;
 use crate::vocab::interrupt;
+use crate::vocab::names::NameIndex;
 use crate::vocab::quarantine::{Quarantine, Reject};
 use crate::vocab::record::{Placed, Record};
 use crate::vocab::stage::{Stage, Timings};
@@ -50,8 +51,15 @@ pub(super) struct Stream {
 }
 
 /// What the row checks need besides the row.
-pub(super) fn check_context<'a>(p: &'a Pipeline, h: &'a Hierarchy, layer: &GridLayer, calendar: &'a Calendar) -> CheckContext<'a> {
+pub(super) fn check_context<'a>(
+    p: &'a Pipeline,
+    h: &'a Hierarchy,
+    layer: &GridLayer,
+    calendar: &'a Calendar,
+    names: Option<&'a NameIndex>,
+) -> CheckContext<'a> {
     CheckContext {
+        names,
         repair_swapped: p.quality.repair_swapped_coordinates,
         calendar,
         time_limits: &p.indicators.time_limits,
@@ -64,6 +72,23 @@ pub(super) fn check_context<'a>(p: &'a Pipeline, h: &'a Hierarchy, layer: &GridL
         suspect_points: &p.quality.suspect_points,
         suspect_radius_m: p.quality.suspect_radius_m,
     }
+}
+
+/// The units by name, when a source places records by names: built from the hierarchy and
+/// the alias table (`grids.aliases`).
+pub(super) fn name_index(p: &Pipeline, h: &Hierarchy) -> Result<Option<NameIndex>, ReadError> {
+    let mapped = p.sources.iter().any(|s| ["district_name", "street_name", "community_name"].iter().any(|f| s.columns.contains_key(*f)));
+    if !mapped {
+        return Ok(None);
+    }
+    let aliases = match &p.grids.aliases {
+        Some(path) => crate::io::aliases::read_aliases(path)?,
+        None => Vec::new(),
+    };
+    NameIndex::build(h, &aliases).map(Some).map_err(|errors| ReadError::Layer {
+        path: p.grids.aliases.clone().unwrap_or_default(),
+        message: format!("the alias table names units the grid layer does not have:\n  - {}", errors.join("\n  - ")),
+    })
 }
 
 /// About how many case rows the run will read (for sizing what quantiles keep).
@@ -93,7 +118,7 @@ impl Stream {
             rejects,
             issues,
             join: JoinStats::default(),
-            assignments: p.outputs.case_assignments.then(Assignments::default),
+            assignments: (p.outputs.case_assignments || p.outputs.case_points).then(Assignments::default),
             overdue: OverdueList::new(p.outputs.overdue_list, p.period.as_of_ms()),
             accounts: p.sources.iter().map(|s| (s.name.clone(), s.kind, Account::default())).collect(),
             count_seconds: 0.0,
@@ -144,7 +169,7 @@ impl Stream {
             a.in_time.outside_trend_window += in_time.outside_trend_window;
             a.in_time.after_as_of += in_time.after_as_of;
             if let (Some(asg), "cases") = (&mut self.assignments, *kind) {
-                asg.add(si, batch.file, batch.first_row, placed, |i| checker.key(batch, i));
+                asg.add(si, batch.file, batch.first_row, rows, placed, |i| checker.key(batch, i));
             }
             if *kind == "cases" {
                 self.overdue.add(si, batch.file, batch.first_row, rows, placed, |i| checker.key(batch, i));
@@ -221,10 +246,18 @@ impl Stream {
 
     /// The `case_assignments` table, when the pipeline asks for it.
     pub fn assignments_frame(&self, p: &Pipeline, h: &Hierarchy, inputs: &Inputs) -> Option<Frame> {
-        let a = self.assignments.as_ref()?;
+        let a = self.assignments.as_ref().filter(|_| p.outputs.case_assignments)?;
         let (names, files) = source_files(p, inputs);
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         Some(a.frame(h, &names, &files))
+    }
+
+    /// The `case_points` layer's table and points, when the pipeline asks for it.
+    pub fn case_points(&self, p: &Pipeline, h: &Hierarchy, inputs: &Inputs) -> Option<(Frame, Vec<(f64, f64)>)> {
+        let a = self.assignments.as_ref().filter(|_| p.outputs.case_points)?;
+        let (names, files) = source_files(p, inputs);
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        Some(a.points(h, &names, &files))
     }
 
     /// The most overdue open cases (`overdue_open.*`), when the pipeline asks for any.

@@ -80,6 +80,12 @@ pub enum ReadError {
     /// No usable grid was left.
     #[error("{path}: no usable grid cells")]
     NoGrids { path: PathBuf },
+    /// A layer in a GIS format (Shapefile, GeoPackage, FlatGeobuf, GeoParquet) cannot be read.
+    #[error("{path}: {message}")]
+    Layer { path: PathBuf, message: String },
+    /// The layer's coordinates cannot be in the system it is read in.
+    #[error("{path}: {message}")]
+    Crs { path: PathBuf, message: String },
 }
 
 /// Problems writing outputs.

@@ -52,6 +52,10 @@ pub enum Reason {
     UnknownCommunityCode,
     /// The street code is not in the grid layer.
     UnknownStreetCode,
+    /// A district, street or community name matches no unit (the detail lists the closest).
+    UnknownName,
+    /// A name matches several units (the detail lists them).
+    AmbiguousName,
     /// The point lies in no grid's closed area.
     OutsideAllGrids,
     /// The point lies on a boundary shared by several grids and `join.boundary_rule = "reject"`.
@@ -102,7 +106,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in declaration order.
-    pub const ALL: [Reason; 43] = [
+    pub const ALL: [Reason; 45] = [
         Reason::MissingCaseId,
         Reason::MissingHouseholdId,
         Reason::MissingProjectId,
@@ -123,6 +127,8 @@ impl Reason {
         Reason::UnknownGridCode,
         Reason::UnknownCommunityCode,
         Reason::UnknownStreetCode,
+        Reason::UnknownName,
+        Reason::AmbiguousName,
         Reason::OutsideAllGrids,
         Reason::AmbiguousBoundary,
         Reason::GridNoCode,
@@ -171,6 +177,8 @@ impl Reason {
             Reason::UnknownGridCode => "unknown_grid_code",
             Reason::UnknownCommunityCode => "unknown_community_code",
             Reason::UnknownStreetCode => "unknown_street_code",
+            Reason::UnknownName => "unknown_name",
+            Reason::AmbiguousName => "ambiguous_name",
             Reason::OutsideAllGrids => "outside_all_grids",
             Reason::AmbiguousBoundary => "ambiguous_boundary",
             Reason::GridNoCode => "grid_no_code",
@@ -220,6 +228,8 @@ impl Reason {
             Reason::UnknownGridCode => "网格编码不存在",
             Reason::UnknownCommunityCode => "社区编码不存在",
             Reason::UnknownStreetCode => "街道编码不存在",
+            Reason::UnknownName => "地名无法匹配",
+            Reason::AmbiguousName => "地名对应多个单元",
             Reason::OutsideAllGrids => "不在任何网格内",
             Reason::AmbiguousBoundary => "位于网格边界",
             Reason::GridNoCode => "网格无编码",
@@ -278,6 +288,8 @@ impl Reason {
                 | Reason::UnknownGridCode
                 | Reason::UnknownCommunityCode
                 | Reason::UnknownStreetCode
+                | Reason::UnknownName
+                | Reason::AmbiguousName
                 | Reason::OutsideAllGrids
                 | Reason::AmbiguousBoundary
         )

@@ -253,6 +253,8 @@ pub enum Location {
     /// Placed by a grid, community or street code: the unit of that level it names;
     /// `fallback` when the record's coordinates were unusable and its code placed it.
     ByCode { level: Level, unit: u32, fallback: bool },
+    /// Placed by its district, street and community names: the finest unit they name.
+    ByName { level: Level, unit: u32, fallback: bool },
 }
 
 /// A row that passed its kind's checks.
@@ -271,10 +273,14 @@ pub enum How {
     Code(Level),
     /// The code of a unit of this level, the record's coordinates being unusable.
     CodeFallback(Level),
+    /// The names, which named a unit of this level, the record having no coordinates.
+    Name(Level),
+    /// The names, the record's coordinates being unusable.
+    NameFallback(Level),
 }
 
 impl How {
-    /// `point`, `<level>_code` or `<level>_code_fallback`.
+    /// `point`, `<level>_code`, `<level>_name`, or either with `_fallback`.
     pub fn as_str(self) -> &'static str {
         match self {
             How::Point => "point",
@@ -284,6 +290,12 @@ impl How {
             How::CodeFallback(Level::Grid) => "grid_code_fallback",
             How::CodeFallback(Level::Community) => "community_code_fallback",
             How::CodeFallback(_) => "street_code_fallback",
+            How::Name(Level::Community) => "community_name",
+            How::Name(Level::Street) => "street_name",
+            How::Name(_) => "district_name",
+            How::NameFallback(Level::Community) => "community_name_fallback",
+            How::NameFallback(Level::Street) => "street_name_fallback",
+            How::NameFallback(_) => "district_name_fallback",
         }
     }
 }

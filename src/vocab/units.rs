@@ -57,6 +57,8 @@ pub struct GridLayer {
     pub problems: Vec<GridProblem>,
     /// Which parent levels the layer has (community, street, district).
     pub has_level: [bool; 3],
+    /// The coordinate system the layer was read in, and where that came from.
+    pub crs: String,
 }
 
 impl GridLayer {
@@ -219,6 +221,11 @@ impl Hierarchy {
                 .collect();
         }
         Hierarchy { levels, present, up }
+    }
+
+    /// Whether the layer has this level.
+    pub fn has(&self, level: Level) -> bool {
+        self.present[level as usize]
     }
 
     /// Units of a level.

@@ -46,6 +46,9 @@ pub static SPEC: KindSpec = KindSpec {
         field("grid_code", false, "the grid it belongs to, when it has no point"),
         field("community_code", false, "the community, when it has no point and no grid"),
         field("street_code", false, "the street, when it has no point, grid or community"),
+        field("district_name", false, "the district's name, when it has no point and no code (placed by names)"),
+        field("street_name", false, "the street's name (街道 / 乡 / 镇 / 地区), when it has no point and no code"),
+        field("community_name", false, "the community's name (社区 / 村), when it has no point and no code"),
         field("followup_valid", false, "whether the follow-up call counts (回访有效)"),
         field("contacted", false, "follow-up: contacted (yes/no)"),
         field("resolved", false, "follow-up: resolved (yes/no)"),
@@ -75,8 +78,22 @@ pub(super) fn check_mapping(s: &SourceCheck<'_>, problems: &mut Vec<String>) {
     if has("lon") != has("lat") {
         problems.push(format!("{key}.columns: map both `lon` and `lat`, or neither"));
     }
-    if !has("lon") && !has("grid_code") && !has("community_code") && !has("street_code") {
-        problems.push(format!("{key}.columns: no location: map lon/lat or a grid, community or street code"));
+    let names = has("district_name") || has("street_name") || has("community_name");
+    if !has("lon") && !has("grid_code") && !has("community_code") && !has("street_code") && !names {
+        problems.push(format!(
+            "{key}.columns: no location: map lon/lat, a grid, community or street code, or district / street / community names"
+        ));
+    }
+    for (field, level, prop) in [
+        ("community_name", "community", &gp.community_code),
+        ("street_name", "street", &gp.street_code),
+        ("district_name", "district", &gp.district_code),
+    ] {
+        if has(field) && prop.is_none() {
+            problems.push(format!(
+                "{key}.columns.{field}: the grid layer has no {level} level (grids.properties.{level}_code or {level}_name)"
+            ));
+        }
     }
     if has("community_code") && gp.community_code.is_none() {
         problems.push(format!("{key}.columns.community_code: the grid layer has no community level (grids.properties.community_code)"));
@@ -104,6 +121,7 @@ struct Slots {
     grid_code: Option<usize>,
     community_code: Option<usize>,
     street_code: Option<usize>,
+    names: [Option<usize>; 3],
     followup_valid: Option<usize>,
     contacted: Option<usize>,
     resolved: Option<usize>,
@@ -147,6 +165,7 @@ impl Checks {
             grid_code: m.slot("grid_code"),
             community_code: m.slot("community_code"),
             street_code: m.slot("street_code"),
+            names: [m.slot("district_name"), m.slot("street_name"), m.slot("community_name")],
             followup_valid: m.slot("followup_valid"),
             contacted: m.slot("contacted"),
             resolved: m.slot("resolved"),
@@ -277,6 +296,7 @@ impl RowCheck for Checks {
                 (Followup::NONE, true)
             }
         };
+        let names = s.names.map(text);
         let location = locate_row(
             src,
             ctx,
@@ -284,6 +304,7 @@ impl RowCheck for Checks {
             get(s.lon),
             get(s.lat),
             [text(s.grid_code).as_deref(), text(s.community_code).as_deref(), text(s.street_code).as_deref()],
+            [names[0].as_deref(), names[1].as_deref(), names[2].as_deref()],
             &mut issues,
         )?;
         let mut dims = [NO_VALUE; 3];
@@ -493,9 +514,10 @@ fn coordinate(v: Value<'_>) -> Option<Result<f64, ()>> {
 }
 
 /// Places one row: by its point; by its grid, community or street code when it has no
-/// coordinates; and by its code when its coordinates are unusable (a field issue: the
-/// coordinates are ignored). Swapped coordinates are swapped back when
-/// `quality.repair_swapped_coordinates` is on (a field issue too).
+/// coordinates, else by its district / street / community names (`vocab::names`); and by its
+/// code or names when its coordinates are unusable (a field issue: the coordinates are
+/// ignored). Swapped coordinates are swapped back when `quality.repair_swapped_coordinates`
+/// is on (a field issue too).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn locate_row(
     src: &Source,
@@ -504,9 +526,19 @@ pub(super) fn locate_row(
     lon: Value<'_>,
     lat: Value<'_>,
     codes: [Option<&str>; 3],
+    names: [Option<&str>; 3],
     issues: &mut Vec<FieldProblem>,
 ) -> Result<Location, Problem> {
     let by_code = |fallback: bool| -> Option<Result<Location, Problem>> {
+        if codes.iter().all(Option::is_none) {
+            let index = ctx.names?;
+            return match index.place(ctx.hierarchy, names[0], names[1], names[2]) {
+                Ok(None) => None,
+                Ok(Some((level, unit))) => Some(Ok(Location::ByName { level, unit, fallback })),
+                Err(crate::vocab::names::Miss::Unknown(d)) => Some(Err((Reason::UnknownName, d))),
+                Err(crate::vocab::names::Miss::Ambiguous(d)) => Some(Err((Reason::AmbiguousName, d))),
+            };
+        }
         for (level, code, reason) in [
             (Level::Grid, codes[0], Reason::UnknownGridCode),
             (Level::Community, codes[1], Reason::UnknownCommunityCode),
@@ -525,6 +557,9 @@ pub(super) fn locate_row(
             return match by_code(false) {
                 Some(Ok(l)) => Ok(l),
                 Some(Err((reason, detail))) => Err((reason, format!("no coordinates, and {detail}"))),
+                None if ctx.names.is_some() => {
+                    Err((Reason::NoLocation, "no coordinates, no grid, community or street code and no names".into()))
+                }
                 None => Err((Reason::NoLocation, "no coordinates and no grid, community or street code".into())),
             };
         }
@@ -572,6 +607,24 @@ fn check_point(
         return Err((Reason::BadCoordinate, format!("lon {:?} / lat {:?} is not finite", shown(xv), shown(yv))));
     }
     let in_range = |x: f64, y: f64| x.abs() <= 180.0 && y.abs() <= 90.0;
+    if !src.crs.is_geographic() {
+        // Projected coordinates: converted first, then checked as lon/lat (no swap test:
+        // eastings and northings are told apart by their size only in some systems).
+        let t = std::time::Instant::now();
+        let (lon, lat) = src.crs.to_wgs84(x, y);
+        crs_nanos.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        if !in_range(lon, lat) || !lon.is_finite() || !lat.is_finite() || (x.abs() <= 180.0 && y.abs() <= 90.0) {
+            let (xs, ys) = (shown(xv).trim().to_string(), shown(yv).trim().to_string());
+            return Err((
+                Reason::CoordinateOutOfRange,
+                format!(
+                    "x {xs} / y {ys} is not a position in {} (the source's crs); lon/lat written where the source declares a projected system?",
+                    src.crs.as_str()
+                ),
+            ));
+        }
+        return Ok((Location::Point { lon, lat }, None));
+    }
     let near_extent = |x: f64, y: f64| {
         ctx.extent.is_some_and(|r| {
             // A margin of 0.1° tolerates points just outside the layer (they will be
@@ -585,7 +638,12 @@ fn check_point(
     let (x, y) = if !in_range(x, y) {
         let (xs, ys) = texts();
         if !in_range(y, x) {
-            return Err((Reason::CoordinateOutOfRange, format!("lon {xs} / lat {ys} is outside -180..180 / -90..90")));
+            let hint = if x.abs() > 1000.0 || y.abs() > 1000.0 {
+                format!(" (it looks {}; set the source's crs)", crate::vocab::crs::guess_projected(x, y))
+            } else {
+                String::new()
+            };
+            return Err((Reason::CoordinateOutOfRange, format!("lon {xs} / lat {ys} is outside -180..180 / -90..90{hint}")));
         }
         let detail = format!("lon {xs} / lat {ys}: latitude out of range, swapped lon/lat would be valid");
         if !ctx.repair_swapped {

@@ -84,7 +84,8 @@ impl RowCheck for Checks {
         }
         let get = |slot: Option<usize>| slot.map_or(Value::Null, |k| r.get(k));
         let mut issues = Vec::new();
-        let location = locate_row(&self.src, ctx, crs_nanos, get(self.lon), get(self.lat), [None, None, None], &mut issues)?;
+        let location =
+            locate_row(&self.src, ctx, crs_nanos, get(self.lon), get(self.lat), [None, None, None], [None, None, None], &mut issues)?;
         let facts = FacilityFacts { name: text(self.name).unwrap_or_default(), category, id: id.clone() };
         Ok(Checked { fact: Fact::Facility(facts), location, id: ids::key(&id), issues })
     }

@@ -34,6 +34,8 @@ pub static SPECS: &[&KindSpec] =
 /// What row checks need to know besides the row and the source.
 pub struct CheckContext<'a> {
     pub hierarchy: &'a Hierarchy,
+    /// The units by name, for records placed by their names (`None`: no source maps names).
+    pub names: Option<&'a crate::vocab::names::NameIndex>,
     /// Extent of the grid layer, for telling swapped coordinates.
     pub extent: Option<Rect<f64>>,
     pub default_time_limit_ms: i64,

@@ -150,6 +150,7 @@ impl RowCheck for Checks {
             self.get(r, "lon"),
             self.get(r, "lat"),
             [codes[0].as_deref(), codes[1].as_deref(), codes[2].as_deref()],
+            [None, None, None],
             &mut issues,
         )?;
         let facts = OrderFacts { ordered, dispatched, accepted, completed, cancelled, rating, member };

@@ -184,6 +184,7 @@ impl RowCheck for Checks {
             get(self.lon),
             get(self.lat),
             [codes[0].as_deref(), codes[1].as_deref(), codes[2].as_deref()],
+            [None, None, None],
             &mut issues,
         )?;
         let key = ids::key(&format!("{whistle_id}\u{1f}{department}"));
