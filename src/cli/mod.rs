@@ -77,6 +77,16 @@ pub enum Command {
     },
     /// List every indicator and output column with its formula.
     Indicators,
+    /// Convert points between a coordinate system and WGS84 as gridgov does when it reads
+    /// (`EPSG:4527`, `+proj=...`, `gcj02`, ...): one `x,y` pair per line of stdin, `lon,lat`
+    /// (or with `--to`, `x,y`) per line of stdout, 10 decimals (degrees) or 6 (metres).
+    Crs {
+        /// The system the input points are in (or, with `--to`, the one to convert to).
+        system: String,
+        /// Convert WGS84 lon/lat into `system` instead.
+        #[arg(long)]
+        to: bool,
+    },
     /// Run a pipeline several times, each in a fresh process writing to a temporary folder, and
     /// report each stage's median time and peak memory, the join's throughput, and end-to-end
     /// time. Threads follow RAYON_NUM_THREADS and POLARS_MAX_THREADS.
@@ -140,6 +150,9 @@ pub enum Failure {
     Synth(gridgov::synth::SynthError),
     /// Anything else, such as the bench harness failing to start a run (4).
     Other(anyhow::Error),
+    /// A command given what it cannot use: an unknown coordinate system, a line that is not
+    /// a pair of numbers (2, as a configuration error).
+    Usage(String),
 }
 
 impl Failure {
@@ -149,6 +162,7 @@ impl Failure {
             Failure::Run(e) => e.exit_code(),
             Failure::Synth(_) => 3,
             Failure::Other(_) => 4,
+            Failure::Usage(_) => 2,
         }
     }
 }
@@ -159,6 +173,7 @@ impl std::fmt::Display for Failure {
             Failure::Run(e) => write!(f, "{e}"),
             Failure::Synth(e) => write!(f, "{e}"),
             Failure::Other(e) => write!(f, "{e:#}"),
+            Failure::Usage(m) => write!(f, "{m}"),
         }
     }
 }
@@ -213,7 +228,33 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32, Failure> {
             print!("{}", registry::listing());
             Ok(0)
         }
+        Command::Crs { system, to } => convert_points(&system, to),
     }
+}
+
+/// `gridgov crs`: points from stdin through one coordinate conversion to stdout. The system
+/// is described on stderr (its PROJ string), so a user can see what gridgov made of it.
+fn convert_points(system: &str, to: bool) -> Result<i32, Failure> {
+    use std::io::{BufRead, Write};
+    let crs = gridgov::vocab::crs::Crs::parse(system).map_err(Failure::Usage)?;
+    eprintln!("{}: {}", crs.as_str(), crs.transform_description());
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    let metres = to && !crs.is_geographic();
+    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+        let line = line.map_err(|e| Failure::Usage(format!("stdin: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let nums: Vec<f64> = line.split([',', ' ', '\t']).filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect();
+        let [x, y] = nums[..] else {
+            return Err(Failure::Usage(format!("stdin line {}: {line:?} is not a pair of numbers x,y", n + 1)));
+        };
+        let (a, b) = if to { crs.from_wgs84(x, y) } else { crs.to_wgs84(x, y) };
+        let _ = if metres { writeln!(out, "{a:.6},{b:.6}") } else { writeln!(out, "{a:.10},{b:.10}") };
+    }
+    let _ = out.flush();
+    Ok(0)
 }
 
 fn run_pipeline(path: &Path, overrides: Overrides, mode: Mode, force: bool, ui: &Ui) -> Result<i32, Failure> {

@@ -233,7 +233,7 @@ pub struct OutputsFile {
     /// to, by source and row. One row per case, so large for a city-year.
     #[serde(default)]
     pub case_assignments: bool,
-    /// Also write the cases located by a point as a point layer, `case_points.parquet`
+    /// Also write the cases located by a point as a point layer, `case_points.geo.parquet`
     /// (GeoParquet) and `case_points.fgb` (FlatGeobuf): WGS84 after conversion, with the unit
     /// each case was placed in. One feature per case.
     #[serde(default)]
@@ -252,7 +252,7 @@ pub struct OutputsFile {
     pub formats: Vec<String>,
     /// The formats every layer is written in besides GeoJSON (always written: the report and
     /// the QGIS styles read it): any of `gpkg` (GeoPackage), `fgb` (FlatGeobuf), `parquet`
-    /// (GeoParquet). Default: none.
+    /// (GeoParquet, `<stem>.geo.parquet`). Default: none.
     #[serde(default)]
     pub layer_formats: Vec<String>,
     /// How many of the most overdue open cases `overdue_open.*` and the report list (0: none).

@@ -3,10 +3,11 @@
 //! four carry the same properties with the same types.
 //!
 //! All are WGS84 (EPSG:4326) with 6-decimal coordinates and counter-clockwise exterior
-//! rings, as the GeoJSON. Types: text → TEXT / String / string, integers → INTEGER / Long /
-//! int64, floats → REAL / Double / double, booleans → BOOLEAN / Bool / bool, dates → DATE /
-//! DateTime / date, timestamps (naive local) → text `YYYY-MM-DDTHH:MM:SS` in GeoPackage and
-//! FlatGeobuf, a timestamp in GeoParquet. Every file is the same bytes for the same run.
+//! rings, as the GeoJSON. Types (GeoPackage / FlatGeobuf / GeoParquet): text → TEXT / String /
+//! string, integers → INTEGER / Long / int64, floats → REAL / Double / double, booleans →
+//! BOOLEAN / Bool / bool, dates → DATE / DateTime (FlatGeobuf has no date) / date, naive local
+//! timestamps → TEXT `YYYY-MM-DDTHH:MM:SS` (GeoPackage's DATETIME must be UTC) / DateTime /
+//! timestamp. Every file is the same bytes for the same run.
 
 use std::io::Write;
 use std::path::Path;
@@ -20,7 +21,8 @@ use crate::vocab::hash::HashingWriter;
 use super::geojson::LayerInfo;
 
 /// The layer formats besides GeoJSON, as `layer_formats` names them, with their extensions.
-pub const FORMATS: [(&str, &str); 3] = [("gpkg", "gpkg"), ("fgb", "fgb"), ("parquet", "parquet")];
+/// GeoParquet layers are `.geo.parquet`: `<level>.parquet` is the level's table.
+pub const FORMATS: [(&str, &str); 3] = [("gpkg", "gpkg"), ("fgb", "fgb"), ("parquet", "geo.parquet")];
 
 /// WKT of EPSG:4326 as GeoPackage's `gpkg_spatial_ref_sys` gives it.
 const WGS84_WKT: &str = r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]"#;
@@ -94,6 +96,8 @@ fn gpkg(
     let mut db = rusqlite::Connection::open(path).map_err(sql)?;
     let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     let decl = |v: &Values| match v {
+        // GeoPackage's DATETIME is UTC (`...Z`) by its spec: a naive local time stays text,
+        // so no reader shifts 1 October 00:00 into 30 September.
         Values::Str(_) | Values::Timestamp(_) => "TEXT",
         Values::Int(_) => "INTEGER",
         Values::Float(_) => "REAL",
@@ -185,11 +189,12 @@ fn fgb(path: &Path, name: &str, columns: &[&Column], geoms: &[Geometry<f64>], po
     let mut w = FgbWriter::create_with_options(name, kind, opts).map_err(|e| enc(e.to_string()))?;
     for c in columns {
         let t = match c.values {
-            Values::Str(_) | Values::Timestamp(_) => ColumnType::String,
+            Values::Str(_) => ColumnType::String,
             Values::Int(_) => ColumnType::Long,
             Values::Float(_) => ColumnType::Double,
             Values::Bool(_) => ColumnType::Bool,
-            Values::Date(_) => ColumnType::DateTime,
+            // FlatGeobuf has no date type: dates are date-times at midnight, as GDAL writes them.
+            Values::Date(_) | Values::Timestamp(_) => ColumnType::DateTime,
         };
         w.add_column(&c.key, t, |_, col| col.nullable = true);
     }
@@ -208,7 +213,7 @@ fn fgb(path: &Path, name: &str, columns: &[&Column], geoms: &[Geometry<f64>], po
                     }
                     Values::Timestamp(v) => {
                         text = v[i].map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string());
-                        text.as_deref().map(ColumnValue::String)
+                        text.as_deref().map(ColumnValue::DateTime)
                     }
                 };
                 // A null is an absent value.

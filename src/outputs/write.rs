@@ -400,7 +400,7 @@ pub fn planned_outputs(p: &Pipeline, results: &Results) -> Vec<String> {
         tables(&mut v, "signup_curve");
     }
     if p.outputs.case_points {
-        v.push("case_points.parquet".into());
+        v.push("case_points.geo.parquet".into());
         v.push("case_points.fgb".into());
     }
     if p.outputs.case_assignments {
