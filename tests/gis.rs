@@ -18,16 +18,18 @@ fn required() -> bool {
     std::env::var("GRIDGOV_REQUIRE_GIS").is_ok_and(|v| v == "1")
 }
 
-/// The demo's grid layer with property names a DBF can hold (10 characters).
+/// The demo's grid layer with property names a DBF can hold (10 characters), and a date
+/// property that is empty for some grids (GDAL writes an empty DBF date as `00000000`).
 fn source_layer(dir: &Path) -> PathBuf {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/beijing_grids.geojson");
     let out = dir.join("source.geojson");
     let st = Command::new("ogr2ogr")
-        .args(["-q", "-f", "GeoJSON", out.to_str().unwrap(), demo.to_str().unwrap(), "-sql"])
+        .args(["-q", "-f", "GeoJSON", out.to_str().unwrap(), demo.to_str().unwrap(), "-dialect", "SQLite", "-sql"])
         .arg(
             "SELECT grid_code AS code, grid_name AS name, community_code AS comm_code, community_name AS comm_name, \
              street_code AS st_code, street_name AS st_name, district_code AS dist_code, district_name AS dist_name, \
-             population, households FROM beijing_grids",
+             population, households, CASE WHEN population > 5000 THEN '2026-01-05' ELSE NULL END AS surveyed, \
+             geometry FROM beijing_grids",
         )
         .status()
         .unwrap();

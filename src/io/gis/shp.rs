@@ -94,7 +94,7 @@ fn read_records(dbf: &Path, text: &DbfText) -> Result<Vec<serde_json::Map<String
     let mut reader = builder.open(dbf).map_err(|e| format!("{}: {e}", file_name(dbf)))?;
     let fields: Vec<String> = reader.fields().iter().map(|f| f.name().to_string()).collect();
     let mut out = Vec::new();
-    for (i, record) in reader.iter_records().enumerate() {
+    for (i, record) in reader.iter_records_as::<Lenient>().enumerate() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -105,15 +105,36 @@ fn read_records(dbf: &Path, text: &DbfText) -> Result<Vec<serde_json::Map<String
                 return Err(format!("{}: record {}: {e}{hint}", file_name(dbf), i + 1));
             }
         };
-        let mut map: std::collections::HashMap<String, shapefile::dbase::FieldValue> = record.into();
         let mut props = serde_json::Map::new();
-        for name in &fields {
-            let v = map.remove(name).map_or(Value::Null, json);
-            props.insert(name.clone(), v);
+        for (name, v) in fields.iter().zip(record.0) {
+            props.insert(name.clone(), v.map_or(Value::Null, json));
         }
         out.push(props);
     }
     Ok(out)
+}
+
+/// A DBF record in field order, a field that is not a date where the DBF says date (GDAL writes
+/// an empty date as `00000000`) read as null instead of failing the record.
+struct Lenient(Vec<Option<shapefile::dbase::FieldValue>>);
+
+impl shapefile::dbase::ReadableRecord for Lenient {
+    fn read_using<S, M>(it: &mut shapefile::dbase::FieldIterator<S, M>) -> Result<Self, shapefile::dbase::FieldError>
+    where
+        S: std::io::Read + std::io::Seek,
+        M: std::io::Read + std::io::Seek,
+    {
+        let mut values = Vec::new();
+        loop {
+            match it.read_next_field() {
+                Ok(v) => values.push(Some(v.value)),
+                Err(e) if matches!(e.kind(), shapefile::dbase::ErrorKind::EndOfRecord) => break,
+                Err(e) if matches!(e.kind(), shapefile::dbase::ErrorKind::InvalidDate(_)) => values.push(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Lenient(values))
+    }
 }
 
 /// A DBF value as JSON; a Numeric without a fraction as an integer (DBF keeps numbers as
