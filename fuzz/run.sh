@@ -18,7 +18,7 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 # --dev: dependencies at opt-level 1 (fuzz/Cargo.toml); a release build of polars would take
 # ~18 min on two cores.
 cargo +nightly fuzz build --dev
-for target in grid_reader record_reader pipeline_file; do
+for target in grid_reader record_reader pipeline_file crs_text; do
   work="$(mktemp -d)"
   echo "fuzzing $target for ${secs}s"
   cargo +nightly fuzz run --dev "$target" "$work" "corpus/$target" -- \

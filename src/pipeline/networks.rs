@@ -81,11 +81,12 @@ impl<'a> Network<'a> {
                 *pl = Placed::Rejected;
                 continue;
             };
-            if let Some(Record { location: Location::ByCode { .. }, .. }) = &rows[i] {
-                // A unit code of the first network: its community's (or street's) code in this one.
+            if let Some(Record { location: Location::ByCode { .. } | Location::ByName { .. }, .. }) = &rows[i] {
+                // A unit of the first network, by code or name: its community's (or street's,
+                // or district's) code in this one.
                 *pl = Placed::Rejected;
                 let units = first_h.units_of(level, unit);
-                for l in [Level::Community, Level::Street] {
+                for l in [Level::Community, Level::Street, Level::District] {
                     let code = units[l as usize].map(|u| first_h.units(l)[u as usize].code.as_str());
                     if let Some(u) = code.and_then(|c| self.h.find(l, c)) {
                         *pl = Placed::Home { level: l, unit: u, how };

@@ -79,15 +79,23 @@ pub struct ReadOptions {
     pub encoding: Option<Encoding>,
 }
 
-/// Reads a non-GeoJSON layer.
+/// Reads a non-GeoJSON layer. A damaged file is an error naming it, even where a format
+/// crate would panic on it (their parsers index into what the file claims).
 pub fn read(path: &Path, format: LayerFormat, options: &ReadOptions) -> Result<Features, ReadError> {
     let err = |message: String| ReadError::Layer { path: path.to_path_buf(), message };
-    match format {
-        LayerFormat::Shapefile => shp::read(path, options.encoding).map_err(err),
-        LayerFormat::GeoPackage => gpkg::read(path, options.layer.as_deref()).map_err(err),
-        LayerFormat::FlatGeobuf => fgb::read(path).map_err(err),
-        LayerFormat::GeoParquet => geoparquet::read(path).map_err(err),
-        LayerFormat::GeoJson => Err(err("GeoJSON is read by io/grids.rs".into())),
+    let read = || match format {
+        LayerFormat::Shapefile => shp::read(path, options.encoding),
+        LayerFormat::GeoPackage => gpkg::read(path, options.layer.as_deref()),
+        LayerFormat::FlatGeobuf => fgb::read(path),
+        LayerFormat::GeoParquet => geoparquet::read(path),
+        LayerFormat::GeoJson => Err("GeoJSON is read by io/grids.rs".into()),
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        Ok(r) => r.map_err(err),
+        Err(p) => {
+            let what = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            Err(err(format!("the file is damaged: its {} reader failed ({what})", format.as_str())))
+        }
     }
 }
 
