@@ -188,8 +188,15 @@ fn levels_keyed_by_names_when_the_layer_has_no_codes() {
             "code = \"code\"\ncommunity_name = \"社区\"\nstreet_name = \"街道\"\ndistrict_name = \"区\"",
         )
         .replace("district_name = \"district\"\n", "")
-        .replace("received_at = \"received\"\n", "received_at = \"received\"\nlon = \"lon\"\nlat = \"lat\"\n");
+        .replace("received_at = \"received\"\n", "received_at = \"received\"\nlon = \"lon\"\nlat = \"lat\"\n")
+        // A street office's whistles, placed by names too.
+        + "[[sources]]\nkind = \"whistles\"\nname = \"whistles\"\npath = \"whistles.csv\"\n[sources.columns]\nwhistle_id = \"id\"\ndepartment = \"dept\"\nwhistled_at = \"at\"\nstreet_name = \"street\"\ncommunity_name = \"community\"\n";
     std::fs::write(dir.join("pipeline.toml"), pipeline).unwrap();
+    std::fs::write(
+        dir.join("whistles.csv"),
+        "id,dept,at,street,community\nW1,城管委,2026-10-12 10:00:00,安定门街道办事处,交道口社区居委会\n",
+    )
+    .unwrap();
     let (o, run) = run_into(&dir.join("pipeline.toml"), &dir.join("out"));
     assert_eq!(o.code, 0, "{}", o.stderr);
     let communities = read_csv(&run.join("community.csv"));
@@ -200,6 +207,7 @@ fn levels_keyed_by_names_when_the_layer_has_no_codes() {
     assert_eq!(placed["1"], "东城区/和平里街道/和平里社区");
     assert_eq!(placed["2"], "东城区/安定门街道/和平里社区");
     assert_eq!(placed["3"], "东城区/安定门街道/和平里社区");
+    assert_eq!(row(&communities, "community_code", "东城区/安定门街道/交道口社区")["whistles"], "1");
     // Without its street, 和平里 is two communities: quarantined with both.
     let rejects = read_csv(&run.join("rejects.csv"));
     let r = row(&rejects, "record_key", "4");

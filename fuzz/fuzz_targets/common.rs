@@ -46,6 +46,15 @@ case_id = "id"
 received_at = "received"
 lon = "lon"
 lat = "lat"
+[[cases]]
+name = "names"
+path = "cases.csv"
+[cases.columns]
+case_id = "id"
+received_at = "received"
+district_name = "district"
+street_name = "street"
+community_name = "community"
 "#;
 
 pub fn pipeline() -> gridgov::config::Pipeline {

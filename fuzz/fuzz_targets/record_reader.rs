@@ -18,6 +18,7 @@ const GRIDS: &str = r#"{"type":"FeatureCollection","features":[
 struct Fixed {
     p: gridgov::config::Pipeline,
     h: Hierarchy,
+    names: gridgov::vocab::names::NameIndex,
     file: std::path::PathBuf,
 }
 
@@ -27,11 +28,13 @@ fuzz_target!(|data: &[u8]| {
         let p = common::pipeline();
         let layer = gridgov::io::grids::parse_grids(std::path::Path::new("grids.geojson"), GRIDS, &p.grids).expect("fixed grids");
         let h = Hierarchy::build(&layer);
+        let names = gridgov::vocab::names::NameIndex::build(&h, &[]).expect("no aliases");
         let file = std::env::temp_dir().join(format!("gridgov-fuzz-{}.csv", std::process::id()));
-        Fixed { p, h, file }
+        Fixed { p, h, names, file }
     });
     let Some((&choice, body)) = data.split_first() else { return };
-    let src = &f.p.sources[(choice & 1) as usize];
+    // The first byte picks the source: UTF-8 with every field, GBK in GCJ-02, placed by names.
+    let src = &f.p.sources[(choice % 3) as usize];
     if std::fs::write(&f.file, body).is_err() {
         return;
     }
@@ -44,6 +47,7 @@ fuzz_target!(|data: &[u8]| {
         fold: f.p.period.rules.fold,
         gap: f.p.period.rules.gap,
         hierarchy: &f.h,
+        names: Some(&f.names),
         extent: None,
         default_time_limit_ms: 3_600_000,
         as_of_ms: f.p.period.as_of_ms(),

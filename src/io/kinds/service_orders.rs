@@ -39,6 +39,9 @@ pub static SPEC: KindSpec = KindSpec {
         field("grid_code", false, "the grid, when there is no point"),
         field("community_code", false, "the community, when there is no point and no grid"),
         field("street_code", false, "the street, when there is no point, grid or community"),
+        field("district_name", false, "the district's name, when there is no point and no code (placed by names)"),
+        field("street_name", false, "the street's name, when there is no point and no code"),
+        field("community_name", false, "the community's name, when there is no point and no code"),
     ],
     values: &[ValueGroup { name: "cancelled_status", builtin: &["已取消", "取消", "cancelled", "canceled"] }],
     exclusive: &[],
@@ -143,6 +146,7 @@ impl RowCheck for Checks {
         };
         let member = self.text(r, "member_id").map(|m| ids::hash64(&m));
         let codes = ["grid_code", "community_code", "street_code"].map(|c| self.text(r, c));
+        let names = ["district_name", "street_name", "community_name"].map(|c| self.text(r, c));
         let location = locate_row(
             &self.src,
             ctx,
@@ -150,7 +154,7 @@ impl RowCheck for Checks {
             self.get(r, "lon"),
             self.get(r, "lat"),
             [codes[0].as_deref(), codes[1].as_deref(), codes[2].as_deref()],
-            [None, None, None],
+            [names[0].as_deref(), names[1].as_deref(), names[2].as_deref()],
             &mut issues,
         )?;
         let facts = OrderFacts { ordered, dispatched, accepted, completed, cancelled, rating, member };

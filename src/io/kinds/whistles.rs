@@ -38,6 +38,9 @@ pub static SPEC: KindSpec = KindSpec {
         field("grid_code", false, "the grid, when there is no point"),
         field("community_code", false, "the community, when there is no point and no grid"),
         field("street_code", false, "the street, when there is no point, grid or community"),
+        field("district_name", false, "the district's name, when there is no point and no code (placed by names)"),
+        field("street_name", false, "the street's name, when there is no point and no code"),
+        field("community_name", false, "the community's name, when there is no point and no code"),
     ],
     values: &[
         ValueGroup { name: "daily", builtin: &["日常哨", "日常", "daily"] },
@@ -65,6 +68,7 @@ pub struct Checks {
     lon: Option<usize>,
     lat: Option<usize>,
     codes: [Option<usize>; 3],
+    names: [Option<usize>; 3],
 }
 
 impl Checks {
@@ -83,6 +87,7 @@ impl Checks {
             lon: m.slot("lon"),
             lat: m.slot("lat"),
             codes: [m.slot("grid_code"), m.slot("community_code"), m.slot("street_code")],
+            names: [m.slot("district_name"), m.slot("street_name"), m.slot("community_name")],
         }
     }
 
@@ -176,6 +181,7 @@ impl RowCheck for Checks {
             }
         };
         let codes = self.codes.map(text);
+        let names = self.names.map(text);
         let get = |slot: Option<usize>| slot.map_or(Value::Null, |k| r.get(k));
         let location = locate_row(
             &self.src,
@@ -184,7 +190,7 @@ impl RowCheck for Checks {
             get(self.lon),
             get(self.lat),
             [codes[0].as_deref(), codes[1].as_deref(), codes[2].as_deref()],
-            [None, None, None],
+            [names[0].as_deref(), names[1].as_deref(), names[2].as_deref()],
             &mut issues,
         )?;
         let key = ids::key(&format!("{whistle_id}\u{1f}{department}"));
