@@ -6,6 +6,7 @@
 //! - `nightly`: run ids, re-runs, the lock, daily files, dry runs, logs, kill -9, SIGINT, full disk
 //! - `bad_input`: the table of bad files and settings, each with its reason or exit code
 //! - `time_rules`: the time rules at their boundaries, a row per case with its hand-computed effect
+//! - `partial`: partial runs split three ways and merged, byte for byte; what cannot merge
 //! - `layers`: every arrow of the library points down; only outputs write files
 
 mod util;
@@ -21,6 +22,7 @@ mod members;
 mod names;
 mod nightly;
 mod nyc;
+mod partial;
 mod service_orders;
 mod time_rules;
 mod tiny;

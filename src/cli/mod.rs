@@ -13,7 +13,7 @@ use tracing::{info, warn};
 
 use gridgov::config::Overrides;
 use gridgov::indicators::registry;
-use gridgov::pipeline::{self, Mode, Options};
+use gridgov::pipeline::{self, Group, Mode, Options, Partial};
 pub use ui::{LogFormat, Ui, install_signal_handler};
 
 const EXIT_CODES: &str = "\
@@ -65,6 +65,34 @@ pub enum Command {
         dry_run: bool,
         /// Rebuild and republish even when a run of the same inputs and configuration (the same
         /// run id) is already published.
+        #[arg(long)]
+        force: bool,
+        /// Read only a share of the case files (`--group` or `--files`) and write the run's
+        /// state into this folder instead of the outputs, for `gridgov merge`.
+        #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
+        partial: Option<PathBuf>,
+        /// With --partial: share K of N (K from 1): the case files of every case source, in
+        /// pipeline and name order, cut into N runs of consecutive files.
+        #[arg(long, value_name = "K/N", requires = "partial", value_parser = parse_group, conflicts_with = "files")]
+        group: Option<(usize, usize)>,
+        /// With --partial: exactly these case files.
+        #[arg(long, value_name = "FILE", num_args = 1.., requires = "partial")]
+        files: Vec<PathBuf>,
+    },
+    /// Combine partial runs' states (`run --partial`) into the run folder one run over every
+    /// file would have published: byte-identical data files. Every case file must be in
+    /// exactly one state; the other sources and the grid layers are read here.
+    #[command(after_help = EXIT_CODES)]
+    Merge {
+        /// The pipeline file the partial runs were made with.
+        pipeline: PathBuf,
+        /// The partial runs' state folders.
+        #[arg(required = true)]
+        states: Vec<PathBuf>,
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+        #[arg(long)]
+        output_dir: Option<PathBuf>,
         #[arg(long)]
         force: bool,
     },
@@ -138,6 +166,16 @@ pub enum SynthCommand {
     },
 }
 
+fn parse_group(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("{s:?} is not K/N with 1 <= K <= N (for example 2/10)");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
 }
@@ -187,9 +225,20 @@ impl<E: Into<gridgov::Error>> From<E> for Failure {
 /// Runs the command; returns the process exit code of a command that ran to its end.
 pub fn run(cli: Cli, ui: &Ui) -> Result<i32, Failure> {
     match cli.command {
-        Command::Run { pipeline, as_of, output_dir, dry_run, force } => {
-            let mode = if dry_run { Mode::Check } else { Mode::Run };
+        Command::Run { pipeline, as_of, output_dir, dry_run, force, partial, group, files } => {
+            let mode = match (partial, group) {
+                (Some(dir), Some((k, n))) => Mode::Partial(Partial { dir, group: Group::Share { k: k - 1, n } }),
+                (Some(_), None) if files.is_empty() => {
+                    return Err(Failure::Usage("--partial needs --group K/N or --files FILE... (which case files this run reads)".into()));
+                }
+                (Some(dir), None) => Mode::Partial(Partial { dir, group: Group::Files(files) }),
+                (None, _) if dry_run => Mode::Check,
+                (None, _) => Mode::Run,
+            };
             run_pipeline(&pipeline, Overrides { as_of, output_dir }, mode, force, ui)
+        }
+        Command::Merge { pipeline, states, as_of, output_dir, force } => {
+            run_pipeline(&pipeline, Overrides { as_of, output_dir }, Mode::Merge(states), force, ui)
         }
         Command::Validate { pipeline, as_of } => run_pipeline(&pipeline, Overrides { as_of, output_dir: None }, Mode::Check, false, ui),
         Command::Synth { what: SynthCommand::Demo { reference, out, seed, cases, districts } } => {
@@ -264,10 +313,22 @@ fn run_pipeline(path: &Path, overrides: Overrides, mode: Mode, force: bool, ui: 
         ui.stage(stage);
         tracing::debug!(stage, "stage started");
     };
-    let result = pipeline::run(&p, &Options { mode, force, progress: &progress });
+    let result = pipeline::run(&p, &Options { mode: mode.clone(), force, progress: &progress });
     ui.done();
     let report = result?;
     let secs = clock.elapsed().as_secs_f64();
+    if let Mode::Partial(part) = &mode {
+        let what = if report.unchanged { "already written by another attempt, left as it is" } else { "written" };
+        info!(
+            target: "summary",
+            "gridgov run --partial: {} {} as of {}: state {} {what}; merge every part with `gridgov merge`; {secs:.1} s; exit 0",
+            p.name,
+            p.period.label(),
+            p.period.as_of,
+            part.dir.display()
+        );
+        return Ok(0);
+    }
     let Some(m) = &report.manifest else {
         let dir = report.run_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default();
         info!(
@@ -312,7 +373,11 @@ fn run_pipeline(path: &Path, overrides: Overrides, mode: Mode, force: bool, ui: 
     if mode == Mode::Check {
         plan::print_plan(&p, &report);
     }
-    let verb = if mode == Mode::Run { "run" } else { "dry run" };
+    let verb = match mode {
+        Mode::Run => "run",
+        Mode::Merge(_) => "merge",
+        _ => "dry run",
+    };
     let dir = report.run_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "nothing written".into());
     info!(
         target: "summary",
@@ -326,7 +391,7 @@ fn run_pipeline(path: &Path, overrides: Overrides, mode: Mode, force: bool, ui: 
         m.totals.get("rows_assigned").copied().unwrap_or(0),
         m.totals.get("rows_rejected").copied().unwrap_or(0),
         m.grids.grids_used,
-        if mode == Mode::Run { m.outputs.len() } else { report.planned_outputs.len() },
+        if mode == Mode::Check { report.planned_outputs.len() } else { m.outputs.len() },
         report.exit_code
     );
     Ok(report.exit_code)

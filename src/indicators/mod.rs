@@ -275,6 +275,37 @@ impl Tallies {
     }
 }
 
+impl Tallies {
+    /// The cases' sums (and hot-spot points) as a partial run's state; the threads' sums
+    /// added first.
+    pub fn cases_state(self) -> crate::vocab::state::TalliesState {
+        let sums = self.finish();
+        crate::vocab::state::TalliesState {
+            cases: sums.cases.to_state(),
+            hot: sums.hot.map(|h| h.points.iter().map(|p| (p.lon, p.lat, p.received, p.category, p.grid)).collect()),
+        }
+    }
+
+    /// Adds a partial run's case sums; `dim_map` renumbers its dimension values.
+    pub fn absorb_cases(&mut self, s: crate::vocab::state::TalliesState, dim_map: &[Vec<u32>]) -> Result<(), String> {
+        self.cases.absorb(s.cases, dim_map)?;
+        match (&mut self.hot, s.hot) {
+            (Some((hot, _, _)), Some(points)) => {
+                for (lon, lat, received, category, grid) in points {
+                    let category = *dim_map
+                        .first()
+                        .and_then(|m| m.get(category as usize))
+                        .ok_or("a hot-spot point names a category its dictionary does not have")?;
+                    hot.points.push(hotspots::HotPoint { lon, lat, received, category, grid });
+                }
+                Ok(())
+            }
+            (None, None) => Ok(()),
+            _ => Err("it was made with another [hotspots] setting".into()),
+        }
+    }
+}
+
 impl Sums {
     /// Bytes of the values kept for exact quantiles.
     pub fn stores_bytes(&self) -> usize {

@@ -108,6 +108,61 @@ impl OverdueList {
         }
     }
 
+    /// The cases kept, for a partial run's state.
+    pub fn to_state(&self) -> Vec<crate::vocab::state::OverdueRow> {
+        let mut v: Vec<&Entry> = self.heap.iter().collect();
+        v.sort();
+        v.into_iter()
+            .map(|e| crate::vocab::state::OverdueRow {
+                due: e.due,
+                received: e.received,
+                source: e.source,
+                file: e.file,
+                row: e.row,
+                key: e.key.to_string(),
+                level: e.level as u8,
+                unit: e.unit,
+                dims: e.dims,
+            })
+            .collect()
+    }
+
+    /// Offers a partial run's kept cases, their dimension values renumbered by
+    /// `dim_map[d][v]`: the list keeps the `k` most overdue of all, as one run would.
+    pub fn absorb(&mut self, rows: Vec<crate::vocab::state::OverdueRow>, dim_map: &[Vec<u32>]) -> Result<(), String> {
+        for r in rows {
+            let level = *Level::ALL.get(r.level as usize).ok_or("an overdue case names no level")?;
+            let mut dims = r.dims;
+            for (d, v) in dims.iter_mut().enumerate() {
+                if *v != NO_VALUE {
+                    *v = *dim_map
+                        .get(d)
+                        .and_then(|m| m.get(*v as usize))
+                        .ok_or("an overdue case names a value its dictionary does not have")?;
+                }
+            }
+            let e = Entry {
+                due: r.due,
+                received: r.received,
+                source: r.source,
+                file: r.file,
+                row: r.row,
+                key: r.key.into(),
+                level,
+                unit: r.unit,
+                dims,
+            };
+            if self.k == 0 {
+                continue;
+            }
+            self.heap.push(e);
+            if self.heap.len() > self.k {
+                self.heap.pop();
+            }
+        }
+        Ok(())
+    }
+
     pub fn len(&self) -> usize {
         self.heap.len()
     }

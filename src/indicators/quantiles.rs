@@ -7,6 +7,8 @@
 //! milliseconds once a value is not whole seconds), the tag (1 byte) and, when a source maps a
 //! dimension, its values (4 bytes each).
 
+use crate::vocab::state::StoreState;
+
 /// Tag: the record is in no trend month.
 pub const NO_MONTH: u8 = 0x7f;
 /// Tag bit: the record is in the reporting period.
@@ -123,6 +125,73 @@ impl Store {
     /// Adds another thread's entries.
     pub fn merge(&mut self, o: Store) {
         self.parts.extend(o.parts);
+    }
+
+    /// The entries as plain columns (values in milliseconds), for a partial run's state.
+    pub fn to_state(&self) -> StoreState {
+        let n = self.len();
+        let mut s = StoreState {
+            home: Vec::with_capacity(n),
+            tag: Vec::with_capacity(n),
+            ms: Vec::with_capacity(n),
+            dims: (self.ndims > 0).then(|| Vec::with_capacity(n * self.ndims)),
+            ndims: self.ndims,
+        };
+        for p in &self.parts {
+            s.home.extend(&p.home);
+            s.tag.extend(&p.tag);
+            match &p.values {
+                DurationValues::Secs(v) => s.ms.extend(v.iter().map(|&x| x as u64 * 1000)),
+                DurationValues::Millis(v) => s.ms.extend(v),
+            }
+            if let Some(d) = &mut s.dims {
+                match &p.dims {
+                    Some(pd) => d.extend(pd),
+                    // A part without dimension values (cannot happen in one store): empty ones.
+                    None => d.extend(std::iter::repeat_n(crate::vocab::dictionary::NO_VALUE, p.home.len() * self.ndims)),
+                }
+            }
+        }
+        s
+    }
+
+    /// Adds a partial run's entries as a part of their own (the order of entries does not
+    /// matter), its dimension values renumbered by `dim_map[d][v]`.
+    pub fn absorb(&mut self, s: StoreState, dim_map: &[Vec<u32>]) -> Result<(), String> {
+        if s.home.len() != s.tag.len() || s.home.len() != s.ms.len() || s.ndims != self.ndims {
+            return Err(format!(
+                "a store of {} entries with {} dimension values each does not fit this configuration's",
+                s.home.len(),
+                s.ndims
+            ));
+        }
+        let values = if s.ms.iter().all(|&m| m % 1000 == 0 && m / 1000 <= u32::MAX as u64) {
+            DurationValues::Secs(s.ms.iter().map(|&m| (m / 1000) as u32).collect())
+        } else {
+            DurationValues::Millis(s.ms)
+        };
+        let dims = match (s.dims, self.ndims) {
+            (_, 0) => None,
+            (Some(d), n) if d.len() == s.home.len() * n => Some(
+                d.iter()
+                    .enumerate()
+                    .map(|(i, &v)| {
+                        if v == crate::vocab::dictionary::NO_VALUE {
+                            Ok(v)
+                        } else {
+                            dim_map
+                                .get(i % n)
+                                .and_then(|m| m.get(v as usize))
+                                .copied()
+                                .ok_or_else(|| format!("a stored value names dimension value {v}, which its dictionary does not have"))
+                        }
+                    })
+                    .collect::<Result<Vec<u32>, String>>()?,
+            ),
+            _ => return Err("a store's dimension values do not match its entries".into()),
+        };
+        self.parts.push(StorePart { home: s.home, tag: s.tag, values, dims });
+        Ok(())
     }
 
     pub fn len(&self) -> usize {

@@ -12,6 +12,7 @@ use super::family::{CountContext, Family, Layout};
 use super::quantiles::{IN_PERIOD, NO_MONTH, Store};
 use crate::config::Pipeline;
 use crate::vocab::dictionary::NO_VALUE;
+use crate::vocab::state::TallyState;
 use crate::vocab::units::{Hierarchy, Level};
 
 /// What the tally needs of a kind's facts.
@@ -245,6 +246,58 @@ impl<F: Facts + 'static> Tally<F> {
         for (a, b) in self.stores.iter_mut().zip(o.stores) {
             a.merge(b);
         }
+    }
+
+    /// The sums as plain columns, for a partial run's state.
+    pub fn to_state(&self) -> TallyState {
+        let w = self.layout.width;
+        let mut dims = Vec::new();
+        for (d, dc) in self.dims.iter().enumerate() {
+            let blocks = dc.values.chunks(w).enumerate().map(|(v, b)| (v as u32, b)).chain(std::iter::once((NO_VALUE, &dc.empty[..])));
+            for (v, block) in blocks {
+                dims.extend(block.iter().enumerate().filter(|(_, c)| **c > 0).map(|(k, c)| (d as u32, v, k as u32, *c)));
+            }
+        }
+        TallyState { counts: self.counts.clone(), dims, stores: self.stores.iter().map(Store::to_state).collect() }
+    }
+
+    /// Adds a partial run's sums. `dim_map[d][v]` is this run's number of the state's value
+    /// `v` of dimension `d`. A state of another shape (another configuration or grid layer)
+    /// is refused.
+    pub fn absorb(&mut self, s: TallyState, dim_map: &[Vec<u32>]) -> Result<(), String> {
+        let w = self.layout.width;
+        if s.counts.len() != self.counts.len() || s.stores.len() != self.stores.len() {
+            return Err(format!(
+                "its sums have {} counters and {} stores where this configuration has {} and {}",
+                s.counts.len(),
+                s.stores.len(),
+                self.counts.len(),
+                self.stores.len()
+            ));
+        }
+        self.counts.iter_mut().zip(&s.counts).for_each(|(a, b)| *a += b);
+        for (d, v, k, c) in s.dims {
+            let (Some(dc), true) = (self.dims.get_mut(d as usize), (k as usize) < w) else {
+                return Err(format!("its dimension counts name dimension {d}, counter {k}, which this configuration does not have"));
+            };
+            let block = if v == NO_VALUE {
+                &mut dc.empty[..]
+            } else {
+                let Some(&v) = dim_map.get(d as usize).and_then(|m| m.get(v as usize)) else {
+                    return Err(format!("its dimension counts name value {v} of dimension {d}, which its dictionary does not have"));
+                };
+                let v = v as usize;
+                if dc.values.len() < (v + 1) * w {
+                    dc.values.resize((v + 1) * w, 0);
+                }
+                &mut dc.values[v * w..(v + 1) * w]
+            };
+            block[k as usize] += c;
+        }
+        for (store, st) in self.stores.iter_mut().zip(s.stores) {
+            store.absorb(st, dim_map)?;
+        }
+        Ok(())
     }
 
     /// Bytes of the kept values.

@@ -170,6 +170,23 @@ impl ShardedIdSet {
         self.shards.iter().map(IdSet::bytes).sum()
     }
 
+    /// Every key with the ordinal of its first row, for a partial run's state: a packed key
+    /// as its 64 bits (high half 0), a hashed one as its 128.
+    pub fn to_state(&self) -> crate::vocab::state::IdsState {
+        let mut all: Vec<(u128, u32)> = Vec::new();
+        for set in &self.shards {
+            all.extend(set.keys.iter().zip(&set.ords).filter(|(k, _)| **k != 0).map(|(&k, &o)| (k as u128, o)));
+            all.extend(set.hashed.iter().map(|(&h, &o)| (h, o)));
+        }
+        // In key order: the same ids give the same bytes whatever the table's layout.
+        all.sort_unstable();
+        crate::vocab::state::IdsState {
+            hi: all.iter().map(|(k, _)| (k >> 64) as u64).collect(),
+            lo: all.iter().map(|(k, _)| *k as u64).collect(),
+            ord: all.iter().map(|(_, o)| *o).collect(),
+        }
+    }
+
     /// Inserts `(row, key)` pairs (rows ascending) with ordinal `ord(row)`; returns the rows
     /// whose key was already there, with the first ordinal, ascending. Each shard takes its
     /// keys in row order, so the first row of an id wins as if one set took them all.

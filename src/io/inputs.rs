@@ -36,6 +36,12 @@ pub struct Inputs {
 /// Expands every source path and hashes every file (in parallel). Every missing or unreadable
 /// input is reported at once.
 pub fn find(p: &Pipeline) -> Result<Inputs, ReadError> {
+    find_hashing(p, |_| true)
+}
+
+/// As `find`, hashing only the files `hash` picks (a partial run hashes its own case files;
+/// a merge takes the case files' hashes from the states). The others keep an empty sha256.
+pub fn find_hashing(p: &Pipeline, hash: impl Fn(&InputFile) -> bool + Sync) -> Result<Inputs, ReadError> {
     let mut errors: Vec<ReadError> = Vec::new();
     let mut files: Vec<InputFile> = Vec::new();
     let entry = |kind, source: &str, path: &Path, format: String, crs: String, transform: String| InputFile {
@@ -104,6 +110,9 @@ pub fn find(p: &Pipeline) -> Result<Inputs, ReadError> {
     let hashed: Vec<Result<(String, u64), ReadError>> = files
         .par_iter()
         .map(|f| {
+            if !hash(f) {
+                return Ok((String::new(), 0));
+            }
             let sha = sha256_file(&f.path).map_err(ReadError::io(&f.path))?;
             let bytes = std::fs::metadata(&f.path).map_err(ReadError::io(&f.path))?.len();
             Ok((sha, bytes))
@@ -123,6 +132,15 @@ pub fn find(p: &Pipeline) -> Result<Inputs, ReadError> {
         1 => Err(errors.remove(0)),
         _ => Err(ReadError::Several { errors: errors.iter().map(|e| e.to_string()).collect() }),
     }
+}
+
+/// What a partial run's state must share with the merge and the other partial runs: a hash
+/// of gridgov's version, the resolved configuration (as in `run_id`) and every grid layer's
+/// files.
+pub fn config_id(p: &Pipeline, inputs: &Inputs) -> String {
+    let grids = Inputs { files: inputs.files.iter().filter(|f| f.kind == "grids").cloned().collect(), sources: Vec::new() };
+    let id = run_id(p, &grids);
+    id.rsplit('-').next().unwrap_or_default().to_string()
 }
 
 /// The run id: the as-of date and 12 hex digits of a hash of gridgov's version, the resolved

@@ -20,6 +20,7 @@ pub mod inputs;
 pub mod kinds;
 pub mod records;
 pub mod source;
+pub mod state;
 pub mod validity;
 
 pub use kinds::CheckContext;

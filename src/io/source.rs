@@ -221,6 +221,11 @@ impl<'a> Checker<'a> {
         self.ids.bytes()
     }
 
+    /// The source's ids seen so far, for a partial run's state.
+    pub fn ids_state(&self) -> crate::vocab::state::IdsState {
+        self.ids.to_state()
+    }
+
     /// "row N" of the current file, or "row N of FILE" of an earlier one, for a source-wide
     /// row ordinal.
     fn row_named(&self, current: usize, ordinal: u32) -> String {

@@ -153,6 +153,43 @@ impl Assignments {
         (frame, points)
     }
 
+    /// The rows, for a partial run's state.
+    pub fn to_state(&self) -> Vec<crate::vocab::state::PlacedRow> {
+        self.rows
+            .iter()
+            .map(|r| crate::vocab::state::PlacedRow {
+                source: r.source,
+                file: r.file,
+                row: r.row,
+                key: r.key.to_string(),
+                how: r.how.code(),
+                level: r.level as u8,
+                unit: r.unit,
+                point: r.point,
+                other: None,
+            })
+            .collect()
+    }
+
+    /// Appends a partial run's rows (the caller orders them as one run would have met them).
+    pub fn absorb(&mut self, rows: Vec<crate::vocab::state::PlacedRow>) -> Result<(), String> {
+        for r in rows {
+            let how = How::from_code(r.how).ok_or("an assignment has an unknown way of placing")?;
+            let level = *Level::ALL.get(r.level as usize).ok_or("an assignment names no level")?;
+            self.rows.push(Assigned {
+                source: r.source,
+                file: r.file,
+                row: r.row,
+                key: r.key.into(),
+                how,
+                level,
+                unit: r.unit,
+                point: r.point,
+            });
+        }
+        Ok(())
+    }
+
     pub fn len(&self) -> usize {
         self.rows.len()
     }

@@ -12,6 +12,7 @@ pub mod publish;
 pub mod qml;
 pub mod rejects;
 pub mod report;
+pub mod state;
 pub mod tables;
 pub mod webmap;
 pub mod write;

@@ -122,6 +122,19 @@ impl<T: QuarantineRow> RowsFile<T> {
         Ok(())
     }
 
+    /// Bytes and rows written so far (the header included in the bytes).
+    pub fn position(&self) -> (u64, u64) {
+        (self.w.bytes(), self.rows)
+    }
+
+    /// Appends rows already formatted by a writer of this kind (a partial run's, see
+    /// `outputs::state`): bytes as they are, `rows` of them.
+    pub fn append_formatted(&mut self, bytes: &[u8], rows: u64) -> Result<(), OutputError> {
+        self.w.write_all(bytes).map_err(OutputError::io(&self.path))?;
+        self.rows += rows;
+        Ok(())
+    }
+
     /// Flushes the file; its manifest entry (path relative to `run_dir`).
     pub fn finish(self, run_dir: &Path) -> Result<Output, OutputError> {
         let path = self.path.clone();

@@ -4,7 +4,10 @@
 mod gates;
 mod manifest;
 mod networks;
+mod partial;
 mod stream;
+
+pub use partial::{Group, Partial};
 
 use std::path::{Path, PathBuf};
 
@@ -45,12 +48,18 @@ pub fn resolve_text(path: &Path, text: &str, overrides: &Overrides) -> Result<Pi
 }
 
 /// What the run does besides computing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     /// Compute and publish a run folder.
     Run,
     /// Read and check everything, compute, write nothing (`validate`, `run --dry-run`).
     Check,
+    /// Read a share of the case files and write the record stage's state, not the outputs
+    /// (`run --partial`).
+    Partial(Partial),
+    /// Publish the run folder one run would have, from partial runs' states (in place of the
+    /// case files) and every other input (`merge`).
+    Merge(Vec<PathBuf>),
 }
 
 /// How to run.
@@ -98,9 +107,33 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
 
     // 1. Lock the output folder, find and hash every input, name the run. A run of the same
     //    inputs and configuration that is already published is not run again.
-    let mut run_dir = if opts.mode == Mode::Run { Some(RunDir::lock(&p.output_dir, &p.name)?) } else { None };
+    let publishes = matches!(opts.mode, Mode::Run | Mode::Merge(_));
+    let mut run_dir = if publishes { Some(RunDir::lock(&p.output_dir, &p.name)?) } else { None };
     progress("hashing inputs");
-    let inputs = io::inputs::find(p)?;
+    // A partial run hashes the grid layers and its own case files; a merge takes the case
+    // files' hashes from the states, which it reads and checks here.
+    let (mut inputs, chosen) = match &opts.mode {
+        Mode::Partial(part) => {
+            let listed = io::inputs::find_hashing(p, |f| f.kind == "grids")?;
+            let chosen = partial::chosen_files(p, &listed, &part.group)?;
+            let sources = &listed.sources;
+            let mine: std::collections::BTreeSet<&Path> =
+                chosen.iter().enumerate().flat_map(|(si, fs)| fs.iter().map(move |&f| sources[si][f].as_path())).collect();
+            let hashed = io::inputs::find_hashing(p, |f| f.kind == "grids" || (f.kind == "cases" && mine.contains(f.path.as_path())))?;
+            (hashed, Some(chosen))
+        }
+        Mode::Merge(_) => (io::inputs::find_hashing(p, |f| f.kind != "cases")?, None),
+        _ => (io::inputs::find(p)?, None),
+    };
+    let config_id = io::inputs::config_id(p, &inputs);
+    let mut states: Vec<(PathBuf, crate::vocab::state::State)> = Vec::new();
+    if let Mode::Merge(dirs) = &opts.mode {
+        for d in dirs {
+            states.push((d.clone(), io::state::read_state(d, 1 + p.networks.len())?));
+        }
+        partial::check_states(p, &mut inputs, &config_id, &states)?;
+    }
+    let inputs = inputs;
     let run_id = io::inputs::run_id(p, &inputs);
     if let Some(dir) = &mut run_dir {
         if let Some(done) = dir.published(&run_id).filter(|_| !opts.force) {
@@ -119,17 +152,27 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     let h = Hierarchy::build(&layer);
     let net_layers = networks::read_layers(p)?;
     let calendar = std::sync::Arc::new(io::calendar::read_calendar(p)?);
-    let files = match &run_dir {
+    // A partial run's quarantine files go into its state folder, written under a temporary
+    // name until the state is complete.
+    let state_tmp = match &opts.mode {
+        Mode::Partial(part) => Some(crate::outputs::state::begin(&part.dir)?),
+        _ => None,
+    };
+    let quarantine_dir = run_dir.as_ref().map(|d| d.path.clone()).or_else(|| state_tmp.clone());
+    let files = match &quarantine_dir {
         Some(d) => Some((
-            RejectsFile::create(&d.path.join("rejects.csv"), &p.base_dir())?,
-            IssuesFile::create(&d.path.join("field_issues.csv"), &p.base_dir())?,
+            RejectsFile::create(&d.join("rejects.csv"), &p.base_dir())?,
+            IssuesFile::create(&d.join("field_issues.csv"), &p.base_dir())?,
         )),
         None => None,
     };
     let mut s = Stream::new(p, files);
-    s.quarantine_grids("grids", &layer)?;
-    for (n, l) in p.networks.iter().zip(&net_layers) {
-        s.quarantine_grids(&format!("grids:{}", n.name), l)?;
+    // The grids' quarantine rows are the merge's to write, once.
+    if state_tmp.is_none() {
+        s.quarantine_grids("grids", &layer)?;
+        for (n, l) in p.networks.iter().zip(&net_layers) {
+            s.quarantine_grids(&format!("grids:{}", n.name), l)?;
+        }
     }
     timings.lap(Stage::ReadGrids);
     let index = GridIndex::new(layer.geometries());
@@ -142,7 +185,11 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     progress("reading, placing and counting records");
     let names = stream::name_index(p, &h)?;
     let ctx = stream::check_context(p, &h, &layer, &calendar, names.as_ref());
-    let (rows_hint, dims_mapped) = (stream::case_rows_hint(p, &inputs), stream::case_dims_mapped(p));
+    let rows_hint = match &opts.mode {
+        Mode::Merge(_) => states.iter().flat_map(|(_, st)| &st.header.sources).flat_map(|s| &s.files).map(|f| f.rows).sum(),
+        _ => stream::case_rows_hint(p, &inputs),
+    };
+    let dims_mapped = stream::case_dims_mapped(p);
     let mut tallies = Tallies::new(p, &h, calendar.clone(), rows_hint, dims_mapped);
     let mut nets: Vec<networks::Network<'_>> = net_layers
         .iter()
@@ -151,8 +198,38 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         .collect();
     let mut dicts = Dictionaries::new(indicators::DIMENSIONS.len());
     let mut read_errors: Vec<ReadError> = Vec::new();
+    // Per case source a partial run read: its ids (for the merge's check across states).
+    let mut ids: Vec<(usize, crate::vocab::state::IdsState)> = Vec::new();
+    let dim_maps: Vec<Vec<Vec<u32>>> = states.iter().map(|(_, st)| partial::dim_map(st, &mut dicts)).collect();
     for (si, src) in p.sources.iter().enumerate() {
-        let files = &inputs.sources[si];
+        let is_cases = src.kind == "cases";
+        if let (Mode::Merge(_), true) = (&opts.mode, is_cases) {
+            let assignments = partial::rows_of(&mut states, si, |st| &mut st.assignments);
+            let parts: Vec<(&Path, &crate::vocab::state::SourceState)> = states
+                .iter()
+                .flat_map(|(d, st)| st.header.sources.iter().filter(|x| x.index == si).map(move |x| (d.as_path(), x)))
+                .collect();
+            let overdue = states
+                .iter()
+                .zip(&dim_maps)
+                .map(|((_, st), m)| (st.header.overdue.iter().filter(|r| r.source as usize == si).cloned().collect(), m.as_slice()))
+                .collect();
+            s.absorb_source(si, inputs.sources[si].len(), &parts, assignments, overdue)?;
+            continue;
+        }
+        let all_files = &inputs.sources[si];
+        let picked: Vec<PathBuf>;
+        let files: &[PathBuf] = match &chosen {
+            // A partial run reads its share of the case files, and no other source.
+            Some(_) if !is_cases => continue,
+            Some(ch) if ch[si].is_empty() => continue,
+            Some(ch) => {
+                s.read_some(si, ch[si].clone());
+                picked = ch[si].iter().map(|&f| all_files[f].clone()).collect();
+                &picked
+            }
+            None => all_files,
+        };
         let source = (|| -> Result<(), Error> {
             let mut reader = SourceReader::open(src, files)?;
             let mut checker = Checker::new(src, files, &ctx, reader.rows_hint());
@@ -161,13 +238,17 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
                 let placed = s.locate(&index, p.boundary_rule, &rows);
                 checker.reject_unplaced(&batch, &placed, &mut s.quarantine);
                 s.tally(si, &batch, &rows, &placed, &mut tallies, &checker);
-                let cases = (src.kind == "cases").then_some((si as u32, batch.file as u32, batch.first_row));
+                let file = s.global_file(si, batch.file);
+                let cases = is_cases.then_some((si as u32, file as u32, batch.first_row));
                 for n in nets.iter_mut() {
                     n.add(&h, p.boundary_rule, &rows, &placed, cases, |i| checker.key(&batch, i));
                 }
-                s.end_batch()?;
+                s.end_batch(si, file)?;
             }
             s.end_source(si, reader.rows_per_file(), &checker);
+            if chosen.is_some() {
+                ids.push((si, checker.ids_state()));
+            }
             Ok(())
         })();
         match source {
@@ -181,6 +262,38 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
         } else {
             ReadError::Several { errors: read_errors.iter().map(|e| e.to_string()).collect() }.into()
         });
+    }
+    // A partial run ends here: its state, in place of the outputs.
+    if let (Mode::Partial(part), Some(tmp)) = (&opts.mode, &state_tmp) {
+        s.finish_timings(&mut timings);
+        let written = write_state(p, &inputs, &config_id, s, tallies, nets, &dicts, ids, tmp, &part.dir)?;
+        return Ok(RunReport {
+            run_id: config_id,
+            run_dir: Some(part.dir.clone()),
+            unchanged: !written,
+            manifest: None,
+            exit_code: 0,
+            planned_outputs: Vec::new(),
+        });
+    }
+    // A merge adds the states' sums (their order does not matter: sums and unordered values).
+    let mut differs: Vec<Vec<crate::vocab::state::PlacedRow>> = vec![Vec::new(); nets.len()];
+    for ((dir, st), map) in states.into_iter().zip(&dim_maps) {
+        let bad = |m: String| ReadError::State { path: dir.clone(), message: format!("cannot merge: {m}") };
+        let mut t = st.tallies.into_iter();
+        tallies.absorb_cases(t.next().unwrap_or_default(), map).map_err(bad)?;
+        s.absorb_join(st.header.join.first().copied().unwrap_or_default());
+        for (k, (n, t)) in nets.iter_mut().zip(t).enumerate() {
+            let join = st.header.join.get(k + 1).copied().unwrap_or_default();
+            let placed = st.header.networks.get(k).copied().unwrap_or_default();
+            n.absorb(t, join, placed, map).map_err(bad)?;
+        }
+        differs.iter_mut().zip(st.differs).for_each(|(all, d)| all.extend(d));
+    }
+    for (n, mut d) in nets.iter_mut().zip(differs) {
+        // One run meets them source by source, file by file, row by row.
+        d.sort_by_key(|r| (r.source, r.file, r.row));
+        n.absorb_differs(d).map_err(|m| ReadError::State { path: p.file.clone(), message: format!("cannot merge: {m}") })?;
     }
     let sums = tallies.finish();
     s.finish_timings(&mut timings);
@@ -276,4 +389,49 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     let hold = exit_code != 0 && p.quality.on_fail == crate::config::OnFail::Hold;
     let published = dir.commit(p.outputs.keep_runs, hold)?;
     Ok(RunReport { run_id, run_dir: Some(published), unchanged: false, manifest: Some(m), exit_code, planned_outputs: Vec::new() })
+}
+
+/// Writes a partial run's state: the case sums of every network, the case sources' accounts
+/// and ids, the assignments, the most overdue cases, the disagreements.
+#[allow(clippy::too_many_arguments)]
+fn write_state(
+    p: &Pipeline,
+    inputs: &io::inputs::Inputs,
+    config_id: &str,
+    mut s: Stream,
+    tallies: Tallies,
+    nets: Vec<networks::Network<'_>>,
+    dicts: &Dictionaries,
+    ids: Vec<(usize, crate::vocab::state::IdsState)>,
+    tmp: &Path,
+    dir: &Path,
+) -> Result<bool, Error> {
+    use crate::vocab::state::{FORMAT, Header, State, VERSION};
+    s.close_rejects(tmp)?;
+    let (assignments, overdue, join) = s.state_rows();
+    let sources = ids.iter().map(|(si, _)| s.source_state(p, inputs, *si)).collect();
+    let mut all = vec![tallies.cases_state()];
+    let mut joins = vec![join];
+    let mut counts = Vec::new();
+    let mut differs = Vec::new();
+    for n in nets {
+        let (t, j, c, d) = n.into_state();
+        all.push(t);
+        joins.push(j);
+        counts.push(c);
+        differs.push(d);
+    }
+    let header = Header {
+        format: FORMAT.into(),
+        version: VERSION,
+        gridgov: env!("CARGO_PKG_VERSION").into(),
+        config: config_id.into(),
+        sources,
+        dictionaries: dicts.dims.iter().map(|d| d.values.clone()).collect(),
+        join: joins,
+        networks: counts,
+        overdue,
+    };
+    let st = State { header, tallies: all, assignments, differs, ids: ids.into_iter().map(|(_, i)| i).collect() };
+    Ok(crate::outputs::state::finish(tmp, dir, &st)?)
 }

@@ -16,6 +16,7 @@ use crate::vocab::dictionary::Dictionaries;
 use crate::vocab::error::ReadError;
 use crate::vocab::frame::Frame;
 use crate::vocab::record::{Location, Placed, Record};
+use crate::vocab::state::{PlacedRow, TalliesState};
 use crate::vocab::units::{GridLayer, Hierarchy, Level};
 
 /// The networks' layers, read before anything borrows them.
@@ -118,6 +119,55 @@ impl<'a> Network<'a> {
             }
         }
         self.tallies.add(rows, &placed);
+    }
+
+    /// What the network holds of the records so far, for a partial run's state: its case
+    /// sums, points located and in a cell, records placed and not, its disagreements.
+    pub fn into_state(self) -> (TalliesState, (u64, u64), (u64, u64), Vec<PlacedRow>) {
+        let differs = self
+            .differs
+            .into_iter()
+            .map(|d| PlacedRow {
+                source: d.source,
+                file: d.file,
+                row: d.row,
+                key: d.key,
+                how: 0,
+                level: d.first.0 as u8,
+                unit: d.first.1,
+                point: None,
+                other: Some((d.other.0 as u8, d.other.1)),
+            })
+            .collect();
+        (self.tallies.cases_state(), (self.join.points, self.join.points_assigned), (self.placed, self.not_placed), differs)
+    }
+
+    /// Adds a partial run's sums and counts (as `into_state` gave them; `dim_map` renumbers
+    /// its dimension values).
+    pub fn absorb(&mut self, t: TalliesState, join: (u64, u64), placed: (u64, u64), dim_map: &[Vec<u32>]) -> Result<(), String> {
+        self.tallies.absorb_cases(t, dim_map)?;
+        self.join.points += join.0;
+        self.join.points_assigned += join.1;
+        self.placed += placed.0;
+        self.not_placed += placed.1;
+        Ok(())
+    }
+
+    /// Appends partial runs' disagreements, in the order given (one run's: source, file, row).
+    pub fn absorb_differs(&mut self, differs: Vec<PlacedRow>) -> Result<(), String> {
+        let level = |l: u8| Level::ALL.get(l as usize).copied().ok_or("a disagreement names no level");
+        for d in differs {
+            let other = d.other.ok_or("a disagreement without the other network's unit")?;
+            self.differs.push(Differs {
+                source: d.source,
+                file: d.file,
+                row: d.row,
+                key: d.key,
+                first: (level(d.level)?, d.unit),
+                other: (level(other.0)?, other.1),
+            });
+        }
+        Ok(())
     }
 
     fn community<'h>(&self, h: &'h Hierarchy, level: Level, unit: u32) -> Option<&'h str> {

@@ -26,6 +26,7 @@ use crate::vocab::names::NameIndex;
 use crate::vocab::quarantine::{Quarantine, Reject};
 use crate::vocab::record::{Placed, Record};
 use crate::vocab::stage::{Stage, Timings};
+use crate::vocab::state::{FileState, OverdueRow, PlacedRow, SourceState, Span};
 use crate::vocab::units::{GridLayer, Hierarchy};
 
 /// One source's account while it is read.
@@ -48,6 +49,11 @@ pub(super) struct Stream {
     count_seconds: f64,
     crs_seconds: f64,
     ids_bytes: usize,
+    /// Per source, the index among all of its files of each file read (a partial run reads
+    /// some); empty: all, in order.
+    read_files: Vec<Vec<usize>>,
+    /// A partial run's: per (source, file), its rows of `rejects.csv` and `field_issues.csv`.
+    spans: Option<BTreeMap<(usize, usize), (Span, Span)>>,
 }
 
 /// What the row checks need besides the row.
@@ -124,7 +130,21 @@ impl Stream {
             count_seconds: 0.0,
             crs_seconds: 0.0,
             ids_bytes: 0,
+            read_files: vec![Vec::new(); p.sources.len()],
+            spans: None,
         }
+    }
+
+    /// A partial run reads files `read` (indices among all of source `si`'s files) and keeps
+    /// where each file's quarantined rows are.
+    pub fn read_some(&mut self, si: usize, read: Vec<usize>) {
+        self.read_files[si] = read;
+        self.spans.get_or_insert_with(BTreeMap::new);
+    }
+
+    /// The index among all of source `si`'s files of the `f`-th file read.
+    pub fn global_file(&self, si: usize, f: usize) -> usize {
+        self.read_files.get(si).and_then(|m| m.get(f)).copied().unwrap_or(f)
     }
 
     /// The grids the layer check left out go to the quarantine: the first network's as source
@@ -168,20 +188,38 @@ impl Stream {
             a.in_time.in_trend_window += in_time.in_trend_window;
             a.in_time.outside_trend_window += in_time.outside_trend_window;
             a.in_time.after_as_of += in_time.after_as_of;
+            let file = self.read_files.get(si).and_then(|m| m.get(batch.file)).copied().unwrap_or(batch.file);
             if let (Some(asg), "cases") = (&mut self.assignments, *kind) {
-                asg.add(si, batch.file, batch.first_row, rows, placed, |i| checker.key(batch, i));
+                asg.add(si, file, batch.first_row, rows, placed, |i| checker.key(batch, i));
             }
             if *kind == "cases" {
-                self.overdue.add(si, batch.file, batch.first_row, rows, placed, |i| checker.key(batch, i));
+                self.overdue.add(si, file, batch.first_row, rows, placed, |i| checker.key(batch, i));
             }
         }
         self.count_seconds += t.elapsed().as_secs_f64();
     }
 
-    /// After each batch: its rejects written out in row order; a requested stop honoured.
-    pub fn end_batch(&mut self) -> Result<(), Error> {
+    /// After each batch of file `file` (among all its source's) of source `si`: its rejects
+    /// written out in row order; a requested stop honoured.
+    pub fn end_batch(&mut self, si: usize, file: usize) -> Result<(), Error> {
+        let before = self.positions();
         self.write_rejects()?;
+        let after = self.positions();
+        if let Some(spans) = &mut self.spans {
+            let e = spans.entry((si, file)).or_insert_with(|| {
+                let at = |(b, _): (u64, u64)| Span { start: b, end: b, rows: 0 };
+                (at(before.0), at(before.1))
+            });
+            e.0.end = after.0.0;
+            e.0.rows += after.0.1 - before.0.1;
+            e.1.end = after.1.0;
+            e.1.rows += after.1.1 - before.1.1;
+        }
         interrupt::check()
+    }
+
+    fn positions(&self) -> ((u64, u64), (u64, u64)) {
+        (self.rejects.as_ref().map_or((0, 0), |f| f.position()), self.issues.as_ref().map_or((0, 0), |f| f.position()))
     }
 
     /// After a source's last batch: rows read, and what its checks held and took.
@@ -192,6 +230,112 @@ impl Stream {
         }
         self.crs_seconds += checker.crs_seconds();
         self.ids_bytes = self.ids_bytes.max(checker.ids_bytes());
+    }
+
+    /// What a partial run holds of case source `si`: its files (path relative to the
+    /// pipeline file, hash, rows, where its quarantined rows are) and its accounts.
+    pub fn source_state(&self, p: &Pipeline, inputs: &Inputs, si: usize) -> SourceState {
+        let (name, _, a) = &self.accounts[si];
+        let base = p.base_dir();
+        let files = self.read_files[si]
+            .iter()
+            .enumerate()
+            .map(|(k, &f)| {
+                let path = &inputs.sources[si][f];
+                let input = inputs.files.iter().find(|x| x.source == *name && x.path == *path);
+                let (rejects, issues) = self.spans.as_ref().and_then(|m| m.get(&(si, f))).copied().unwrap_or_default();
+                FileState {
+                    index: f,
+                    path: relative(path, &base),
+                    sha256: input.map(|x| x.sha256.clone()).unwrap_or_default(),
+                    bytes: input.map_or(0, |x| x.bytes),
+                    rows: a.rows_per_file.get(k).copied().unwrap_or(0),
+                    rejects,
+                    issues,
+                }
+            })
+            .collect();
+        let t = &a.in_time;
+        SourceState {
+            index: si,
+            name: name.clone(),
+            files,
+            assigned_by: a.assigned_by.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            in_time: [t.in_period, t.in_trend_window, t.outside_trend_window, t.after_as_of],
+            rejects_by_reason: self.quarantine.by_reason(name).into_iter().map(|(r, n)| (r.as_str().to_string(), n)).collect(),
+            field_issues: self.quarantine.issues(name).into_iter().map(|((f, r), n)| (f.to_string(), r.as_str().to_string(), n)).collect(),
+        }
+    }
+
+    /// The case assignments, the most overdue cases and the join's counts, for a partial
+    /// run's state.
+    pub fn state_rows(&self) -> (Vec<PlacedRow>, Vec<OverdueRow>, (u64, u64)) {
+        (
+            self.assignments.as_ref().map(|a| a.to_state()).unwrap_or_default(),
+            self.overdue.to_state(),
+            (self.join.points, self.join.points_assigned),
+        )
+    }
+
+    /// Takes case source `si` from partial runs' states in place of reading its files: the
+    /// quarantined rows (copied in file order), the accounts, the case assignments and the
+    /// most overdue cases of that source. `parts`: each state's folder, its part of the
+    /// source, and its dimension renumbering. The sums are absorbed by the caller.
+    pub fn absorb_source(
+        &mut self,
+        si: usize,
+        files: usize,
+        parts: &[(&Path, &SourceState)],
+        assignments: Vec<PlacedRow>,
+        overdue: Vec<(Vec<OverdueRow>, &[Vec<u32>])>,
+    ) -> Result<(), Error> {
+        self.write_rejects()?;
+        let bad = |dir: &Path, m: String| ReadError::State { path: dir.to_path_buf(), message: m };
+        let mut by_file: Vec<Option<(&Path, &FileState)>> = vec![None; files];
+        for (dir, s) in parts {
+            for f in &s.files {
+                if let Some(slot) = by_file.get_mut(f.index) {
+                    *slot = Some((dir, f));
+                }
+            }
+            let (by_reason, issues) = super::partial::quarantine_counts(s).map_err(|m| bad(dir, m))?;
+            self.quarantine.add_counts(&s.name, &by_reason, &issues);
+            let a = &mut self.accounts[si].2;
+            for (how, n) in &s.assigned_by {
+                let how = super::partial::how_name(how).ok_or_else(|| bad(dir, format!("unknown way of placing {how:?}")))?;
+                *a.assigned_by.entry(how).or_insert(0) += n;
+            }
+            a.in_time.in_period += s.in_time[0];
+            a.in_time.in_trend_window += s.in_time[1];
+            a.in_time.outside_trend_window += s.in_time[2];
+            a.in_time.after_as_of += s.in_time[3];
+        }
+        let a = &mut self.accounts[si].2;
+        a.rows_per_file = by_file.iter().map(|f| f.map_or(0, |(_, f)| f.rows)).collect();
+        a.rows_read = a.rows_per_file.iter().sum();
+        for (dir, f) in by_file.into_iter().flatten() {
+            if let Some(r) = &mut self.rejects {
+                let bytes = crate::io::state::read_span(dir, "rejects.csv", f.rejects)?;
+                r.append_formatted(&bytes, f.rejects.rows)?;
+            }
+            if let Some(r) = &mut self.issues {
+                let bytes = crate::io::state::read_span(dir, "field_issues.csv", f.issues)?;
+                r.append_formatted(&bytes, f.issues.rows)?;
+            }
+        }
+        if let Some(asg) = &mut self.assignments {
+            asg.absorb(assignments).map_err(|m| bad(Path::new("assignments.arrow"), m))?;
+        }
+        for (rows, map) in overdue {
+            self.overdue.absorb(rows, map).map_err(|m| bad(Path::new("state.json"), m))?;
+        }
+        Ok(())
+    }
+
+    /// Adds a partial run's join counts (points located, points in a grid).
+    pub fn absorb_join(&mut self, (points, assigned): (u64, u64)) {
+        self.join.points += points;
+        self.join.points_assigned += assigned;
     }
 
     /// The record stage's time and its parts: reading and checking rows (coordinate

@@ -86,6 +86,10 @@ pub enum ReadError {
     /// The layer's coordinates cannot be in the system it is read in.
     #[error("{path}: {message}")]
     Crs { path: PathBuf, message: String },
+    /// A partial run's state cannot be merged (damaged, of another version or
+    /// configuration, or overlapping another state).
+    #[error("{path}: {message}")]
+    State { path: PathBuf, message: String },
 }
 
 /// Problems writing outputs.

@@ -37,6 +37,11 @@ impl<W: std::io::Write> HashingWriter<W> {
         HashingWriter { inner, hash: Sha256::new(), bytes: 0 }
     }
 
+    /// Bytes written so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
     /// The inner writer, the sha256 (lowercase hex) and the byte count of everything written.
     pub fn finish(self) -> (W, String, u64) {
         (self.inner, format!("{:x}", self.hash.finalize()), self.bytes)

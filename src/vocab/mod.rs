@@ -18,6 +18,7 @@ pub mod quarantine;
 pub mod reason;
 pub mod record;
 pub mod stage;
+pub mod state;
 pub mod stats;
 pub mod time;
 pub mod units;

@@ -113,6 +113,27 @@ impl Quarantine {
         std::mem::take(&mut self.pending_issues)
     }
 
+    /// Adds a partial run's counts of one source: rejects by reason, field issues by field
+    /// and reason (their rows are in the partial run's files).
+    pub fn add_counts(&mut self, source: &str, by_reason: &BTreeMap<Reason, u64>, issues: &BTreeMap<(&'static str, Reason), u64>) {
+        if !by_reason.is_empty() {
+            if !self.counts.iter().any(|(s, _)| s == source) {
+                self.counts.push((source.to_string(), BTreeMap::new()));
+            }
+            if let Some((_, m)) = self.counts.iter_mut().find(|(s, _)| s == source) {
+                by_reason.iter().for_each(|(r, n)| *m.entry(*r).or_insert(0) += n);
+            }
+        }
+        if !issues.is_empty() {
+            if !self.issue_counts.iter().any(|(s, _)| s == source) {
+                self.issue_counts.push((source.to_string(), BTreeMap::new()));
+            }
+            if let Some((_, m)) = self.issue_counts.iter_mut().find(|(s, _)| s == source) {
+                issues.iter().for_each(|(k, n)| *m.entry(*k).or_insert(0) += n);
+            }
+        }
+    }
+
     /// Field issues of one source by field and reason.
     pub fn issues(&self, source: &str) -> BTreeMap<(&'static str, Reason), u64> {
         self.issue_counts.iter().find(|(s, _)| s == source).map(|(_, m)| m.clone()).unwrap_or_default()

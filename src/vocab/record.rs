@@ -298,6 +298,39 @@ impl How {
             How::NameFallback(_) => "district_name_fallback",
         }
     }
+
+    /// A number for the state of a partial run: the kind in the high bits, the level low.
+    pub fn code(self) -> u8 {
+        let (k, l) = match self {
+            How::Point => return 0,
+            How::Code(l) => (1, l),
+            How::CodeFallback(l) => (2, l),
+            How::Name(l) => (3, l),
+            How::NameFallback(l) => (4, l),
+        };
+        k << 4 | l as u8
+    }
+
+    /// The `How` of a `code`.
+    pub fn from_code(c: u8) -> Option<How> {
+        let l = *Level::ALL.get((c & 0xf) as usize)?;
+        Some(match c >> 4 {
+            0 if c == 0 => How::Point,
+            1 => How::Code(l),
+            2 => How::CodeFallback(l),
+            3 => How::Name(l),
+            4 => How::NameFallback(l),
+            _ => return None,
+        })
+    }
+
+    /// The names `as_str` gives, each once (to read them back as `&'static str`).
+    pub fn names() -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = (0..=0x43u8).filter_map(How::from_code).map(How::as_str).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
 }
 
 /// Where the join put one row of a batch.

@@ -148,3 +148,8 @@ pub fn row_checks(src: &Source, mapping: &Mapping) -> Box<dyn RowCheck> {
 pub fn spec(kind: &str) -> Option<&'static KindSpec> {
     SPECS.iter().copied().find(|s| s.name == kind)
 }
+
+/// A field's name as the kinds' specs spell it (`&'static`), if some kind has the field.
+pub fn field_name(name: &str) -> Option<&'static str> {
+    SPECS.iter().flat_map(|s| s.fields.iter()).map(|f| f.name).find(|f| *f == name)
+}
