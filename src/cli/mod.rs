@@ -163,6 +163,12 @@ pub enum SynthCommand {
         out: PathBuf,
         #[arg(long, default_value_t = 20261127)]
         seed: u64,
+        /// `lattice`: gridgov's own case files (9 columns, plain timestamps, random order);
+        /// `export`: shaped like a hotline export (12 columns, ISO 8601 `+08:00`, text
+        /// category/channel/department, `true`/`false`, 1 % missing coordinates, rows in time
+        /// order, a dense core; Parquet row groups of 2^20, tz-aware µs), into `<size>-export/`.
+        #[arg(long, default_value = "lattice", value_parser = ["lattice", "export"])]
+        shape: String,
     },
 }
 
@@ -263,9 +269,10 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32, Failure> {
             info!(target: "summary", "gridgov synth demo: {} grids, seed {seed}", summary.grids);
             Ok(0)
         }
-        Command::Synth { what: SynthCommand::Bench { size, out, seed } } => {
+        Command::Synth { what: SynthCommand::Bench { size, out, seed, shape } } => {
             let Some(sz) = gridgov::synth::bench::SIZES.iter().find(|s| s.name == size) else { return Ok(2) };
-            let dir = gridgov::synth::bench::write_bench(sz, &out, seed).map_err(Failure::Synth)?;
+            let shape = if shape == "export" { gridgov::synth::bench::Shape::Export } else { gridgov::synth::bench::Shape::Lattice };
+            let dir = gridgov::synth::bench::write_bench_shaped(sz, &out, seed, shape).map_err(Failure::Synth)?;
             info!(target: "summary", "gridgov synth bench: size {size} written to {}", dir.display());
             Ok(0)
         }

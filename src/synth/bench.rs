@@ -140,9 +140,24 @@ fn ring_json(r: &[(f64, f64)]) -> String {
     format!("[{}]", pts.join(","))
 }
 
-/// Writes the benchmark data set of one size into `<out>/<size>/`; returns the folder.
+/// What the case files look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// gridgov's own benchmark files: 9 columns, plain timestamps, rows in random time order.
+    Lattice,
+    /// Shaped like a real hotline export (`export_cases`).
+    Export,
+}
+
+/// Writes the benchmark data set of one size into `<out>/<size>/` (`<out>/<size>-export/` for
+/// the export shape); returns the folder.
 pub fn write_bench(size: &BenchSize, out: &Path, seed: u64) -> Result<PathBuf, SynthError> {
-    let dir = out.join(size.name);
+    write_bench_shaped(size, out, seed, Shape::Lattice)
+}
+
+/// `write_bench` with the case files of `shape`.
+pub fn write_bench_shaped(size: &BenchSize, out: &Path, seed: u64, shape: Shape) -> Result<PathBuf, SynthError> {
+    let dir = if shape == Shape::Export { out.join(format!("{}-export", size.name)) } else { out.join(size.name) };
     std::fs::create_dir_all(&dir).map_err(|source| SynthError::Write { path: dir.clone(), source })?;
     let lat =
         Lattice { cols: size.cols, rows: size.rows, dx: (LON.1 - LON.0) / size.cols as f64, dy: (LAT.1 - LAT.0) / size.rows as f64, seed };
@@ -211,6 +226,12 @@ pub fn write_bench(size: &BenchSize, out: &Path, seed: u64) -> Result<PathBuf, S
     writeln!(w, "\n]}}").map_err(|source| SynthError::Write { path: path.clone(), source })?;
     w.flush().map_err(|source| SynthError::Write { path: path.clone(), source })?;
 
+    if shape == Shape::Export {
+        export_cases(&dir, size, &vertices, &mut rng)?;
+        write_space(&dir, size, &mut rng)?;
+        write_pipelines(&dir, size, shape)?;
+        return Ok(dir);
+    }
     // 2. Cases, in chunks so that XL never holds more than one chunk.
     let hot: Vec<(f64, f64)> = (0..50).map(|_| (rng.random_range(LON.0..LON.1), rng.random_range(LAT.0..LAT.1))).collect();
     let start = NaiveDate::from_ymd_opt(2026, 10, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default();
@@ -340,8 +361,207 @@ pub fn write_bench(size: &BenchSize, out: &Path, seed: u64) -> Result<PathBuf, S
         w.flush().map_err(|source| SynthError::Write { path: p.clone(), source })?;
     }
     write_space(&dir, size, &mut rng)?;
-    write_pipelines(&dir, size)?;
+    write_pipelines(&dir, size, shape)?;
     Ok(dir)
+}
+
+/// Cases shaped like a hotline export: 12 columns (id; received, disposed, due and closed
+/// times as ISO 8601 with `+08:00`; category, channel and department as text; lon, lat;
+/// contacted and resolved as `true`/`false`); a third of the cases in a dense core around the
+/// centre, a third near 50 hot spots, a third anywhere; about 1 % of rows without one or both
+/// coordinates; rows in received-time order, so consecutive points are scattered over the
+/// city. Parquet: row groups of 2^20 rows, zstd, timestamps as tz-aware microseconds.
+fn export_cases(dir: &Path, size: &BenchSize, vertices: &[(f64, f64)], rng: &mut ChaCha8Rng) -> Result<(), SynthError> {
+    const CATEGORIES: [&str; 12] = [
+        "市容环境",
+        "城乡建设",
+        "交通管理",
+        "噪音扰民",
+        "物业管理",
+        "供暖",
+        "供水",
+        "市场监管",
+        "劳动保障",
+        "教育",
+        "医疗卫生",
+        "公共安全",
+    ];
+    const CHANNELS: [&str; 5] = ["12345热线", "网站", "微信小程序", "网格员上报", "媒体"];
+    const DEPARTMENTS: [&str; 16] = [
+        "城管执法局",
+        "住建委",
+        "交通委",
+        "公安分局",
+        "市场监管局",
+        "水务局",
+        "园林绿化局",
+        "卫健委",
+        "教委",
+        "人社局",
+        "街道办事处",
+        "房管局",
+        "生态环境局",
+        "民政局",
+        "文旅局",
+        "应急管理局",
+    ];
+    let hot: Vec<(f64, f64)> = (0..50).map(|_| (rng.random_range(LON.0..LON.1), rng.random_range(LAT.0..LAT.1))).collect();
+    let centre = ((LON.0 + LON.1) / 2.0, (LAT.0 + LAT.1) / 2.0);
+    let tz = chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("UTC"));
+    // Local times from 2026-09-01 (the trend window's month before) to the as-of day.
+    let start = NaiveDate::from_ymd_opt(2026, 9, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default();
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 5).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default();
+    let span_s = (as_of - start).num_seconds();
+    let chunk_rows = if size.parquet_only { XL_CHUNK_ROWS } else { size.cases.max(1) };
+    let n_chunks = size.cases.div_ceil(chunk_rows).max(1);
+    let csv_path = dir.join("cases.csv");
+    let mut csv = if size.parquet_only {
+        None
+    } else {
+        let f = std::fs::File::create(&csv_path).map_err(|source| SynthError::Write { path: csv_path.clone(), source })?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        writeln!(w, "case_id,received_at,disposed_at,due_at,closed_at,category,channel,department,lon,lat,contacted,resolved")
+            .map_err(|source| SynthError::Write { path: csv_path.clone(), source })?;
+        Some(w)
+    };
+    let iso = |t: NaiveDateTime| format!("{}+08:00", t.format("%Y-%m-%dT%H:%M:%S"));
+    let mut row = 0usize;
+    for chunk in 0..n_chunks {
+        let n = chunk_rows.min(size.cases - row);
+        // This chunk's slice of the period, its received times sorted: files follow each
+        // other in time as daily exports do.
+        let (t0, t1) = (span_s * chunk as i64 / n_chunks as i64, span_s * (chunk as i64 + 1) / n_chunks as i64);
+        let mut received: Vec<i64> = (0..n).map(|_| rng.random_range(t0..t1.max(t0 + 1))).collect();
+        received.sort_unstable();
+        struct Row {
+            received: NaiveDateTime,
+            disposed: Option<NaiveDateTime>,
+            due: NaiveDateTime,
+            closed: Option<NaiveDateTime>,
+            cat: usize,
+            channel: usize,
+            dept: usize,
+            lon: Option<f64>,
+            lat: Option<f64>,
+            contacted: Option<bool>,
+            resolved: Option<bool>,
+        }
+        let mut rows: Vec<Row> = Vec::with_capacity(n);
+        for &t in &received {
+            let u: f64 = rng.random();
+            let (mut x, mut y) = if u < 0.001 && !vertices.is_empty() {
+                let v = vertices[rng.random_range(0..vertices.len())];
+                (Some(v.0), Some(v.1))
+            } else if u < 0.34 {
+                let (g1, g2) = gauss(rng);
+                (Some(r6((centre.0 + g1 * 0.04).clamp(LON.0, LON.1))), Some(r6((centre.1 + g2 * 0.03).clamp(LAT.0, LAT.1))))
+            } else if u < 0.67 {
+                let h = hot[rng.random_range(0..hot.len())];
+                let (g1, g2) = gauss(rng);
+                (Some(r6((h.0 + g1 * 0.01).clamp(LON.0, LON.1))), Some(r6((h.1 + g2 * 0.008).clamp(LAT.0, LAT.1))))
+            } else {
+                (Some(r6(rng.random_range(LON.0..LON.1))), Some(r6(rng.random_range(LAT.0..LAT.1))))
+            };
+            let m: f64 = rng.random();
+            if m < 0.005 {
+                (x, y) = (None, None);
+            } else if m < 0.0075 {
+                x = None;
+            } else if m < 0.01 {
+                y = None;
+            }
+            let received = start + Duration::seconds(t);
+            let limit = [24, 72, 168, 360][rng.random_range(0..4)];
+            let closed = if rng.random::<f64>() < 0.9 {
+                let (g, _) = gauss(rng);
+                let hours = (20.0f64.ln() + 1.2 * g).exp().clamp(0.05, 2000.0);
+                Some(received + Duration::seconds((hours * 3600.0) as i64)).filter(|c| *c < as_of)
+            } else {
+                None
+            };
+            let disposed = closed.map(|c| received + Duration::seconds((c - received).num_seconds() * 3 / 4));
+            let valid = closed.is_some() && rng.random::<f64>() < 0.7;
+            rows.push(Row {
+                received,
+                disposed,
+                due: received + Duration::hours(limit),
+                closed,
+                cat: rng.random_range(0..CATEGORIES.len()),
+                channel: rng.random_range(0..CHANNELS.len()),
+                dept: rng.random_range(0..DEPARTMENTS.len()),
+                lon: x,
+                lat: y,
+                contacted: valid.then(|| rng.random::<f64>() < 0.95),
+                resolved: valid.then(|| rng.random::<f64>() < 0.75),
+            });
+        }
+        let first = row;
+        row += n;
+        if let Some(w) = csv.as_mut() {
+            let e = |source| SynthError::Write { path: csv_path.clone(), source };
+            let f = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+            let b = |v: Option<bool>| v.map(|v| v.to_string()).unwrap_or_default();
+            let t = |v: Option<NaiveDateTime>| v.map(iso).unwrap_or_default();
+            for (k, r) in rows.iter().enumerate() {
+                writeln!(
+                    w,
+                    "C{:09},{},{},{},{},{},{},{},{},{},{},{}",
+                    first + k + 1,
+                    iso(r.received),
+                    t(r.disposed),
+                    iso(r.due),
+                    t(r.closed),
+                    CATEGORIES[r.cat],
+                    CHANNELS[r.channel],
+                    DEPARTMENTS[r.dept],
+                    f(r.lon),
+                    f(r.lat),
+                    b(r.contacted),
+                    b(r.resolved)
+                )
+                .map_err(e)?;
+            }
+        }
+        // Parquet: tz-aware microsecond timestamps (UTC instants with the zone).
+        let us = |t: NaiveDateTime| t.and_local_timezone(tz).single().map(|t| t.timestamp_micros());
+        let ts = |name: &str, v: Vec<Option<i64>>| -> Result<Column, PolarsError> {
+            let zone = TimeZone::opt_try_new(Some("Asia/Shanghai"))?;
+            // Built as a zoned datetime column directly: a cast from integers drops the zone
+            // without polars' `timezones` feature.
+            Ok(Int64Chunked::from_iter_options(name.into(), v.into_iter()).into_datetime(TimeUnit::Microseconds, zone).into_column())
+        };
+        let p = if size.parquet_only { dir.join("cases").join(format!("cases-{chunk:05}.parquet")) } else { dir.join("cases.parquet") };
+        let perr = |source| SynthError::Parquet { path: p.clone(), source };
+        let columns: Vec<Column> = vec![
+            Series::new("case_id".into(), (0..n).map(|k| format!("C{:09}", first + k + 1)).collect::<Vec<String>>()).into(),
+            ts("received_at", rows.iter().map(|r| us(r.received)).collect()).map_err(perr)?,
+            ts("disposed_at", rows.iter().map(|r| r.disposed.and_then(us)).collect()).map_err(perr)?,
+            ts("due_at", rows.iter().map(|r| us(r.due)).collect()).map_err(perr)?,
+            ts("closed_at", rows.iter().map(|r| r.closed.and_then(us)).collect()).map_err(perr)?,
+            Series::new("category".into(), rows.iter().map(|r| CATEGORIES[r.cat]).collect::<Vec<&str>>()).into(),
+            Series::new("channel".into(), rows.iter().map(|r| CHANNELS[r.channel]).collect::<Vec<&str>>()).into(),
+            Series::new("department".into(), rows.iter().map(|r| DEPARTMENTS[r.dept]).collect::<Vec<&str>>()).into(),
+            Series::new("lon".into(), rows.iter().map(|r| r.lon).collect::<Vec<Option<f64>>>()).into(),
+            Series::new("lat".into(), rows.iter().map(|r| r.lat).collect::<Vec<Option<f64>>>()).into(),
+            Series::new("contacted".into(), rows.iter().map(|r| r.contacted).collect::<Vec<Option<bool>>>()).into(),
+            Series::new("resolved".into(), rows.iter().map(|r| r.resolved).collect::<Vec<Option<bool>>>()).into(),
+        ];
+        drop(rows);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| SynthError::Write { path: parent.to_path_buf(), source })?;
+        }
+        let mut df = DataFrame::new_infer_height(columns).map_err(perr)?;
+        let f = std::fs::File::create(&p).map_err(|source| SynthError::Write { path: p.clone(), source })?;
+        ParquetWriter::new(f)
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_row_group_size(Some(1 << 20))
+            .finish(&mut df)
+            .map_err(perr)?;
+    }
+    if let Some(mut w) = csv {
+        w.flush().map_err(|source| SynthError::Write { path: csv_path.clone(), source })?;
+    }
+    Ok(())
 }
 
 /// The service circle's and the grid networks' benchmark: 100,000 facilities (a third near
@@ -454,7 +674,16 @@ fn gauss(rng: &mut ChaCha8Rng) -> (f64, f64) {
     (r * (std::f64::consts::TAU * u2).cos(), r * (std::f64::consts::TAU * u2).sin())
 }
 
-fn write_pipelines(dir: &Path, size: &BenchSize) -> Result<(), SynthError> {
+fn write_pipelines(dir: &Path, size: &BenchSize, shape: Shape) -> Result<(), SynthError> {
+    let (timestamps, columns) = match shape {
+        Shape::Lattice => {
+            ("%Y-%m-%d %H:%M:%S", "followup_valid = \"followup_valid\"\nresolved = \"resolved\"\nsatisfaction = \"satisfaction\"")
+        }
+        Shape::Export => (
+            "%Y-%m-%dT%H:%M:%S%:z",
+            "disposed_at = \"disposed_at\"\ncategory = \"category\"\nchannel = \"channel\"\ndepartment = \"department\"\ncontacted = \"contacted\"\nresolved = \"resolved\"",
+        ),
+    };
     // `stem` names the pipeline (`csv`, `csv_table`), `format` its input; `outputs` ends it.
     let body = |stem: &str, format: &str, path: &str, outputs: &str| {
         format!(
@@ -482,7 +711,7 @@ households = "households"
 name = "cases"
 path = "{path}"
 format = "{format}"
-timestamp_formats = ["%Y-%m-%d %H:%M:%S"]
+timestamp_formats = ["{timestamps}"]
 [cases.columns]
 case_id = "case_id"
 received_at = "received_at"
@@ -490,9 +719,7 @@ closed_at = "closed_at"
 due_at = "due_at"
 lon = "lon"
 lat = "lat"
-followup_valid = "followup_valid"
-resolved = "resolved"
-satisfaction = "satisfaction"
+{columns}
 
 [indicators]
 min_n = 1

@@ -406,3 +406,61 @@ fn whistle_rows_share_their_whistle() {
     assert_eq!(rows.iter().filter(|r| r[4].is_empty()).count(), defects("empty department"));
     assert_eq!(rows.iter().filter(|r| r[1] == "待补录").count(), defects("unreadable whistle time"));
 }
+
+#[test]
+fn the_export_shape_is_a_hotline_export() {
+    // Size S's grids with the export shape's cases: 12 columns, ISO 8601 with +08:00, rows in
+    // received-time order, about 1 % without one or both coordinates, text dimensions and
+    // true/false; Parquet with zoned microsecond timestamps.
+    let out = tempfile::tempdir().expect("a temporary folder");
+    let size = bench::SIZES[0];
+    let dir = bench::write_bench_shaped(&size, out.path(), 7, bench::Shape::Export).expect("the data set");
+    assert!(dir.ends_with("S-export"));
+    let mut r = csv::Reader::from_path(dir.join("cases.csv")).expect("cases.csv");
+    let header: Vec<String> = r.headers().expect("a header").iter().map(str::to_string).collect();
+    assert_eq!(
+        header,
+        [
+            "case_id",
+            "received_at",
+            "disposed_at",
+            "due_at",
+            "closed_at",
+            "category",
+            "channel",
+            "department",
+            "lon",
+            "lat",
+            "contacted",
+            "resolved"
+        ]
+    );
+    let (mut rows, mut missing, mut last) = (0usize, 0usize, String::new());
+    let mut bools = BTreeSet::new();
+    for rec in r.records() {
+        let rec = rec.expect("a record");
+        rows += 1;
+        let received = rec[1].to_string();
+        assert!(received.ends_with("+08:00") && received.len() == 25, "{received}");
+        assert!(received >= last, "rows are not in received-time order: {received} after {last}");
+        last = received;
+        missing += (rec[8].is_empty() || rec[9].is_empty()) as usize;
+        bools.insert(rec[11].to_string());
+    }
+    assert_eq!(rows, size.cases);
+    let share = missing as f64 / rows as f64;
+    assert!((0.008..0.012).contains(&share), "{share}");
+    assert_eq!(bools, BTreeSet::from(["".to_string(), "false".to_string(), "true".to_string()]));
+    use polars::prelude::SerReader;
+    let df = polars::prelude::ParquetReader::new(std::fs::File::open(dir.join("cases.parquet")).expect("the Parquet file"))
+        .finish()
+        .expect("it reads");
+    assert_eq!(df.height(), size.cases);
+    let dtype = df.column("received_at").expect("received_at").dtype().clone();
+    assert!(
+        matches!(&dtype, polars::prelude::DataType::Datetime(polars::prelude::TimeUnit::Microseconds, Some(z)) if z.as_str() == "Asia/Shanghai"),
+        "{dtype:?}"
+    );
+    let pipeline = std::fs::read_to_string(dir.join("pipeline_csv.toml")).expect("a pipeline");
+    assert!(pipeline.contains("%Y-%m-%dT%H:%M:%S%:z") && pipeline.contains("department = \"department\""), "{pipeline}");
+}
