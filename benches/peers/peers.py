@@ -39,6 +39,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 AS_OF = "2026-11-06 00:00:00"  # end of the as-of day 2026-11-05 (the pipelines' as_of)
+# The reporting period (month = "2026-10"): the per-grid table counts the cases received in it.
+# The lattice shape's cases are all in it; the export shape's run from September to the as-of day.
+PERIOD = ("2026-10-01 00:00:00", "2026-11-01 00:00:00")
 TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 COLUMNS = ["grid_code", "cases", "resolution_rate", "satisfaction_rate", "handling_hours_median", "overdue_open_rate"]
 FLOAT_COLUMNS = COLUMNS[2:]
@@ -82,6 +85,16 @@ def spatial_extension_path():
     return same[0]
 
 
+def export_shape(data_dir):
+    """The case files are `synth bench --shape export`'s: ISO 8601 with +08:00 (zoned in
+    Parquet), contacted/resolved as true/false, no followup_valid or satisfaction column."""
+    csv_path = data_dir / "cases.csv"
+    if csv_path.exists():
+        with open(csv_path, encoding="utf-8-sig") as f:
+            return "contacted" in f.readline().strip().split(",")
+    return (data_dir / "pipeline_parquet.toml").read_text().find('contacted = "contacted"') >= 0
+
+
 def sql_str(p):
     return "'" + str(p).replace("'", "''") + "'"
 
@@ -106,7 +119,27 @@ def run_duckdb(inp, data_dir, out_csv, threads, st):
                 f"FROM ST_Read({sql_str(data_dir / 'grids.geojson')})")
     st.lap("read_grids")
 
-    if inp == "csv":
+    export = export_shape(data_dir)
+    if export:
+        # Local times as gridgov reads them: the offset is +08:00 everywhere, so the CSV's text
+        # is parsed without it and the Parquet's instants are moved 8 h.
+        if inp == "csv":
+            ts = lambda c: f"strptime(NULLIF({c}, ''), '%Y-%m-%dT%H:%M:%S+08:00') AS {c}"
+            src = (f"read_csv({sql_str(data_dir / 'cases.csv')}, header = true, all_varchar = true)")
+            cast = lambda c: f"CAST(NULLIF({c}, '') AS DOUBLE) AS {c}"
+        else:
+            ts = lambda c: f"make_timestamp(epoch_us({c}) + 28800000000) AS {c}"
+            src = f"read_parquet({sql_str(data_dir / 'cases.parquet')})"
+            cast = lambda c: f"CAST({c} AS DOUBLE) AS {c}"
+        # A follow-up counts when it has an answer (gridgov without a followup_valid column).
+        con.execute(
+            f"CREATE TABLE cases AS SELECT case_id, {ts('received_at')}, {ts('closed_at')}, {ts('due_at')}, "
+            f"{cast('lon')}, {cast('lat')}, "
+            f"CASE WHEN CAST(contacted AS VARCHAR) IN ('true', 'false') OR CAST(resolved AS VARCHAR) IN ('true', 'false') "
+            f"THEN '1' ELSE '0' END AS followup_valid, "
+            f"CASE WHEN CAST(resolved AS VARCHAR) = 'true' THEN '1' ELSE '0' END AS resolved, "
+            f"CAST(NULL AS VARCHAR) AS satisfaction FROM {src}")
+    elif inp == "csv":
         src = (f"read_csv({sql_str(data_dir / 'cases.csv')}, header = true, delim = ',', quote = '\"', "
                f"timestampformat = '{TS_FORMAT}', columns = {{'case_id': 'VARCHAR', 'received_at': 'TIMESTAMP', "
                f"'closed_at': 'TIMESTAMP', 'due_at': 'TIMESTAMP', 'lon': 'DOUBLE', 'lat': 'DOUBLE', "
@@ -161,7 +194,7 @@ def run_duckdb(inp, data_dir, out_csv, threads, st):
                                       THEN date_diff('second', c.received_at, c.closed_at) / 3600.0 END, 0.5)
                        AS handling_hours_median
             FROM assigned a JOIN cases c ON c.rowid = a.rid
-            WHERE c.received_at < {as_of}
+            WHERE c.received_at < {as_of} AND c.received_at >= TIMESTAMP '{PERIOD[0]}' AND c.received_at < TIMESTAMP '{PERIOD[1]}'
             GROUP BY a.grid_code)
         ORDER BY grid_code
         ) TO {sql_str(out_csv)} (HEADER, DELIMITER ',')""")
@@ -182,14 +215,37 @@ def run_geopandas(inp, data_dir, out_csv, threads, st):
     st.lap("read_grids")
 
     str_cols = ["case_id", "received_at", "closed_at", "due_at", "followup_valid", "resolved", "satisfaction"]
-    if inp == "csv":
+    if export_shape(data_dir):
+        if inp == "csv":
+            cases = pd.read_csv(data_dir / "cases.csv", engine="pyarrow", dtype=str,
+                                usecols=["case_id", "received_at", "closed_at", "due_at", "lon", "lat", "contacted", "resolved"])
+            for c in ("lon", "lat"):
+                cases[c] = pd.to_numeric(cases[c])
+            # The text's +08:00, dropped: local times.
+            for c in ("received_at", "closed_at", "due_at"):
+                cases[c] = pd.to_datetime(cases[c].str.slice(0, 19), format="%Y-%m-%dT%H:%M:%S")
+            answer = lambda c: cases[c].isin(["true", "false"])
+            yes = lambda c: cases[c] == "true"
+        else:
+            cases = pd.read_parquet(data_dir / "cases.parquet",
+                                    columns=["case_id", "received_at", "closed_at", "due_at", "lon", "lat", "contacted", "resolved"])
+            for c in ("received_at", "closed_at", "due_at"):
+                cases[c] = cases[c].dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+            answer = lambda c: cases[c].notna()
+            yes = lambda c: cases[c].fillna(False).astype(bool)
+        cases["followup_valid"] = np.where(answer("contacted") | answer("resolved"), "1", "0")
+        cases["resolved"] = np.where(yes("resolved"), "1", "0")
+        cases["satisfaction"] = None
+        cases = cases.reset_index(drop=True)
+    elif inp == "csv":
         cases = pd.read_csv(data_dir / "cases.csv", engine="pyarrow",
                             dtype={**{c: "str" for c in str_cols}, "lon": "float64", "lat": "float64"})
     else:
         cases = pd.read_parquet(data_dir / "cases.parquet")
-    cases = cases.reset_index(drop=True)
-    for c in ("received_at", "closed_at", "due_at"):
-        cases[c] = pd.to_datetime(cases[c].replace("", None), format=TS_FORMAT)
+    if not export_shape(data_dir):
+        cases = cases.reset_index(drop=True)
+        for c in ("received_at", "closed_at", "due_at"):
+            cases[c] = pd.to_datetime(cases[c].replace("", None), format=TS_FORMAT)
     st.lap("read_cases")
 
     lon = cases["lon"].to_numpy(dtype="float64", na_value=np.nan)
@@ -202,7 +258,10 @@ def run_geopandas(inp, data_dir, out_csv, threads, st):
     st.lap("join")
 
     as_of = pd.Timestamp(AS_OF)
-    grid_of = grid_of[(cases.loc[grid_of.index, "received_at"] < as_of).to_numpy()]
+    assigned = int(len(grid_of))
+    received = cases.loc[grid_of.index, "received_at"]
+    in_period = (received < as_of) & (received >= pd.Timestamp(PERIOD[0])) & (received < pd.Timestamp(PERIOD[1]))
+    grid_of = grid_of[in_period.to_numpy()]
     df = cases.loc[grid_of.index]
     fu = (df["followup_valid"] == "1").to_numpy()
     # docs/indicators.md: closed when closed_at < T, open otherwise; a closing before the
@@ -238,7 +297,7 @@ def run_geopandas(inp, data_dir, out_csv, threads, st):
     out.to_csv(out_csv, index=False, float_format="%.17g")
     st.lap("aggregate_write")
     on_boundary = int(joined.index[joined.index.duplicated()].nunique())
-    return {"rows": len(cases), "points": int(located.sum()), "assigned": int(len(grid_of)),
+    return {"rows": len(cases), "points": int(located.sum()), "assigned": assigned,
             "points_in_several_grids": on_boundary}
 
 
@@ -434,7 +493,7 @@ def fmt_s(v):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--size", required=True, help="bench size folder under --data (S, M, L)")
+    ap.add_argument("--size", required=True, help="bench size folder under --data (S, M, L, or S-export, M-export, … for --shape export)")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per tool and input (default 3)")
     ap.add_argument("--gridgov", default=None, help="gridgov binary (default <repo>/target/release/gridgov)")
     ap.add_argument("--data", default=None, help="folder with <SIZE>/ (default <repo>/bench-data)")
