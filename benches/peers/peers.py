@@ -45,7 +45,7 @@ PERIOD = ("2026-10-01 00:00:00", "2026-11-01 00:00:00")
 TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 COLUMNS = ["grid_code", "cases", "resolution_rate", "satisfaction_rate", "handling_hours_median", "overdue_open_rate"]
 FLOAT_COLUMNS = COLUMNS[2:]
-PEERS = ("duckdb", "geopandas")
+PEERS = ("duckdb", "geopandas", "sedonadb")  # sedonadb: opt-in (--tools), Parquet only
 SAT, BASIC = "满意", "基本满意"
 BASIC_WEIGHT = 0.9
 
@@ -92,7 +92,7 @@ def export_shape(data_dir):
     if csv_path.exists():
         with open(csv_path, encoding="utf-8-sig") as f:
             return "contacted" in f.readline().strip().split(",")
-    return (data_dir / "pipeline_parquet.toml").read_text().find('contacted = "contacted"') >= 0
+    return any('contacted = "contacted"' in p.read_text() for p in data_dir.glob("pipeline_*.toml"))
 
 
 def sql_str(p):
@@ -301,10 +301,81 @@ def run_geopandas(inp, data_dir, out_csv, threads, st):
             "points_in_several_grids": on_boundary}
 
 
+def run_sedonadb(inp, data_dir, out_csv, threads, st):
+    import warnings
+
+    warnings.filterwarnings("ignore")  # its PROJ and GDAL discovery warnings: neither is used here
+    import sedonadb
+
+    st.lap("import")
+    if inp != "parquet":
+        raise SystemExit("sedonadb reads the Parquet case files: run with --peer-inputs parquet")
+    con = sedonadb.connect()
+    con.sql(f"SET datafusion.execution.target_partitions = {int(threads)}").execute()
+    st.lap("load_extension")
+    con.read_pyogrio(str(data_dir / "grids.geojson")).to_view("grids_raw")
+    con.sql("SELECT CAST(grid_code AS VARCHAR) AS grid_code, wkb_geometry AS geom FROM grids_raw").to_memtable().to_view("grids")
+    st.lap("read_grids")
+
+    # Times as epoch seconds; the bounds below are local times moved by the offset the file's
+    # times carry (the export's zoned times are instants; the lattice's text is local time,
+    # which to_timestamp reads as UTC).
+    export = export_shape(data_dir)
+    offset = 8 * 3600 if export else 0
+    con.read_parquet(str(data_dir / "cases.parquet")).to_view("cases_raw")
+    if export:
+        t = lambda c: f"to_unixtime({c}) AS {c}"
+        fu, res, sat, basic = "(contacted IS NOT NULL OR resolved IS NOT NULL)", "(resolved = true)", "false", "false"
+    else:
+        t = lambda c: f"to_unixtime(to_timestamp(NULLIF({c}, ''))) AS {c}"
+        fu, res = "(followup_valid = '1')", "(resolved = '1')"
+        sat, basic = f"(satisfaction = '{SAT}')", f"(satisfaction = '{BASIC}')"
+    con.sql(f"SELECT case_id, {t('received_at')}, {t('closed_at')}, {t('due_at')}, CAST(lon AS DOUBLE) AS lon, "
+            f"CAST(lat AS DOUBLE) AS lat, {fu} AS fu, {fu} AND {res} AS res, {fu} AND {sat} AS sat, "
+            f"{fu} AND {basic} AS basic FROM cases_raw").to_memtable().to_view("cases")
+    st.lap("read_cases")
+
+    con.sql("SELECT c.case_id, min(g.grid_code) AS grid_code, count(*) AS n_grids FROM cases c "
+            "JOIN grids g ON ST_Intersects(g.geom, ST_SetSRID(ST_Point(c.lon, c.lat), 4326)) "
+            "WHERE c.lon IS NOT NULL AND c.lat IS NOT NULL AND NOT isnan(c.lon) AND NOT isnan(c.lat) "
+            "GROUP BY c.case_id").to_memtable().to_view("assigned")
+    st.lap("join")
+    one = lambda q: con.sql(q).to_pandas().iloc[0, 0]
+    points = int(one("SELECT count(*) FROM cases WHERE lon IS NOT NULL AND lat IS NOT NULL AND NOT isnan(lon) AND NOT isnan(lat)"))
+    assigned = int(one("SELECT count(*) FROM assigned"))
+
+    epoch = lambda ts: int(datetime.strptime(ts, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc).timestamp()) - offset
+    as_of, p0, p1 = epoch(AS_OF), epoch(PERIOD[0]), epoch(PERIOD[1])
+    known = "(c.closed_at IS NULL OR c.closed_at >= c.received_at)"
+    is_open = f"({known} AND (c.closed_at IS NULL OR c.closed_at >= {as_of}))"
+    is_closed = f"({known} AND c.closed_at < {as_of})"
+    n = lambda cond: f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END)"
+    table = con.sql(
+        f"""SELECT grid_code, cases,
+               CASE WHEN followups > 0 THEN CAST(resolved AS DOUBLE) / followups END AS resolution_rate,
+               CASE WHEN followups > 0 THEN (satisfied + {BASIC_WEIGHT} * basic) / followups END AS satisfaction_rate,
+               handling_hours_median,
+               CASE WHEN open > 0 THEN CAST(overdue_open AS DOUBLE) / open END AS overdue_open_rate
+        FROM (
+            SELECT a.grid_code, count(*) AS cases, {n('c.fu')} AS followups, {n('c.res')} AS resolved,
+                   {n('c.sat')} AS satisfied, {n('c.basic')} AS basic, {n(is_open)} AS open,
+                   {n(f"{is_open} AND c.due_at < {as_of}")} AS overdue_open,
+                   median(CASE WHEN {is_closed} THEN (c.closed_at - c.received_at) / 3600.0 END) AS handling_hours_median
+            FROM assigned a JOIN cases c ON c.case_id = a.case_id
+            WHERE c.received_at < {as_of} AND c.received_at >= {p0} AND c.received_at < {p1}
+            GROUP BY a.grid_code) t
+        ORDER BY grid_code""").to_pandas()
+    table.to_csv(out_csv, index=False, float_format="%.17g")
+    st.lap("aggregate_write")
+    rows = int(one("SELECT count(*) FROM cases"))
+    on_boundary = int(one("SELECT count(*) FROM assigned WHERE n_grids > 1"))
+    return {"rows": rows, "points": points, "assigned": assigned, "points_in_several_grids": on_boundary}
+
+
 def worker(argv):
     tool, inp, data_dir, out_csv, stats_json, threads = argv
     st = Stages()
-    fn = {"duckdb": run_duckdb, "geopandas": run_geopandas}[tool]
+    fn = {"duckdb": run_duckdb, "geopandas": run_geopandas, "sedonadb": run_sedonadb}[tool]
     counts = fn(inp, Path(data_dir), Path(out_csv), int(threads), st)
     stats = {"stages_s": st.s, **counts, "in_process_s": round(time.perf_counter() - _T_START, 6)}
     stats["join_s"] = st.s["join"]
@@ -453,7 +524,7 @@ def compare(a_name, a, b_name, b, rounded):
 
 def versions():
     out = {"python": platform.python_version()}
-    for m in ("duckdb", "geopandas", "shapely", "pyogrio", "pandas", "numpy", "pyarrow"):
+    for m in ("duckdb", "geopandas", "shapely", "pyogrio", "pandas", "numpy", "pyarrow", "sedonadb"):
         try:
             from importlib.metadata import version
             out[m] = version(m)
@@ -531,7 +602,9 @@ def main():
             if (data_dir / f"pipeline_{inp}_table.toml").exists():
                 jobs.append(Job("gridgov", inp, args, data_dir, scratch, "table"))
     for t in tools:
-        if t in PEERS:
+        if t == "sedonadb":  # reads Parquet only
+            jobs.append(Job(t, "parquet", args, data_dir, scratch))
+        elif t in PEERS:
             for inp in peer_inputs:
                 jobs.append(Job(t, inp, args, data_dir, scratch))
     if len(jobs) < 2:

@@ -17,4 +17,13 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   "$venv/bin/python" -m pip install -q --disable-pip-version-check --only-binary=:all: -r "$here/requirements.txt"
   echo "$want" > "$stamp"
 fi
+# SedonaDB only when a run asks for it.
+if [[ " $* " == *sedonadb* ]]; then
+  stamp="$venv/.requirements-sedonadb.sha256"
+  want="$(sha256sum "$here/requirements-sedonadb.txt" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --only-binary=:all: -r "$here/requirements-sedonadb.txt"
+    echo "$want" > "$stamp"
+  fi
+fi
 exec "$venv/bin/python" "$here/peers.py" "$@"
