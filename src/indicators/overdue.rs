@@ -130,6 +130,9 @@ impl OverdueList {
     /// Offers a partial run's kept cases, their dimension values renumbered by
     /// `dim_map[d][v]`: the list keeps the `k` most overdue of all, as one run would.
     pub fn absorb(&mut self, rows: Vec<crate::vocab::state::OverdueRow>, dim_map: &[Vec<u32>]) -> Result<(), String> {
+        if self.k == 0 {
+            return Ok(());
+        }
         for r in rows {
             let level = *Level::ALL.get(r.level as usize).ok_or("an overdue case names no level")?;
             let mut dims = r.dims;
@@ -152,9 +155,6 @@ impl OverdueList {
                 unit: r.unit,
                 dims,
             };
-            if self.k == 0 {
-                continue;
-            }
             self.heap.push(e);
             if self.heap.len() > self.k {
                 self.heap.pop();

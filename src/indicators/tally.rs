@@ -54,6 +54,21 @@ pub struct DimCounts {
     pub empty: Vec<u64>,
 }
 
+impl DimCounts {
+    /// The counters (`w` of them) of value `v`, or of the records without one; grown as
+    /// values appear.
+    fn block_mut(&mut self, v: u32, w: usize) -> &mut [u64] {
+        if v == NO_VALUE {
+            return &mut self.empty[..];
+        }
+        let v = v as usize;
+        if self.values.len() < (v + 1) * w {
+            self.values.resize((v + 1) * w, 0);
+        }
+        &mut self.values[v * w..(v + 1) * w]
+    }
+}
+
 /// The running sums of one kind.
 pub struct Tally<F: 'static> {
     pub families: &'static [&'static dyn Family<F>],
@@ -206,17 +221,7 @@ impl<F: Facts + 'static> Tally<F> {
                 add(&mut self.counts[s * w..(s + 1) * w], &self.delta);
             }
             for (d, &v) in fact.dims().iter().enumerate().take(self.dims.len()) {
-                let dc = &mut self.dims[d];
-                let block = if v == NO_VALUE {
-                    &mut dc.empty[..]
-                } else {
-                    let v = v as usize;
-                    if dc.values.len() < (v + 1) * w {
-                        dc.values.resize((v + 1) * w, 0);
-                    }
-                    &mut dc.values[v * w..(v + 1) * w]
-                };
-                add(block, &self.delta);
+                add(self.dims[d].block_mut(v, w), &self.delta);
             }
         }
         let tag = pl.month.map_or(NO_MONTH, |m| m as u8) | if pl.in_period { IN_PERIOD } else { 0 };
@@ -280,19 +285,14 @@ impl<F: Facts + 'static> Tally<F> {
             let (Some(dc), true) = (self.dims.get_mut(d as usize), (k as usize) < w) else {
                 return Err(format!("its dimension counts name dimension {d}, counter {k}, which this configuration does not have"));
             };
-            let block = if v == NO_VALUE {
-                &mut dc.empty[..]
-            } else {
-                let Some(&v) = dim_map.get(d as usize).and_then(|m| m.get(v as usize)) else {
-                    return Err(format!("its dimension counts name value {v} of dimension {d}, which its dictionary does not have"));
-                };
-                let v = v as usize;
-                if dc.values.len() < (v + 1) * w {
-                    dc.values.resize((v + 1) * w, 0);
-                }
-                &mut dc.values[v * w..(v + 1) * w]
+            let v = match v {
+                NO_VALUE => NO_VALUE,
+                v => *dim_map
+                    .get(d as usize)
+                    .and_then(|m| m.get(v as usize))
+                    .ok_or_else(|| format!("its dimension counts name value {v} of dimension {d}, which its dictionary does not have"))?,
             };
-            block[k as usize] += c;
+            dc.block_mut(v, w)[k as usize] += c;
         }
         for (store, st) in self.stores.iter_mut().zip(s.stores) {
             store.absorb(st, dim_map)?;

@@ -107,31 +107,48 @@ pub fn find_hashing(p: &Pipeline, hash: impl Fn(&InputFile) -> bool + Sync) -> R
             files.push(entry("grids", &n.name, &path, format, gc.clone(), gt.clone()));
         }
     }
-    let hashed: Vec<Result<(String, u64), ReadError>> = files
-        .par_iter()
-        .map(|f| {
-            if !hash(f) {
-                return Ok((String::new(), 0));
-            }
-            let sha = sha256_file(&f.path).map_err(ReadError::io(&f.path))?;
-            let bytes = std::fs::metadata(&f.path).map_err(ReadError::io(&f.path))?.len();
-            Ok((sha, bytes))
-        })
-        .collect();
-    for (f, h) in files.iter_mut().zip(hashed) {
-        match h {
-            Ok((sha, bytes)) => {
-                f.sha256 = sha;
-                f.bytes = bytes;
-            }
-            Err(e) => errors.push(e),
-        }
-    }
+    errors.extend(hash_files(&mut files, hash));
     match errors.len() {
         0 => Ok(Inputs { files, sources }),
         1 => Err(errors.remove(0)),
         _ => Err(ReadError::Several { errors: errors.iter().map(|e| e.to_string()).collect() }),
     }
+}
+
+/// Hashes more of the files `find_hashing` listed (a partial run, once it knows its share).
+pub fn hash_more(inputs: &mut Inputs, hash: impl Fn(&InputFile) -> bool + Sync) -> Result<(), ReadError> {
+    let mut errors = hash_files(&mut inputs.files, |f| f.sha256.is_empty() && hash(f));
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(ReadError::Several { errors: errors.iter().map(|e| e.to_string()).collect() }),
+    }
+}
+
+/// Hashes (in parallel) the files `hash` picks; the others are left as they are.
+fn hash_files(files: &mut [InputFile], hash: impl Fn(&InputFile) -> bool + Sync) -> Vec<ReadError> {
+    let hashed: Vec<Option<Result<(String, u64), ReadError>>> = files
+        .par_iter()
+        .map(|f| {
+            hash(f).then(|| {
+                let sha = sha256_file(&f.path).map_err(ReadError::io(&f.path))?;
+                let bytes = std::fs::metadata(&f.path).map_err(ReadError::io(&f.path))?.len();
+                Ok((sha, bytes))
+            })
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for (f, h) in files.iter_mut().zip(hashed) {
+        match h {
+            Some(Ok((sha, bytes))) => {
+                f.sha256 = sha;
+                f.bytes = bytes;
+            }
+            Some(Err(e)) => errors.push(e),
+            None => {}
+        }
+    }
+    errors
 }
 
 /// What a partial run's state must share with the merge and the other partial runs: a hash

@@ -437,16 +437,34 @@ fn other_formats(
     extra: &[crate::vocab::frame::Column],
     geoms: &[geo::MultiPolygon<f64>],
 ) -> Result<Vec<Output>, OutputError> {
-    let formats: Vec<&(&str, &str)> = gis::FORMATS.iter().filter(|(f, _)| p.outputs.layer_formats.iter().any(|x| x == f)).collect();
-    if formats.is_empty() {
+    let wanted = wanted_formats(&p.outputs.layer_formats);
+    if wanted.is_empty() {
         return Ok(Vec::new());
     }
     let cols: Vec<&crate::vocab::frame::Column> = columns.iter().chain(extra).collect();
     let gs: Vec<geo::Geometry<f64>> = geoms.iter().map(|g| geo::Geometry::MultiPolygon(g.clone())).collect();
+    write_formats(&wanted, geojson_path, run_dir, name, &cols, &gs, true)
+}
+
+/// The GIS formats (and their extensions) of `formats` besides GeoJSON.
+fn wanted_formats(formats: &[String]) -> Vec<&'static (&'static str, &'static str)> {
+    gis::FORMATS.iter().filter(|(f, _)| formats.iter().any(|x| x == f)).collect()
+}
+
+/// Writes one layer in each of `wanted`, beside the GeoJSON file (same stem); their entries.
+fn write_formats(
+    wanted: &[&(&str, &str)],
+    geojson_path: &Path,
+    run_dir: &Path,
+    name: &str,
+    cols: &[&crate::vocab::frame::Column],
+    gs: &[geo::Geometry<f64>],
+    polygons: bool,
+) -> Result<Vec<Output>, OutputError> {
     let mut out = Vec::new();
-    for (format, ext) in formats {
+    for (format, ext) in wanted {
         let path = geojson_path.with_extension(ext);
-        let info = gis::write(format, &path, name, &cols, &gs, true)?;
+        let info = gis::write(format, &path, name, cols, gs, polygons)?;
         out.push(layer_output(&path, run_dir, info, None));
     }
     Ok(out)
@@ -461,7 +479,7 @@ fn other_point_formats(
     name: &str,
     frame: &Frame,
 ) -> Result<Vec<Output>, OutputError> {
-    let wanted: Vec<&(&str, &str)> = gis::FORMATS.iter().filter(|(f, _)| formats.iter().any(|x| x == f)).collect();
+    let wanted = wanted_formats(formats);
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
@@ -473,13 +491,7 @@ fn other_point_formats(
         keep.iter().filter_map(|&i| Some(geo::Geometry::Point(geo::Point::new(round(lon[i]?), round(lat[i]?))))).collect();
     let kept = frame.clone().keep_rows(&keep);
     let cols: Vec<&crate::vocab::frame::Column> = kept.columns.iter().filter(|c| c.key != "lon" && c.key != "lat").collect();
-    let mut out = Vec::new();
-    for (format, ext) in wanted {
-        let path = geojson_path.with_extension(ext);
-        let info = gis::write(format, &path, name, &cols, &gs, false)?;
-        out.push(layer_output(&path, run_dir, info, None));
-    }
-    Ok(out)
+    write_formats(&wanted, geojson_path, run_dir, name, &cols, &gs, false)
 }
 
 /// The manifest entry of a written layer.

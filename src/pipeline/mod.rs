@@ -114,13 +114,12 @@ pub fn run(p: &Pipeline, opts: &Options<'_>) -> Result<RunReport, Error> {
     // files' hashes from the states, which it reads and checks here.
     let (mut inputs, chosen) = match &opts.mode {
         Mode::Partial(part) => {
-            let listed = io::inputs::find_hashing(p, |f| f.kind == "grids")?;
+            let mut listed = io::inputs::find_hashing(p, |f| f.kind == "grids")?;
             let chosen = partial::chosen_files(p, &listed, &part.group)?;
-            let sources = &listed.sources;
-            let mine: std::collections::BTreeSet<&Path> =
-                chosen.iter().enumerate().flat_map(|(si, fs)| fs.iter().map(move |&f| sources[si][f].as_path())).collect();
-            let hashed = io::inputs::find_hashing(p, |f| f.kind == "grids" || (f.kind == "cases" && mine.contains(f.path.as_path())))?;
-            (hashed, Some(chosen))
+            let mine: std::collections::BTreeSet<PathBuf> =
+                chosen.iter().zip(&listed.sources).flat_map(|(fs, all)| fs.iter().map(|&f| all[f].clone())).collect();
+            io::inputs::hash_more(&mut listed, |f| f.kind == "cases" && mine.contains(&f.path))?;
+            (listed, Some(chosen))
         }
         Mode::Merge(_) => (io::inputs::find_hashing(p, |f| f.kind != "cases")?, None),
         _ => (io::inputs::find(p)?, None),

@@ -69,15 +69,7 @@ impl Quarantine {
     }
 
     pub fn push(&mut self, r: Reject) {
-        let by_reason = match self.counts.iter_mut().position(|(s, _)| *s == r.source) {
-            Some(i) => &mut self.counts[i].1,
-            None => {
-                self.counts.push((r.source.clone(), BTreeMap::new()));
-                let last = self.counts.len() - 1;
-                &mut self.counts[last].1
-            }
-        };
-        *by_reason.entry(r.reason).or_insert(0) += 1;
+        *counts_of(&mut self.counts, &r.source).entry(r.reason).or_insert(0) += 1;
         self.pending.push(r);
     }
 
@@ -95,15 +87,7 @@ impl Quarantine {
 
     /// Records a field issue of a kept row.
     pub fn push_issue(&mut self, i: FieldIssue) {
-        let counts = match self.issue_counts.iter_mut().position(|(s, _)| *s == i.source) {
-            Some(k) => &mut self.issue_counts[k].1,
-            None => {
-                self.issue_counts.push((i.source.clone(), BTreeMap::new()));
-                let last = self.issue_counts.len() - 1;
-                &mut self.issue_counts[last].1
-            }
-        };
-        *counts.entry((i.field, i.reason)).or_insert(0) += 1;
+        *counts_of(&mut self.issue_counts, &i.source).entry((i.field, i.reason)).or_insert(0) += 1;
         self.pending_issues.push(i);
     }
 
@@ -117,20 +101,12 @@ impl Quarantine {
     /// and reason (their rows are in the partial run's files).
     pub fn add_counts(&mut self, source: &str, by_reason: &BTreeMap<Reason, u64>, issues: &BTreeMap<(&'static str, Reason), u64>) {
         if !by_reason.is_empty() {
-            if !self.counts.iter().any(|(s, _)| s == source) {
-                self.counts.push((source.to_string(), BTreeMap::new()));
-            }
-            if let Some((_, m)) = self.counts.iter_mut().find(|(s, _)| s == source) {
-                by_reason.iter().for_each(|(r, n)| *m.entry(*r).or_insert(0) += n);
-            }
+            let m = counts_of(&mut self.counts, source);
+            by_reason.iter().for_each(|(r, n)| *m.entry(*r).or_insert(0) += n);
         }
         if !issues.is_empty() {
-            if !self.issue_counts.iter().any(|(s, _)| s == source) {
-                self.issue_counts.push((source.to_string(), BTreeMap::new()));
-            }
-            if let Some((_, m)) = self.issue_counts.iter_mut().find(|(s, _)| s == source) {
-                issues.iter().for_each(|(k, n)| *m.entry(*k).or_insert(0) += n);
-            }
+            let m = counts_of(&mut self.issue_counts, source);
+            issues.iter().for_each(|(k, n)| *m.entry(*k).or_insert(0) += n);
         }
     }
 
@@ -157,4 +133,16 @@ impl Quarantine {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// A source's counts in a list kept in order of first appearance, added when new.
+fn counts_of<'a, K>(list: &'a mut Vec<(String, BTreeMap<K, u64>)>, source: &str) -> &'a mut BTreeMap<K, u64> {
+    let i = match list.iter().position(|(s, _)| s == source) {
+        Some(i) => i,
+        None => {
+            list.push((source.to_string(), BTreeMap::new()));
+            list.len() - 1
+        }
+    };
+    &mut list[i].1
 }
