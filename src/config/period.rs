@@ -11,6 +11,15 @@ use crate::vocab::time::{LocalRules, Month, local_midnight_ms};
 /// month a year earlier).
 pub const HISTORY_MONTHS: usize = 12;
 
+/// How far back a monthly table compares a month: the month before (环比) and the same month a
+/// year earlier (同比).
+pub const MOM_BACK: usize = 1;
+pub const YOY_BACK: usize = HISTORY_MONTHS;
+
+/// The longest trend window: nine years. A kept duration tags its month slot in 7 bits
+/// (`quantiles::NO_MONTH` is 127), so trend and history months together stay below 127.
+pub const MAX_TREND_MONTHS: u32 = 108;
+
 /// Reporting period, trend window and as-of moment. Instants are UTC milliseconds; the
 /// calendar is the city's time zone.
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +72,15 @@ impl Period {
             v.push(self.local_midnight_ms(last.next().first_day()));
         }
         v
+    }
+    /// The counted months a monthly table shows or compares with, as indices into
+    /// `counted_months`, ascending: the trend window, the month before it (环比 of its first
+    /// month) and the month a year before each of its months (同比). The other history months
+    /// are in no table, so records in them are placed and accounted for but not counted: with a
+    /// one-month trend window that is 3 months counted of 13.
+    pub fn compared_months(&self) -> Vec<usize> {
+        let (h, nm) = (self.history.len(), self.history.len() + self.months.len());
+        (0..nm).filter(|&m| m >= h || [MOM_BACK, YOY_BACK].iter().any(|b| (h..nm).contains(&(m + b)))).collect()
     }
     /// Index among the counted months of the month the period is exactly equal to, if it is one.
     pub fn month_index(&self) -> Option<usize> {
@@ -147,13 +165,13 @@ pub(super) fn resolve(f: &PeriodFile, as_of_flag: Option<NaiveDate>, problems: &
             _ => {}
         }
     }
-    if f.trend_months == 0 || f.trend_months > 120 {
-        problems.push(format!("period.trend_months: {} must be between 1 and 120", f.trend_months));
+    if f.trend_months == 0 || f.trend_months > MAX_TREND_MONTHS {
+        problems.push(format!("period.trend_months: {} must be between 1 and {MAX_TREND_MONTHS}", f.trend_months));
     }
     let mut months = Vec::new();
     if let Some(e) = end {
         let mut m = Month::of(e);
-        for _ in 0..f.trend_months.clamp(1, 120) as usize + HISTORY_MONTHS {
+        for _ in 0..f.trend_months.clamp(1, MAX_TREND_MONTHS) as usize + HISTORY_MONTHS {
             months.push(m);
             m = m.prev();
         }

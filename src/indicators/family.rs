@@ -127,14 +127,28 @@ pub struct RowView<'a> {
 pub struct TableView<'a> {
     pub rows: Vec<RowView<'a>>,
     pub codes: Vec<&'a str>,
-    pub months: Option<usize>,
+    /// In a monthly table, the counted month of each of a unit's rows (rows are unit-major).
+    pub months: Option<&'a [usize]>,
 }
 
 impl TableView<'_> {
-    /// The row of the same unit `back` months earlier, in a monthly table.
+    /// The row of the same unit `back` months earlier, in a monthly table, if that month is
+    /// one of the table's.
     pub fn earlier(&self, r: usize, back: usize) -> Option<usize> {
-        let nm = self.months?;
-        (r % nm >= back).then(|| r - back)
+        let months = self.months?;
+        let j = r % months.len();
+        let then = months[j].checked_sub(back)?;
+        months[..j].binary_search(&then).ok().map(|i| r - j + i)
+    }
+
+    /// The month group of row `r`: 0 in a period table, the row's month in a monthly one.
+    pub fn group(&self, r: usize) -> usize {
+        self.months.map_or(0, |m| r % m.len())
+    }
+
+    /// How many month groups the table has.
+    pub fn groups(&self) -> usize {
+        self.months.map_or(1, <[usize]>::len)
     }
 }
 

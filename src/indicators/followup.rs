@@ -166,21 +166,17 @@ pub fn grade(score: f64, bands: &[f64; 4]) -> &'static str {
     ["A", "B", "C", "D"].into_iter().zip(bands).find(|(_, b)| s >= **b).map(|(g, _)| g).unwrap_or("E")
 }
 
-/// The group (month) of each row: rows compete and pool only within their month.
-fn group_of(t: &TableView<'_>, r: usize) -> usize {
-    t.months.map_or(0, |nm| r % nm)
-}
-
 /// The composite of the three rates, each shrunk towards the rate pooled over the rows of
 /// the same group: (x + m × R) / (n + m). A unit with few follow-ups moves most of the way to
 /// R, one with many barely moves, so ranking by it cannot put a unit with 5 follow-ups above
 /// one with 500 by luck (empirical-Bayes style shrinkage with a fixed prior weight m).
 fn composite_shrunk(t: &TableView<'_>) -> Vec<Option<f64>> {
-    let groups = t.months.unwrap_or(1);
+    // Rows compete and pool only within their month.
+    let groups = t.groups();
     // Pooled numerators and follow-ups per group: contacted, resolved, satisfaction points, n.
     let mut pooled = vec![[0.0f64; 4]; groups];
     for (i, r) in t.rows.iter().enumerate() {
-        let g = &mut pooled[group_of(t, i)];
+        let g = &mut pooled[t.group(i)];
         g[0] += r.c[CONTACTED] as f64;
         g[1] += r.c[RESOLVED] as f64;
         g[2] += satisfaction_points(r);
@@ -191,7 +187,7 @@ fn composite_shrunk(t: &TableView<'_>) -> Vec<Option<f64>> {
         .enumerate()
         .map(|(i, r)| {
             let n = r.c[FOLLOWUPS_N] as f64;
-            let p = pooled[group_of(t, i)];
+            let p = pooled[t.group(i)];
             if n == 0.0 || p[3] == 0.0 {
                 return None;
             }
@@ -218,9 +214,6 @@ fn composite_rank(t: &TableView<'_>) -> Vec<Option<i64>> {
         .map(|(v, r)| v.filter(|_| r.c[FOLLOWUPS_N] >= s.ranking_min_n && composite_score(r).is_some()))
         .collect();
     let records: Vec<u64> = t.rows.iter().map(|r| r.records).collect();
-    let ranks = match t.months {
-        None => rank_groups(&scores, &records, |r| t.codes[r], |_| 0),
-        Some(nm) => rank_groups(&scores, &records, |r| t.codes[r], |r| r % nm),
-    };
+    let ranks = rank_groups(&scores, &records, |r| t.codes[r], |r| t.group(r));
     ranks.into_iter().map(|r| r.map(|r| r as i64)).collect()
 }

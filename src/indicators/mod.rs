@@ -540,6 +540,7 @@ fn level_tables(p: &Pipeline, h: &Hierarchy, level: Level, sums: &Sums, homes: &
         parts.push(&order_part);
     }
     let mut period = table::build(&info.shape(p, &units, None), &parts);
+    // Monthly rows: the compared months of each unit (slots `0..nm`).
     let month_units: Vec<usize> = (0..n * nm).map(|r| r / nm).collect();
     let month_rows: Vec<usize> = (0..n).flat_map(|u| (0..nm).map(move |m| u * slots + m)).collect();
     let case_months = part(t, &counts, &quants, month_rows.clone());
@@ -552,7 +553,7 @@ fn level_tables(p: &Pipeline, h: &Hierarchy, level: Level, sums: &Sums, homes: &
     if with_orders {
         monthly_parts.push(&order_months);
     }
-    let mut monthly = table::build(&info.shape(p, &month_units, Some(nm)), &monthly_parts);
+    let mut monthly = table::build(&info.shape(p, &month_units, Some(&t.compared)), &monthly_parts);
     if with_whistles {
         add_whistle_rate(&mut period);
         add_whistle_rate(&mut monthly);
@@ -614,7 +615,7 @@ fn city_tables(p: &Pipeline, h: &Hierarchy, sums: &Sums) -> (Frame, Frame) {
     if with_orders {
         monthly_parts.push(&order_months);
     }
-    let mut monthly = table::build(&info.shape(p, &vec![0; nm], Some(nm)), &monthly_parts);
+    let mut monthly = table::build(&info.shape(p, &vec![0; nm], Some(&t.compared)), &monthly_parts);
     if with_whistles {
         add_whistle_rate(&mut period);
         add_whistle_rate(&mut monthly);
@@ -698,13 +699,13 @@ impl UnitsInfo {
         }
     }
 
-    /// The shape of a table of these units: `unit_of_row` gives each row's unit; monthly
-    /// tables have `months` rows per unit, in order.
-    fn shape<'a>(&'a self, p: &'a Pipeline, unit_of_row: &'a [usize], months: Option<usize>) -> Shape<'a> {
+    /// The shape of a table of these units: `unit_of_row` gives each row's unit; a monthly
+    /// table has a row per unit and month of `months` (counted months), in order.
+    fn shape<'a>(&'a self, p: &'a Pipeline, unit_of_row: &'a [usize], months: Option<&'a [usize]>) -> Shape<'a> {
         let counted = p.period.counted_months();
         let periods = match months {
             None => vec![(p.period.label(), p.period.start); unit_of_row.len()],
-            Some(nm) => (0..unit_of_row.len()).map(|r| (counted[r % nm].label(), counted[r % nm].first_day())).collect(),
+            Some(m) => (0..unit_of_row.len()).map(|r| counted[m[r % m.len()]]).map(|c| (c.label(), c.first_day())).collect(),
         };
         Shape {
             keys: &self.key_columns,
@@ -714,7 +715,7 @@ impl UnitsInfo {
             periods,
             as_of: p.period.as_of,
             months,
-            hidden: p.period.history.len(),
+            history: p.period.history.len(),
             settings: &p.indicators,
         }
     }

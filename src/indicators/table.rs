@@ -10,6 +10,7 @@ use super::family::{Change, Column, Derive, Family, Layout, Only, Place, RowView
 use super::quantiles::Quantiles;
 use super::registry::{self, ChangeOf};
 use crate::config::IndicatorSettings;
+use crate::config::period::{MOM_BACK, YOY_BACK};
 use crate::vocab::frame::{Frame, Values};
 
 /// The rows of one kind in a table: for each table row, the block of counters (`layout.width`
@@ -43,11 +44,11 @@ pub struct Shape<'a> {
     /// The period of each row: its label and first day.
     pub periods: Vec<(String, NaiveDate)>,
     pub as_of: NaiveDate,
-    /// Months per unit in a monthly table (rows unit-major, months in order).
-    pub months: Option<usize>,
-    /// The first months of each unit in a monthly table that are counted (for 同比) but not
-    /// shown.
-    pub hidden: usize,
+    /// In a monthly table (rows unit-major, months in order), the counted month of each of a
+    /// unit's rows (`Period::compared_months`).
+    pub months: Option<&'a [usize]>,
+    /// Counted months before this index are history: compared with, not shown.
+    pub history: usize,
     pub settings: &'a IndicatorSettings,
 }
 
@@ -73,8 +74,8 @@ pub fn build(shape: &Shape<'_>, parts: &[&dyn Columns]) -> Frame {
         }
     }
     match shape.months {
-        Some(nm) if shape.hidden > 0 => {
-            let shown: Vec<usize> = (0..n).filter(|r| r % nm >= shape.hidden).collect();
+        Some(m) if m.first().is_some_and(|&first| first < shape.history) => {
+            let shown: Vec<usize> = (0..n).filter(|r| m[r % m.len()] >= shape.history).collect();
             f.keep_rows(&shown)
         }
         _ => f,
@@ -178,8 +179,8 @@ impl<F: Sync + 'static> Part<'_, F> {
             };
             for (of, field) in registry::changes_of(c.field.key) {
                 let back = match of {
-                    ChangeOf::PrevMonth | ChangeOf::MomRate | ChangeOf::MomChange => 1,
-                    _ => 12,
+                    ChangeOf::PrevMonth | ChangeOf::MomRate | ChangeOf::MomChange => MOM_BACK,
+                    _ => YOY_BACK,
                 };
                 let then = |r: usize| view.earlier(r, back).and_then(|q| now[q]);
                 let values = match of {

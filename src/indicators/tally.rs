@@ -73,15 +73,19 @@ impl DimCounts {
 pub struct Tally<F: 'static> {
     pub families: &'static [&'static dyn Family<F>],
     pub layout: Layout,
-    /// Slots: the trend months, then the period when it is not one of them (a kind counted in
-    /// the period only has one slot).
+    /// Slots: the compared months, then the period when it is not one of them (a kind counted
+    /// in the period only has one slot).
     pub slots: usize,
     /// Slot of the period (a month's when the period is one of the trend months).
     pub period_slot: usize,
-    /// The counted months (slots `0..months`): the history months first, then the trend
-    /// window.
+    /// How many months have slots (slots `0..months`).
     pub months: usize,
-    /// How many of the counted months are history (counted for 同比, not shown).
+    /// The counted month (index into `Period::counted_months`: the history months first, then
+    /// the trend window) of each month slot: the months the tables show or compare with.
+    pub compared: Vec<usize>,
+    /// The slot of each counted month, `None` for a history month no table compares with.
+    pub month_slot: Vec<Option<usize>>,
+    /// How many of the counted months are history (before the trend window, not shown).
     pub history: usize,
     /// The period is not one of the trend months: it has a slot of its own.
     pub separate_period: bool,
@@ -114,8 +118,12 @@ impl<F: Facts + 'static> Tally<F> {
         record_dims: bool,
     ) -> Tally<F> {
         let layout = Layout::of(families);
-        let nm = p.period.counted_months().len();
-        let same = p.period.month_index();
+        let compared = if timed { p.period.compared_months() } else { Vec::new() };
+        let mut month_slot = vec![None; if timed { p.period.counted_months().len() } else { 0 }];
+        compared.iter().enumerate().for_each(|(s, &m)| month_slot[m] = Some(s));
+        let nm = compared.len();
+        // The period, when it is a month, is the trend window's last: always compared.
+        let same = p.period.month_index().and_then(|m| month_slot.get(m).copied().flatten());
         let (slots, period_slot, separate_period) =
             if timed { (nm + same.is_none() as usize, same.unwrap_or(nm), same.is_none()) } else { (1, 0, true) };
         let mut level_offset = [0u32; 4];
@@ -128,7 +136,9 @@ impl<F: Facts + 'static> Tally<F> {
         Tally {
             families,
             slots,
-            months: if timed { nm } else { 0 },
+            months: nm,
+            compared,
+            month_slot,
             history: if timed { p.period.history.len() } else { 0 },
             period_slot,
             separate_period,
@@ -160,6 +170,8 @@ impl<F: Facts + 'static> Tally<F> {
             layout: self.layout.clone(),
             slots: self.slots,
             months: self.months,
+            compared: self.compared.clone(),
+            month_slot: self.month_slot.clone(),
             history: self.history,
             period_slot: self.period_slot,
             separate_period: self.separate_period,
@@ -198,7 +210,10 @@ impl<F: Facts + 'static> Tally<F> {
             (Some((period, bounds)), Some(t)) => place(t, *period, bounds),
             _ => Placement { in_period: true, month: None, after_as_of: false },
         };
-        if pl.month.is_none() && !pl.in_period {
+        // A month no table shows or compares with is not counted (the placement still says
+        // where the record fell, for the source's account).
+        let slot = pl.month.and_then(|m| self.month_slot[m]);
+        if slot.is_none() && !pl.in_period {
             return pl;
         }
         // What the record adds, once; then added to each slot it counts in.
@@ -212,7 +227,7 @@ impl<F: Facts + 'static> Tally<F> {
         }
         let base = home as usize * self.slots;
         let add = |dst: &mut [u64], delta: &[u64]| dst.iter_mut().zip(delta).for_each(|(a, b)| *a += b);
-        if let Some(m) = pl.month {
+        if let Some(m) = slot {
             add(&mut self.counts[(base + m) * w..(base + m + 1) * w], &self.delta);
         }
         if pl.in_period {
@@ -224,7 +239,7 @@ impl<F: Facts + 'static> Tally<F> {
                 add(self.dims[d].block_mut(v, w), &self.delta);
             }
         }
-        let tag = pl.month.map_or(NO_MONTH, |m| m as u8) | if pl.in_period { IN_PERIOD } else { 0 };
+        let tag = slot.map_or(NO_MONTH, |m| m as u8) | if pl.in_period { IN_PERIOD } else { 0 };
         for (s, k) in self.keep.iter().enumerate() {
             if let Some(v) = k {
                 self.stores[s].push(home, tag, *v, fact.dims());

@@ -395,3 +395,42 @@ fn every_family_column_reaches_tables_registry_and_listing() {
     assert_eq!(r.dimensions[0].1.texts("category"), vec!["roads".to_string()]);
     assert_eq!(r.city.floats("handling_hours_median"), vec![Some(1.0)]);
 }
+
+/// With a two-month window (January and February 2026), the history months counted are those
+/// the window compares with: January and February 2025 (同比) and December 2025 (环比 of
+/// January). A case in June 2025 is placed and accounted for outside the window but counted
+/// nowhere; the changes come out as by hand.
+#[test]
+fn only_the_compared_history_months_are_counted() {
+    let p = test_pipeline();
+    assert_eq!(p.period.compared_months(), vec![0, 1, 11, 12, 13]);
+    let h = Hierarchy::build(&test_layer());
+    let mut tallies = Tallies::new(&p, &h, calendar(), 10, true);
+    let at = |y: i32, m: u32| p.period.local_midnight_ms(chrono::NaiveDate::from_ymd_opt(y, m, 10).unwrap());
+    // 2025-01: 1, 2025-06: 1 (compared with nothing), 2025-12: 1, 2026-01: 2, 2026-02: 3.
+    let times = [at(2025, 1), at(2025, 6), at(2025, 12), at(2026, 1), at(2026, 1), at(2026, 2), at(2026, 2), at(2026, 2)];
+    let rows: Vec<Option<Record>> = times
+        .iter()
+        .map(|&t| {
+            Some(Record {
+                fact: Fact::Case(CaseFacts { dims: [NO_VALUE; 3], ..CaseFacts::received_at(t, t + 24 * H) }),
+                location: crate::vocab::record::Location::ByCode { level: Level::Grid, unit: 1, fallback: false },
+            })
+        })
+        .collect();
+    let placed = vec![Placed::Home { level: Level::Grid, unit: 1, how: crate::vocab::record::How::Code(Level::Grid) }; rows.len()];
+    let in_time = tallies.add(&rows, &placed);
+    assert_eq!((in_time.in_period, in_time.in_trend_window, in_time.outside_trend_window), (3, 5, 3));
+    let sums = tallies.finish();
+    assert_eq!((sums.cases.slots, sums.cases.period_slot), (5, 4), "five month slots, the period is February's");
+    let r = compute(&p, &h, &sums, &Dictionaries::new(DIMENSIONS.len()), None);
+    let m = &r.levels[0].monthly;
+    // Rows: grid G1 Jan, Feb, then G2 Jan, Feb (the history rows are not shown).
+    assert_eq!(m.texts("period"), ["2026-01", "2026-02", "2026-01", "2026-02"]);
+    assert_eq!(m.floats("cases")[2..], [Some(2.0), Some(3.0)]);
+    assert_eq!(m.floats("cases_prev_month")[2..], [Some(1.0), Some(2.0)]);
+    assert_eq!(m.floats("cases_mom_rate")[2..], [Some(1.0), Some(0.5)]);
+    assert_eq!(m.floats("cases_prev_year")[2..], [Some(1.0), Some(0.0)]);
+    assert_eq!(m.floats("cases_yoy_rate")[2..], [Some(1.0), None]);
+    assert_eq!(r.city_monthly.floats("cases_prev_year"), [Some(1.0), Some(0.0)]);
+}
