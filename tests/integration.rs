@@ -7,6 +7,7 @@
 //! - `bad_input`: the table of bad files and settings, each with its reason or exit code
 //! - `time_rules`: the time rules at their boundaries, a row per case with its hand-computed effect
 //! - `partial`: partial runs split three ways and merged, byte for byte; what cannot merge
+//! - `spark`: the same fanned out as Spark tasks on `local[2]` by `deploy/spark/gridgov_spark.py`
 //! - `layers`: every arrow of the library points down; only outputs write files
 
 mod util;
@@ -24,6 +25,7 @@ mod nightly;
 mod nyc;
 mod partial;
 mod service_orders;
+mod spark;
 mod time_rules;
 mod tiny;
 mod whistles;

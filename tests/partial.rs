@@ -9,15 +9,6 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Every data file of two run folders is the same, byte for byte (`cmp`).
-fn assert_same_files(single: &Path, merged: &Path) {
-    let (a, b) = (data_files(single), data_files(merged));
-    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>(), "the merge wrote other files");
-    let differ: Vec<&String> = a.iter().filter(|(k, v)| b.get(*k) != Some(*v)).map(|(k, _)| k).collect();
-    assert!(differ.is_empty(), "files differ between the single run and the merge: {differ:?}");
-    assert!(a.len() > 100, "{} files only", a.len());
-}
-
 #[test]
 fn the_demo_split_three_ways_merges_into_the_single_runs_files() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -39,12 +30,7 @@ fn the_demo_split_three_ways_merges_into_the_single_runs_files() {
     args.extend(["--output-dir", s(&out)]);
     let o = gridgov(&args);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert_same_files(&single, &out.join("latest"));
-    // The same run: the same id, the same accounts.
-    let (a, b) = (json(&single.join("manifest.json")), json(&out.join("latest/manifest.json")));
-    assert_eq!(a["run_id"], b["run_id"]);
-    assert_eq!(a["sources"], b["sources"]);
-    assert_eq!(a["inputs"], b["inputs"]);
+    assert_same_run(&single, &out.join("latest"));
 }
 
 /// The demo with the app's cases in a folder of three files, for splits inside a source.
@@ -91,7 +77,7 @@ fn a_source_split_across_states_file_by_file_merges_and_what_cannot_merge_is_ref
     let merged = d.join("merged");
     let o = gridgov(&["merge", s(&p), s(&b), s(&a), "--output-dir", s(&merged)]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert_same_files(&single, &merged.join("latest"));
+    assert_same_run(&single, &merged.join("latest"));
 
     // A retried task finds its state written and leaves it.
     let before = std::fs::read(b.join("state.json")).unwrap();
@@ -135,4 +121,19 @@ fn a_source_split_across_states_file_by_file_merges_and_what_cannot_merge_is_ref
     let o = gridgov(&["run", s(&p), "--partial", s(&c)]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("--partial needs --group K/N or --files"), "{}", o.stderr);
+}
+
+/// `gridgov case-files` lists the case files in the order `--group K/N` cuts them: the demo's
+/// three sources in pipeline order; the app's folder of three parts in name order.
+#[test]
+fn case_files_are_listed_in_the_order_shares_are_cut() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = split_demo(tmp.path());
+    let o = gridgov(&["case-files", s(&p)]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let names: Vec<String> = o.stdout.lines().map(|l| Path::new(l).file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["cases_12345.parquet", "part1.csv", "part2.csv", "part3.csv", "cases_inspector.csv"]);
+    for l in o.stdout.lines() {
+        assert!(Path::new(l).is_file(), "{l} is not a file");
+    }
 }

@@ -61,3 +61,17 @@ pub fn data_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// A merged run folder is the single run's: every data file byte for byte (`cmp`), and the
+/// manifest's run id, source accounts and inputs (its times and memory differ).
+pub fn assert_same_run(single: &Path, merged: &Path) {
+    let (a, b) = (data_files(single), data_files(merged));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>(), "the merge wrote other files");
+    let differ: Vec<&String> = a.iter().filter(|(k, v)| b.get(*k) != Some(*v)).map(|(k, _)| k).collect();
+    assert!(differ.is_empty(), "files differ between the single run and the merge: {differ:?}");
+    assert!(a.len() > 100, "{} files only", a.len());
+    let (x, y) = (json(&single.join("manifest.json")), json(&merged.join("manifest.json")));
+    assert_eq!(x["run_id"], y["run_id"]);
+    assert_eq!(x["sources"], y["sources"]);
+    assert_eq!(x["inputs"], y["inputs"]);
+}

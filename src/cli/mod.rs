@@ -105,6 +105,12 @@ pub enum Command {
     },
     /// List every indicator and output column with its formula.
     Indicators,
+    /// Print the pipeline's case files, one per line, in the order a run reads them (pipeline
+    /// order, then name order): the list `run --partial --group K/N` cuts into shares, for a
+    /// scheduler that groups them itself (`--files`).
+    CaseFiles {
+        pipeline: PathBuf,
+    },
     /// Convert points between a coordinate system and WGS84 as gridgov does when it reads
     /// (`EPSG:4527`, `+proj=...`, `gcj02`, ...): one `x,y` pair per line of stdin, `lon,lat`
     /// (or with `--to`, `x,y`) per line of stdout, 10 decimals (degrees) or 6 (metres).
@@ -279,6 +285,12 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32, Failure> {
         Command::Bench { pipeline, runs, json } => {
             pipeline::load(&pipeline, &Overrides::default())?;
             bench::bench(&pipeline, runs, json.as_deref()).map_err(Failure::Other)
+        }
+        Command::CaseFiles { pipeline } => {
+            let p = pipeline::load(&pipeline, &Overrides::default())?;
+            let files = pipeline::case_files(&p)?;
+            print!("{}", files.iter().map(|f| format!("{}\n", f.display())).collect::<String>());
+            Ok(0)
         }
         Command::Indicators => {
             print!("{}", registry::listing());

@@ -7,7 +7,7 @@ mod networks;
 mod partial;
 mod stream;
 
-pub use partial::{Group, Partial};
+pub use partial::{Group, Partial, case_files};
 
 use std::path::{Path, PathBuf};
 

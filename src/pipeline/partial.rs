@@ -80,6 +80,13 @@ pub(super) fn chosen_files(p: &Pipeline, inputs: &Inputs, group: &Group) -> Resu
     Ok(out)
 }
 
+/// Every case file of the pipeline, in the order a run reads them and `--group K/N` cuts
+/// (pipeline order, then name order), without reading them: what a scheduler groups.
+pub fn case_files(p: &Pipeline) -> Result<Vec<PathBuf>, ReadError> {
+    let inputs = crate::io::inputs::find_hashing(p, |_| false)?;
+    Ok(p.sources.iter().zip(inputs.sources).filter(|(s, _)| s.kind == "cases").flat_map(|(_, files)| files).collect())
+}
+
 /// A state's dimension values numbered as the merge numbers them: `map[d][v]`.
 pub(super) fn dim_map(st: &State, dicts: &mut crate::vocab::dictionary::Dictionaries) -> Vec<Vec<u32>> {
     st.header
