@@ -23,6 +23,7 @@ import re
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -69,11 +70,15 @@ def resolve_binary(name):
 def run(cmd, env, cwd):
     """Runs a command, returning its exit code, output, wall seconds and peak RSS (MB)."""
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out, err = proc.stdout.read(), proc.stderr.read()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), time.monotonic() - t0, usage.ru_maxrss / 1024
+    # Output into files, not pipes: waiting on a child whose pipe is full would hang.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        texts = [f.read().decode("utf-8", "replace") for f in (out, err)]
+    return proc.returncode, texts[0], texts[1], time.monotonic() - t0, usage.ru_maxrss / 1024
 
 
 def task_env(threads):
@@ -123,7 +128,7 @@ def main(argv):
     cwd = os.getcwd()
     os.makedirs(states, exist_ok=True)
     threads = a.threads or int(sc.getConf().get("spark.task.cpus", "1"))
-    binary = resolve_binary(a.gridgov if os.sep not in a.gridgov else os.path.abspath(a.gridgov))
+    binary = resolve_binary(a.gridgov)
     common = ["--as-of", a.as_of] if a.as_of else []
 
     if a.groups is not None:
@@ -137,13 +142,14 @@ def main(argv):
         n = len(file_groups)
         shares = [["--files", *g] for g in file_groups]
     names = [state_name(states, k + 1, n) for k in range(n)]
-    gridgov = a.gridgov if os.sep not in a.gridgov else os.path.abspath(a.gridgov)
+    gridgov = a.gridgov
 
     def run_group(index, _rows):
-        # In the executor: this task's own environment and the driver's working folder (not
-        # rdd.pipe, which replaces the environment).
+        # In the executor: this task's own environment and working folder (where YARN unpacks
+        # --archives); every path passed is absolute. Not rdd.pipe, which replaces the
+        # environment and, in local mode, runs in the driver's folder.
         cmd = [resolve_binary(gridgov), "run", pipeline, "--partial", names[index], *shares[index], *common, "-q"]
-        code, _, err, secs, rss = run(cmd, task_env(threads), cwd)
+        code, _, err, secs, rss = run(cmd, task_env(threads), None)
         if code != 0:
             # Failing the task lets Spark retry it (spark.task.maxFailures); the state folder
             # is only ever renamed into place whole, so a retry starts clean.
